@@ -1,0 +1,44 @@
+// The runtime configuration: what the Python spec layer emits for one bundle
+// (one target, and on Lambda@Edge one event type). Cloudflare receives it as a
+// JSON binding; Vercel and Lambda@Edge get it inlined at build time.
+import type { JwtConfig } from "../patterns/jwt";
+
+/** How a route is matched against the request path (computed by the spec layer). */
+export type RouteMatcher = { exact: string } | { prefix: string };
+
+export interface PatternBase {
+  name: string;
+  routes: RouteMatcher[];
+}
+
+export type PatternConfig = JwtConfig;
+
+export interface SecretRef {
+  /** binding / environment variable name (Cloudflare, Vercel, local) */
+  env: string;
+  /** Secrets Manager secret id in us-east-1 (Lambda@Edge only) */
+  awsSecretId?: string;
+}
+
+export interface RuntimeConfig {
+  version: 1;
+  app: string;
+  stack: string;
+  target: "cloudflare" | "vercel" | "lambda-edge";
+  event?: string;
+  /** patterns in chain order; each runs when one of its routes matches */
+  patterns: PatternConfig[];
+  secrets: Record<string, SecretRef>;
+  origins: Record<string, string>;
+  /** seconds a fetched secret stays cached per isolate (Lambda@Edge) */
+  secretTtl?: number;
+}
+
+export function routeMatches(m: RouteMatcher, path: string): boolean {
+  return "exact" in m ? path === m.exact : path.startsWith(m.prefix);
+}
+
+/** The patterns whose routes match the path, in chain order. */
+export function chainFor(cfg: RuntimeConfig, path: string): PatternConfig[] {
+  return cfg.patterns.filter((p) => p.routes.some((r) => routeMatches(r, path)));
+}

@@ -1,0 +1,258 @@
+// jwt-auth: verify a compact JWS bearer token with WebCrypto and forward the
+// verified claims to the origin. Written once for every platform.
+//
+// Security posture (see docs/jwt.md): the server picks the algorithm (allowlist),
+// keys come only from deployment config (HMAC secret or a fixed JWK set, looked up
+// by `kid`), header-embedded key material (jwk/jku/x5u/x5c) is ignored, `crit` and
+// `b64` are refused, base64url must be canonical, and every failure is a 401
+// (bad token) or a 503 (platform/config failure) - never a pass-through.
+import { b64urlDecode, b64urlEncodeText } from "../core/b64";
+import type { PatternBase } from "../core/config";
+import { EdgeInternalError, type Platform } from "../core/platform";
+
+export type Alg = "HS256" | "HS384" | "HS512" | "RS256" | "ES256";
+
+export interface Jwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+}
+
+export interface JwtConfig extends PatternBase {
+  type: "jwt-auth";
+  algorithms: Alg[];
+  /** HMAC key: the named secret, as UTF-8 text or base64url-encoded bytes */
+  hmac?: { secret: string; encoding: "utf8" | "base64url" };
+  /** public keys, fixed at deploy time */
+  jwks?: { keys: Jwk[] };
+  issuer?: string;
+  audience?: string[];
+  leeway: number;
+  requireExp: boolean;
+  maxAge?: number;
+  requiredClaims: string[];
+  typ?: string;
+  token: { header: string; scheme: string; cookie?: string };
+  forward: { claimsHeader?: string; claims: Record<string, string>; token: boolean };
+  stripHeaders: string[];
+  realm: string;
+  maxTokenBytes: number;
+}
+
+type Key = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const ALG: Record<Alg, { kty: string; crv?: string; sigBytes?: number; params: any }> = {
+  HS256: { kty: "oct", sigBytes: 32, params: { name: "HMAC", hash: "SHA-256" } },
+  HS384: { kty: "oct", sigBytes: 48, params: { name: "HMAC", hash: "SHA-384" } },
+  HS512: { kty: "oct", sigBytes: 64, params: { name: "HMAC", hash: "SHA-512" } },
+  RS256: { kty: "RSA", params: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } },
+  ES256: { kty: "EC", crv: "P-256", sigBytes: 64, params: { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } },
+};
+
+/** A token-caused rejection: answered with 401. */
+export class JwtReject extends Error {
+  constructor(readonly reason: string, readonly missing = false) {
+    super(reason);
+  }
+}
+
+// Imported keys are cached per isolate (the module scope lives as long as the
+// isolate / Lambda container). The promise is cached so concurrent first
+// requests share one import; a failed import is evicted.
+const keyCache = new Map<string, Promise<Key>>();
+
+function cachedKey(id: string, make: () => Promise<Key>): Promise<Key> {
+  let p = keyCache.get(id);
+  if (!p) {
+    p = make();
+    keyCache.set(id, p);
+    p.catch(() => keyCache.delete(id));
+  }
+  return p;
+}
+
+/** Exposed for tests and benchmarks: how many distinct keys this isolate imported. */
+export function keyCacheSize(): number {
+  return keyCache.size;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decodeJsonObject(seg: string, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(utf8.decode(b64urlDecode(seg)));
+  } catch {
+    throw new JwtReject(`malformed ${what}`);
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new JwtReject(`${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export function extractToken(req: { headers: Headers }, cfg: JwtConfig): string | null {
+  const h = req.headers.get(cfg.token.header);
+  if (h !== null) {
+    const sp = h.indexOf(" ");
+    if (sp < 0 || h.slice(0, sp).toLowerCase() !== cfg.token.scheme.toLowerCase()) {
+      throw new JwtReject(`expected "${cfg.token.scheme} <token>" in ${cfg.token.header}`);
+    }
+    return h.slice(sp + 1);
+  }
+  if (cfg.token.cookie) {
+    const cookie = req.headers.get("cookie");
+    if (cookie) {
+      for (const part of cookie.split(";")) {
+        const eq = part.indexOf("=");
+        if (eq > 0 && part.slice(0, eq).trim() === cfg.token.cookie) return part.slice(eq + 1).trim();
+      }
+    }
+  }
+  return null;
+}
+
+async function hmacKey(cfg: JwtConfig, alg: Alg, platform: Platform): Promise<Key> {
+  if (!cfg.hmac) throw new JwtReject(`${alg} is not accepted`);
+  let secret: string;
+  try {
+    secret = await platform.secret(cfg.hmac.secret);
+  } catch (e) {
+    throw new EdgeInternalError(`secret ${cfg.hmac.secret} unavailable: ${(e as Error).message}`);
+  }
+  const enc = cfg.hmac.encoding;
+  return cachedKey(`${alg}|${enc}|${secret}`, async () => {
+    const raw = enc === "base64url" ? b64urlDecode(secret) : new TextEncoder().encode(secret);
+    return crypto.subtle.importKey("raw", raw, ALG[alg].params, false, ["verify"]);
+  });
+}
+
+function jwkFits(k: Jwk, alg: Alg): boolean {
+  const a = ALG[alg];
+  return (
+    k.kty === a.kty &&
+    (a.crv === undefined || k.crv === a.crv) &&
+    (k.alg === undefined || k.alg === alg) &&
+    (k.use === undefined || k.use === "sig") &&
+    (k.key_ops === undefined || k.key_ops.includes("verify"))
+  );
+}
+
+function publicKey(cfg: JwtConfig, alg: Alg, kid: unknown): Promise<Key> {
+  const keys = cfg.jwks?.keys ?? [];
+  let jwk: Jwk | undefined;
+  if (kid !== undefined) {
+    if (typeof kid !== "string") throw new JwtReject("kid is not a string");
+    jwk = keys.find((k) => k.kid === kid);
+    if (!jwk) throw new JwtReject("unknown kid");
+  } else {
+    const fitting = keys.filter((k) => jwkFits(k, alg));
+    if (fitting.length !== 1) throw new JwtReject("token has no kid and the key is ambiguous");
+    jwk = fitting[0];
+  }
+  if (!jwkFits(jwk, alg)) throw new JwtReject(`key ${jwk.kid ?? ""} cannot be used with ${alg}`);
+  const idx = keys.indexOf(jwk);
+  const { kty, crv, x, y, n, e } = jwk;
+  return cachedKey(`${cfg.name}|${alg}|${idx}`, async () => {
+    try {
+      return await crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e, ext: true }, ALG[alg].params, false, ["verify"]);
+    } catch (err) {
+      throw new EdgeInternalError(`configured key ${jwk!.kid ?? idx} does not import: ${(err as Error).message}`);
+    }
+  });
+}
+
+function numericClaim(claims: Record<string, unknown>, name: string): number | undefined {
+  const v = claims[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new JwtReject(`${name} is not a number`);
+  return v;
+}
+
+/** Verify a compact JWS/JWT. Returns the claims or throws JwtReject / EdgeInternalError. */
+export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platform): Promise<Record<string, unknown>> {
+  if (token.length > cfg.maxTokenBytes) throw new JwtReject("token too large");
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new JwtReject("token is not a compact JWS");
+  const [h, p, s] = parts;
+  if (!h || !p || !s) throw new JwtReject("empty token segment");
+  const header = decodeJsonObject(h, "header");
+  const alg = header.alg;
+  if (typeof alg !== "string" || !(cfg.algorithms as string[]).includes(alg)) throw new JwtReject("algorithm not accepted");
+  if ("crit" in header) throw new JwtReject("crit is not supported");
+  if ("b64" in header) throw new JwtReject("b64 is not supported");
+  if (cfg.typ !== undefined && header.typ !== cfg.typ) throw new JwtReject("unexpected typ");
+  let sig: Uint8Array<ArrayBuffer>;
+  try {
+    sig = b64urlDecode(s);
+  } catch {
+    throw new JwtReject("malformed signature");
+  }
+  const spec = ALG[alg as Alg];
+  if (spec.sigBytes !== undefined && sig.length !== spec.sigBytes) throw new JwtReject("signature has the wrong length");
+  const key = spec.kty === "oct" ? await hmacKey(cfg, alg as Alg, platform) : await publicKey(cfg, alg as Alg, header.kid);
+  const data = new TextEncoder().encode(`${h}.${p}`);
+  if (!(await crypto.subtle.verify(spec.params, key, sig, data))) throw new JwtReject("signature mismatch");
+
+  // Claims are looked at only after the signature holds.
+  const claims = decodeJsonObject(p, "payload");
+  const now = platform.now() / 1000;
+  const exp = numericClaim(claims, "exp");
+  const nbf = numericClaim(claims, "nbf");
+  const iat = numericClaim(claims, "iat");
+  if (exp === undefined && cfg.requireExp) throw new JwtReject("exp is required");
+  if (exp !== undefined && now >= exp + cfg.leeway) throw new JwtReject("token expired");
+  if (nbf !== undefined && now + cfg.leeway < nbf) throw new JwtReject("token not yet valid");
+  if (iat !== undefined && now + cfg.leeway < iat) throw new JwtReject("iat is in the future");
+  if (cfg.maxAge !== undefined) {
+    if (iat === undefined) throw new JwtReject("iat is required");
+    if (now - cfg.leeway > iat + cfg.maxAge) throw new JwtReject("token too old");
+  }
+  if (cfg.issuer !== undefined && claims.iss !== cfg.issuer) throw new JwtReject("unexpected issuer");
+  if (cfg.audience !== undefined) {
+    const aud = claims.aud;
+    const list = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : null;
+    if (!list || list.some((a) => typeof a !== "string")) throw new JwtReject("aud missing or malformed");
+    if (!list.some((a) => cfg.audience!.includes(a as string))) throw new JwtReject("unexpected audience");
+  }
+  for (const c of cfg.requiredClaims) if (!(c in claims)) throw new JwtReject(`claim ${c} is required`);
+  return claims;
+}
+
+function unauthorized(cfg: JwtConfig, e: JwtReject): Response {
+  // RFC 6750 §3: no error code when the request carried no token at all.
+  const q = (s: string) => s.replace(/["\\]/g, "");
+  const challenge = e.missing
+    ? `Bearer realm="${q(cfg.realm)}"`
+    : `Bearer realm="${q(cfg.realm)}", error="invalid_token", error_description="${q(e.reason)}"`;
+  return new Response(JSON.stringify({ error: e.missing ? "missing_token" : "invalid_token" }), {
+    status: 401,
+    headers: { "www-authenticate": challenge, "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+/** The chain step: answer 401 or adjust the headers sent to the origin. */
+export async function jwtStep(ctx: { headers: Headers }, cfg: JwtConfig, platform: Platform): Promise<Response | void> {
+  // Identity headers the edge sets are never taken from the client, whatever happens next.
+  for (const name of cfg.stripHeaders) ctx.headers.delete(name);
+  let claims: Record<string, unknown>;
+  try {
+    const token = extractToken(ctx, cfg);
+    if (token === null) throw new JwtReject("no token", true);
+    claims = await verifyJwt(token, cfg, platform);
+  } catch (e) {
+    if (e instanceof JwtReject) return unauthorized(cfg, e);
+    throw e; // internal: the adapter answers 503
+  }
+  if (!cfg.forward.token) ctx.headers.delete(cfg.token.header);
+  if (cfg.forward.claimsHeader) ctx.headers.set(cfg.forward.claimsHeader, b64urlEncodeText(JSON.stringify(claims)));
+  for (const [header, claim] of Object.entries(cfg.forward.claims)) {
+    const v = claims[claim];
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") ctx.headers.set(header, encodeURIComponent(String(v)));
+  }
+}
