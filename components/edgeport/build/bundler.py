@@ -1,0 +1,104 @@
+"""Build the edge bundles for a stack: spec -> runtime config per target -> esbuild (functions/build.mjs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import BuildError
+from ..spec import capabilities
+from ..spec.models import App
+from ..targets import profile
+from ..targets.base import BundleUnit
+from .artifacts import Artifact, BuildResult, measure
+
+MIN_NODE = (20, 3)
+
+
+def functions_dir() -> Path:
+    """functions/ of this checkout (EDGEPORT_FUNCTIONS_DIR overrides)."""
+    env = os.environ.get("EDGEPORT_FUNCTIONS_DIR")
+    d = Path(env) if env else Path(__file__).resolve().parents[3] / "functions"
+    if not (d / "build.mjs").exists():
+        raise BuildError(f"edge sources not found at {d}; set EDGEPORT_FUNCTIONS_DIR to the functions/ directory")
+    if not (d / "node_modules" / "esbuild").exists():
+        raise BuildError(f"{d}/node_modules is missing: run `make setup` (or `npm ci --prefix {d}`)")
+    return d
+
+
+def node_binary() -> str:
+    node = shutil.which("node")
+    if not node:
+        raise BuildError("node is not on PATH: edgeport needs Node.js >= 20.3 to bundle and run edge code")
+    out = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v")
+    try:
+        version = tuple(int(x) for x in out.split(".")[:2])
+    except ValueError:
+        version = (0, 0)
+    if version < MIN_NODE:
+        raise BuildError(f"node {out} is too old: edgeport needs Node.js >= {MIN_NODE[0]}.{MIN_NODE[1]}")
+    return node
+
+
+def units_for(app: App, stack: str) -> list[BundleUnit]:
+    missing = sorted({f"{p.type} on {t}" for p in app.patterns for t in app.pattern_targets(p)
+                      if not capabilities.capability(p.type, t).implemented})
+    if missing:
+        raise BuildError("not implemented in this release: " + ", ".join(missing))
+    return [u for t in app.targets.names() for u in profile(t).bundles(app, stack)]
+
+
+def build_app(app: App, stack: str, out_dir: Path) -> BuildResult:
+    """Bundle every target of the stack into out_dir and check the budgets. Raises BuildError."""
+    units = units_for(app, stack)
+    fdir = functions_dir()
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    job = {"outDir": str(out_dir), "bundles": [
+        {"target": u.target, "event": u.event, "outfile": u.outfile, "config": u.config if u.inline_config else None,
+         "matcher": u.matcher} for u in units]}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(job, f)
+        job_path = f.name
+    try:
+        proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", job_path], capture_output=True, text=True, cwd=fdir)
+    finally:
+        os.unlink(job_path)
+    if proc.returncode != 0:
+        raise BuildError(f"bundling failed:\n{proc.stderr.strip()}")
+
+    artifacts = []
+    for u in units:
+        path = out_dir / u.outfile
+        config_path = None
+        if not u.inline_config:
+            config_path = path.parent / "config.json"
+            config_path.write_text(json.dumps(u.config, indent=2, sort_keys=True) + "\n")
+        extra = []
+        for rel, text in u.extra_files.items():
+            p = out_dir / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+            extra.append(p)
+        sha, size, gz, zipped = measure(path, path.name)
+        artifacts.append(Artifact(
+            target=u.target, event=u.event, path=path, sha256=sha, size=size, gzip_size=gz, zip_size=zipped, budget=u.budget,
+            config=u.config, config_path=config_path, secret_names=sorted(u.config.get("secrets", {})), extra_files=extra))
+    compat = {}
+    if app.targets.cloudflare:
+        compat["cloudflare"] = {"compatibilityDate": app.targets.cloudflare.compatibility_date, "compatibilityFlags": []}
+    result = BuildResult(app=app.name, stack=stack, out_dir=out_dir, artifacts=artifacts, compatibility=compat)
+    result.write_manifest()
+    over = [a for a in artifacts if a.over_budget]
+    if over:
+        raise BuildError("over budget: " + "; ".join(
+            f"{a.label} is {a.measured:,} B ({a.budget.measure}), limit {a.budget.limit:,} B ({a.budget.label})" for a in over))
+    return result
+
+
+def default_out_dir(project_dir: Path, stack: str) -> Path:
+    return project_dir / ".edgeport" / "build" / stack

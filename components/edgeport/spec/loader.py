@@ -1,0 +1,242 @@
+"""Load a stack's declaration from ``stacks/Pulumi.<stack>.yaml`` (or a dict) into a validated App."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import EdgeportError, SpecError, SpecIssue
+from . import secrets as secret_names
+from .models import App
+from .validate import ROOT, validate_app
+
+CONFIG_KEY = "edgeport:app"
+
+
+@dataclass
+class Stack:
+    """A loaded stack: its name, file and validated declaration."""
+
+    name: str
+    app: App
+    file: Path | None = None
+    project_dir: Path = field(default_factory=Path.cwd)
+    config: dict[str, Any] = field(default_factory=dict)  # the whole `config:` map of the stack file
+
+    def secret_configured(self, name: str) -> bool:
+        """Whether the stack file holds a value for the secret (normally `secure: ...`)."""
+        return secret_names.config_key(name) in self.config
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+
+def _line_map(node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_map(v, path + (key,), out)
+            out[path + (key,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_map(v, path + (i,), out)
+    return out
+
+
+def _path_str(loc: tuple) -> str:
+    s = ROOT
+    for part in loc:
+        s += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return s
+
+
+def _parse_path(path: str) -> tuple:
+    """'edgeport:app.patterns[0].routes' -> ('patterns', 0, 'routes')."""
+    rest = path[len(ROOT):]
+    out: list = []
+    for chunk in rest.replace("[", ".[").split("."):
+        if not chunk:
+            continue
+        out.append(int(chunk[1:-1]) if chunk.startswith("[") else chunk)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- pydantic errors -> issues
+
+_TYPE_NAMES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
+               "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+               "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping"}
+
+
+def _allowed_keys(model_cls, loc: tuple) -> list[str]:
+    """The keys a mapping at `loc` accepts (walks the model classes, best effort)."""
+    from typing import get_args, get_origin
+
+    from pydantic import BaseModel
+
+    cls = model_cls
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = {(f.alias or n): f for n, f in cls.model_fields.items()}
+        f = fields.get(part)
+        if f is None:
+            # a discriminated union member tag, e.g. 'jwt-auth'
+            from .models import AbTest, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
+
+            tagged = {m.model_fields["type"].annotation.__args__[0]: m for m in (JwtAuth, AbTest, GeoRoute, EsiCompose, RealtimeRoom)}
+            if part in tagged:
+                cls = tagged[part]
+                continue
+            return []
+        ann = f.annotation
+        stack = [ann]
+        found = None
+        while stack:
+            a = stack.pop()
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                found = a
+                break
+            stack.extend(get_args(a))
+            if get_origin(a) is None and hasattr(a, "__metadata__"):
+                stack.extend(get_args(a))
+        if found is None:
+            return []
+        cls = found
+    return [(f.alias or n) for n, f in cls.model_fields.items()]
+
+
+def _issue_from_pydantic(err: dict) -> SpecIssue:
+    from .models import App as AppModel
+
+    loc = tuple(err["loc"])
+    typ = err["type"]
+    # Drop the union tag pydantic inserts for discriminated unions (patterns[0].jwt-auth.routes -> patterns[0].routes)
+    clean = tuple(p for p in loc if p not in ("jwt-auth", "ab-test", "geo-route", "esi-compose", "realtime-room"))
+    path = _path_str(clean)
+    msg = err["msg"]
+    hint = ""
+    if typ == "extra_forbidden":
+        key = loc[-1]
+        allowed = _allowed_keys(AppModel, loc)
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        msg = f"unknown key {key!r}"
+        hint = (f"did you mean {close[0]!r}? " if close else "") + (f"allowed keys: {', '.join(allowed)}" if allowed else "remove it")
+    elif typ == "missing":
+        msg = f"required key {loc[-1]!r} is missing"
+        hint = "add it"
+        path = _path_str(clean[:-1])
+    elif typ == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        msg = f"unknown pattern type {tag!r}"
+        hint = "use one of jwt-auth, ab-test, geo-route, esi-compose, realtime-room"
+    elif typ == "union_tag_not_found":
+        msg = "pattern has no `type`"
+        hint = "add `type:` with one of jwt-auth, ab-test, geo-route, esi-compose, realtime-room"
+    elif typ in ("literal_error", "enum"):
+        msg = f"{err.get('input')!r} is not allowed"
+        hint = f"use {err['ctx']['expected']}"
+    elif typ == "string_pattern_mismatch":
+        msg = f"{err.get('input')!r} does not have the expected form"
+        field_name = clean[-1] if clean else ""
+        hint = _PATTERN_HINTS.get(str(field_name), f"it must match {err['ctx']['pattern']}")
+    elif typ in _TYPE_NAMES:
+        got = type(err.get("input")).__name__
+        msg = f"expected {_TYPE_NAMES[typ]}, got {_yaml_type(err.get('input'))}" if got else msg
+        if typ == "string_type" and isinstance(err.get("input"), (int, float, bool)):
+            hint = "wrap the value in quotes so YAML keeps it as text (e.g. \"0123...\")"
+    elif typ == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    elif typ in ("too_short", "too_long", "greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        msg = msg[0].lower() + msg[1:]
+    return SpecIssue(path=path, message=msg, hint=hint)
+
+
+def _yaml_type(v: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "a list", dict: "a mapping",
+            type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+
+
+_PATTERN_HINTS = {
+    "accountId": "copy the 32-character account id from the Cloudflare dashboard (Workers & Pages > Account details)",
+    "zoneId": "copy the 32-character zone id from the zone's Overview page",
+    "hostname": "use a lower-case host name such as shop.example.com (optionally *.example.com)",
+    "teamId": "Vercel team ids look like team_abc123 (Team Settings > General)",
+    "projectId": "Vercel project ids look like prj_abc123 (Project Settings > General)",
+    "existingDistributionId": "CloudFront distribution ids are upper-case letters and digits, e.g. E2QWRUHEXAMPLE",
+    "compatibilityDate": "use a date such as 2026-04-01",
+    "certificateArn": "CloudFront needs an ACM certificate in us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>",
+}
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
+    """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
+    lines = lines or {}
+
+    def locate(issue: SpecIssue) -> SpecIssue:
+        loc = _parse_path(issue.path)
+        while loc and loc not in lines:
+            loc = loc[:-1]
+        return replace(issue, file=file, line=lines.get(loc))
+
+    if not isinstance(raw, dict):
+        raise SpecError([locate(SpecIssue(ROOT, f"expected a mapping, got {_yaml_type(raw)}",
+                                          "see docs/configuration.md for the shape of edgeport:app"))])
+    try:
+        app = App.model_validate(raw)
+    except ValidationError as e:
+        raise SpecError([locate(_issue_from_pydantic(err)) for err in e.errors()]) from None
+    problems = validate_app(app)
+    if problems.items:
+        raise SpecError([locate(i) for i in problems.items])
+    return app
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest directory upwards holding Pulumi.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "Pulumi.yaml").exists():
+            return d
+    raise EdgeportError(f"no Pulumi.yaml found in {here} or its parents; run edgeport from your project directory")
+
+
+def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
+    project_dir = project_dir or find_project_dir()
+    path = stack_file(project_dir, stack)
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
+        raise EdgeportError(f"stack {stack!r}: {path} does not exist" + (f" (stacks here: {', '.join(known)})" if known else ""))
+    rel = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
+    text = path.read_text()
+    try:
+        node = yaml.compose(text)
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise SpecError([SpecIssue("(file)", f"not valid YAML: {getattr(e, 'problem', e)}", "fix the YAML syntax", rel, line)]) from None
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config, dict) or CONFIG_KEY not in config:
+        raise SpecError([SpecIssue(ROOT, f"{rel} has no `config: {CONFIG_KEY}:` section",
+                                   "declare your app under config -> edgeport:app (see docs/configuration.md)", rel, None)])
+    all_lines = _line_map(node) if node is not None else {}
+    prefix = ("config", CONFIG_KEY)
+    lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
+    app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
+    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config)

@@ -1,0 +1,18 @@
+"""Targets: all knowledge of one platform per module (bundles, budgets, Pulumi resources)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+
+def profile(name: str) -> ModuleType:
+    """The module for a target name (imported on demand: provider SDKs are slow to import)."""
+    if name == "cloudflare":
+        from . import cloudflare as m
+    elif name == "lambda-edge":
+        from . import lambda_edge as m
+    elif name == "vercel":
+        from . import vercel as m
+    else:
+        raise KeyError(name)
+    return m

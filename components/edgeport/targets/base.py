@@ -1,0 +1,51 @@
+"""What every target module provides, and the registry of targets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int  # bytes
+    measure: str  # "gzip" (compressed script) or "zip" (deployment package)
+    label: str  # where the figure comes from, shown next to it
+
+
+@dataclass(frozen=True)
+class BundleUnit:
+    """One bundle a target needs: what the build layer hands to functions/build.mjs."""
+
+    target: str
+    event: str | None
+    outfile: str  # relative to the build directory
+    config: dict[str, Any]
+    inline_config: bool  # baked into the bundle (Vercel, Lambda@Edge) or shipped beside it (Cloudflare)
+    budget: Budget
+    matcher: list[str] | None = None
+    extra_files: dict[str, str] = field(default_factory=dict)  # relative path -> text, deployed with the bundle
+
+
+def resource_slug(text: str, taken: set[str] | None = None) -> str:
+    """A stable Pulumi-name fragment for a route or key: '/api/*' -> 'api-all', '/' -> 'root'."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("*", "-all")).strip("-") or "root"
+    if taken is not None:
+        base, n = s, 2
+        while s in taken:
+            s = f"{base}-{n}"
+            n += 1
+        taken.add(s)
+    return s
+
+
+def routes_for(app, target: str) -> list[str]:
+    """Every route any pattern on `target` covers, most specific first (exact, then longer prefixes)."""
+    seen: list[str] = []
+    for p in app.patterns:
+        if target in app.pattern_targets(p):
+            for r in p.routes:
+                if r not in seen:
+                    seen.append(r)
+    return sorted(seen, key=lambda r: (r.endswith("*"), -len(r), r))

@@ -1,0 +1,94 @@
+"""Cloudflare Workers: one module Worker per stack, a WorkersRoute per declared route.
+
+Config travels as the EDGEPORT_CONFIG JSON binding, each secret as a secret_text
+binding whose value is a Pulumi secret. With pulumi-cloudflare v6 a secret lives
+on the script, so rotating it redeploys the Worker (terraform-provider-cloudflare
+#5892); that is expected.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Mapping
+
+import pulumi
+
+from ..spec import runtime
+from ..spec.secrets import env_name
+from .base import Budget, BundleUnit, resource_slug, routes_for
+
+if TYPE_CHECKING:
+    from ..build.artifacts import Artifact
+    from ..spec.models import App
+
+NAME = "cloudflare"
+MAIN_MODULE = "worker.mjs"
+CONFIG_BINDING = "EDGEPORT_CONFIG"
+# Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
+DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
+
+_BUDGETS = {
+    "free": Budget(3 * 1024 * 1024, "gzip", "Workers Free: 3 MB after gzip"),
+    "paid": Budget(10 * 1024 * 1024, "gzip", "Workers Paid: 10 MB after gzip"),
+}
+
+
+def script_name(app: "App", stack: str) -> str:
+    t = app.targets.cloudflare
+    return (t.script_name if t and t.script_name else f"{app.name}-{stack}")[:54]
+
+
+def secret_refs(app: "App") -> dict[str, dict[str, str]]:
+    return {s: {"env": env_name(s)} for s in app.secrets_for(NAME)}
+
+
+def bundles(app: "App", stack: str) -> list[BundleUnit]:
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app))
+    return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=_BUDGETS[app.targets.cloudflare.plan])]
+
+
+def route_patterns(app: "App") -> list[str]:
+    host = app.targets.cloudflare.hostname
+    return [f"{host}{r}" for r in routes_for(app, NAME)]
+
+
+class CloudflareWorker(pulumi.ComponentResource):
+    """The stack's Worker with its bindings and routes."""
+
+    script_name: pulumi.Output[str]
+
+    def __init__(self, name: str, app: "App", stack: str, artifact: "Artifact", secrets: Mapping[str, pulumi.Input[str]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("edgeport:cloudflare:Worker", name, None, opts)
+        import pulumi_cloudflare as cloudflare
+
+        t = app.targets.cloudflare
+        child = pulumi.ResourceOptions(parent=self)
+        bindings: list[dict[str, Any]] = [
+            {"name": CONFIG_BINDING, "type": "json", "json": json.dumps(artifact.config, sort_keys=True, separators=(",", ":"))}
+        ]
+        for s in artifact.secret_names:
+            bindings.append({"name": env_name(s), "type": "secret_text", "text": pulumi.Output.secret(secrets[s])})
+        script = cloudflare.WorkersScript(
+            f"{name}-script",
+            account_id=t.account_id,
+            script_name=script_name(app, stack),
+            content=artifact.code,
+            main_module=MAIN_MODULE,
+            compatibility_date=t.compatibility_date,
+            bindings=bindings,
+            opts=child,
+        )
+        taken: set[str] = set()
+        self.routes = [
+            cloudflare.WorkersRoute(
+                f"{name}-route-{resource_slug(r, taken)}",
+                zone_id=t.zone_id,
+                pattern=f"{t.hostname}{r}",
+                script=script.script_name,
+                opts=child,
+            )
+            for r in routes_for(app, NAME)
+        ]
+        self.script_name = script.script_name
+        self.register_outputs({"script_name": script.script_name, "routes": [r.pattern for r in self.routes]})

@@ -1,0 +1,366 @@
+"""AWS Lambda@Edge on CloudFront: one published function per trigger in us-east-1.
+
+- Everything regional lives in us-east-1 through an explicit provider (Lambda@Edge
+  only deploys from there; CloudFront and IAM are global).
+- No environment variables exist at the edge: config is baked into each bundle;
+  HMAC secrets live in Secrets Manager (us-east-1) and are fetched at cold start.
+- Functions are published (CloudFront needs a numbered version) and use
+  ``skip_destroy``: after an association is removed, CloudFront's replicas keep the
+  function undeletable for hours, so ``pulumi destroy`` drops it from state
+  instead of failing. Delete leftovers later (docs/lambda-edge.md).
+- The distribution is created from the spec, or an existing one gets the
+  associations through a dynamic resource that edits only its own entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi.dynamic
+
+from ..spec import capabilities, runtime
+from ..spec.models import DistributionSettings
+from ..spec.secrets import env_name
+from .base import Budget, BundleUnit, routes_for
+
+if TYPE_CHECKING:
+    from ..build.artifacts import Artifact
+    from ..spec.models import App
+
+NAME = "lambda-edge"
+REGION = "us-east-1"
+RUNTIME = "nodejs22.x"
+HANDLER = "index.handler"
+ENTRY = "index.js"
+
+# CloudFront quotas per trigger (Developer Guide, "Quotas on Lambda@Edge").
+VIEWER = {"memory": 128, "timeout": 5, "package": Budget(1024 * 1024, "zip", "viewer triggers: 1 MB package")}
+ORIGIN = {"memory": 256, "timeout": 10, "package": Budget(50 * 1024 * 1024, "zip", "origin triggers: 50 MB package")}
+
+# AWS managed policies (ids are global constants).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+USE_ORIGIN_CACHE_CONTROL = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+
+TRUST_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]},
+        "Action": "sts:AssumeRole",
+    }],
+})
+
+
+def limits(event: str) -> dict[str, Any]:
+    return VIEWER if event.startswith("viewer") else ORIGIN
+
+
+def events(app: "App") -> list[str]:
+    """The triggers this stack needs, in CloudFront order."""
+    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events(p.type)}
+    return [e for e in capabilities.LAMBDA_EVENTS if e in needed]
+
+
+def function_name(app: "App", stack: str, event: str) -> str:
+    name = f"{app.name}-{stack}-{event}"
+    if len(name) > 64:
+        digest = hashlib.sha256(f"{app.name}/{stack}".encode()).hexdigest()[:8]
+        name = f"{app.name[:30]}-{digest}-{event}"
+    return name
+
+
+def secret_id(app: "App", stack: str, name: str) -> str:
+    return f"edgeport/{app.name}/{stack}/{name}"
+
+
+def secret_refs(app: "App", stack: str) -> dict[str, dict[str, str]]:
+    return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s)} for s in app.secrets_for(NAME)}
+
+
+def bundles(app: "App", stack: str) -> list[BundleUnit]:
+    t = app.targets.lambda_edge
+    refs = secret_refs(app, stack)
+    return [
+        BundleUnit(
+            NAME, e, f"{NAME}/{e}/{ENTRY}",
+            runtime.runtime_config(app, stack, NAME, event=e, secrets=refs, extra={"secretTtl": t.secret_ttl}),
+            inline_config=True, budget=limits(e)["package"],
+        )
+        for e in events(app)
+    ]
+
+
+def behaviours(app: "App") -> list[dict[str, Any]]:
+    """Cache behaviours for the declared routes: path pattern and the triggers each needs."""
+    out = []
+    for r in routes_for(app, NAME):
+        evs = {e for p in app.patterns if NAME in app.pattern_targets(p) and _overlaps(r, p.routes)
+               for e in capabilities.lambda_events(p.type)}
+        out.append({"path_pattern": r, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs]})
+    return out
+
+
+def _overlaps(route: str, routes: list[str]) -> bool:
+    def cover(a: str, b: str) -> bool:  # can a request match both?
+        pa, pb = a.rstrip("*"), b.rstrip("*")
+        if a.endswith("*") and b.endswith("*"):
+            return pa.startswith(pb) or pb.startswith(pa)
+        if a.endswith("*"):
+            return pb.startswith(pa)
+        if b.endswith("*"):
+            return pa.startswith(pb)
+        return a == b
+
+    return any(cover(route, r) for r in routes)
+
+
+def _origin(url: str, origin_id: str) -> dict[str, Any]:
+    u = urlsplit(url)
+    o: dict[str, Any] = {
+        "origin_id": origin_id,
+        "domain_name": u.hostname,
+        "custom_origin_config": {
+            "http_port": u.port if u.scheme == "http" and u.port else 80,
+            "https_port": u.port if u.scheme == "https" and u.port else 443,
+            "origin_protocol_policy": "https-only" if u.scheme == "https" else "http-only",
+            "origin_ssl_protocols": ["TLSv1.2"],
+        },
+    }
+    if u.path and u.path != "/":
+        o["origin_path"] = u.path.rstrip("/")
+    return o
+
+
+def policy_document(function_names: list[str], secret_arns: list[Any]) -> pulumi.Output[str]:
+    """Least privilege: write own logs (in every region a replica runs), read own secrets only."""
+    logs = []
+    for fn in function_names:
+        logs += [f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}", f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}:*"]
+    statements: list[Any] = [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                              "Resource": logs}]
+    if secret_arns:
+        statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secret_arns})
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class LambdaEdgeFunctions(pulumi.ComponentResource):
+    """Secrets, role, one published function per trigger, and their CloudFront associations."""
+
+    distribution_id: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
+    function_arns: pulumi.Output[dict]
+
+    def __init__(self, name: str, app: "App", stack: str, artifacts: list["Artifact"],
+                 secrets: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("edgeport:aws:LambdaEdge", name, None, opts)
+        import pulumi_aws as aws
+
+        t = app.targets.lambda_edge
+        use1 = aws.Provider(f"{name}-{REGION}", region=REGION, opts=pulumi.ResourceOptions(parent=self))
+        regional = pulumi.ResourceOptions(parent=self, provider=use1)
+
+        secret_names = sorted({s for a in artifacts for s in a.secret_names})
+        stored = {}
+        for s in secret_names:
+            sec = aws.secretsmanager.Secret(
+                f"{name}-secret-{s}", name=secret_id(app, stack, s),
+                description=f"edgeport {app.name}/{stack}: {s} (read by Lambda@Edge at cold start)",
+                # The value's source of truth is Pulumi config: delete at once so destroy + up can reuse the name.
+                recovery_window_in_days=0, opts=regional)
+            aws.secretsmanager.SecretVersion(f"{name}-secret-{s}-value", secret_id=sec.id,
+                                             secret_string=pulumi.Output.secret(secrets[s]), opts=regional)
+            stored[s] = sec
+
+        fn_names = {a.event: function_name(app, stack, a.event) for a in artifacts}
+        role = aws.iam.Role(f"{name}-role", assume_role_policy=TRUST_POLICY,
+                            description=f"edgeport {app.name}/{stack} Lambda@Edge", opts=regional)
+        policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id,
+                                    policy=policy_document(list(fn_names.values()), [sec.arn for sec in stored.values()]),
+                                    opts=regional)
+        functions = {}
+        for a in artifacts:
+            lim = limits(a.event)
+            functions[a.event] = aws.lambda_.Function(
+                f"{name}-{a.event}",
+                name=fn_names[a.event],
+                role=role.arn,
+                runtime=RUNTIME,
+                handler=HANDLER,
+                architectures=["x86_64"],  # Lambda@Edge has no arm64
+                code=pulumi.AssetArchive({ENTRY: pulumi.FileAsset(str(a.path))}),
+                memory_size=lim["memory"],
+                timeout=lim["timeout"],
+                publish=True,
+                skip_destroy=True,
+                description=f"edgeport {app.name}/{stack} {a.event} ({a.sha256[:12]})",
+                opts=pulumi.ResourceOptions(parent=self, provider=use1, depends_on=[policy]),
+            )
+
+        assoc = [
+            {"path_pattern": b["path_pattern"], "event_type": e, "lambda_arn": functions[e].qualified_arn}
+            for b in behaviours(app) for e in b["events"] if e in functions
+        ]
+        if t.existing_distribution_id:
+            attached = DistributionAssociations(
+                f"{name}-associations", distribution_id=t.existing_distribution_id, associations=assoc,
+                opts=pulumi.ResourceOptions(parent=self))
+            self.distribution_id = pulumi.Output.from_input(t.existing_distribution_id)
+            self.domain_name = attached.domain_name
+        else:
+            dist = self._distribution(aws, name, app, functions, t)
+            self.distribution_id = dist.id
+            self.domain_name = dist.domain_name
+        self.function_arns = pulumi.Output.all(**{e: f.qualified_arn for e, f in functions.items()})
+        self.register_outputs({"distribution_id": self.distribution_id, "domain_name": self.domain_name,
+                               "function_arns": self.function_arns})
+
+    def _distribution(self, aws, name: str, app: "App", functions: dict, t) -> Any:
+        settings = t.distribution or DistributionSettings()
+        forward_token = any(p.type == "jwt-auth" and NAME in app.pattern_targets(p) and p.forward.token for p in app.patterns)
+        auth_cache_policy = None
+        if forward_token:
+            # Origin request policies may not forward Authorization; a cache policy that keys on it (max TTL 1 s,
+            # origin Cache-Control decides) is how CloudFront passes the token on without sharing cached answers.
+            auth_cache_policy = aws.cloudfront.CachePolicy(
+                f"{name}-forward-authorization", comment="edgeport: forward Authorization, cache per token",
+                min_ttl=0, default_ttl=0, max_ttl=1,
+                parameters_in_cache_key_and_forwarded_to_origin={
+                    "cookies_config": {"cookie_behavior": "none"},
+                    "headers_config": {"header_behavior": "whitelist", "headers": {"items": ["Authorization"]}},
+                    "query_strings_config": {"query_string_behavior": "all"},
+                    "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
+                }, opts=pulumi.ResourceOptions(parent=self))
+        ordered = []
+        for b in behaviours(app):
+            ordered.append({
+                "path_pattern": b["path_pattern"],
+                "target_origin_id": "default",
+                "viewer_protocol_policy": "redirect-to-https",
+                "allowed_methods": ALL_METHODS,
+                "cached_methods": ["GET", "HEAD"],
+                "compress": True,
+                "cache_policy_id": auth_cache_policy.id if auth_cache_policy else CACHING_DISABLED,
+                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST,
+                "lambda_function_associations": [
+                    {"event_type": e, "lambda_arn": functions[e].qualified_arn, "include_body": False}
+                    for e in b["events"] if e in functions
+                ],
+            })
+        cert = ({"acm_certificate_arn": settings.certificate_arn, "ssl_support_method": "sni-only",
+                 "minimum_protocol_version": "TLSv1.2_2021"} if settings.certificate_arn
+                else {"cloudfront_default_certificate": True})
+        return aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            comment=f"edgeport {app.name}",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=settings.price_class,
+            aliases=list(settings.aliases),
+            origins=[_origin(app.origins["default"], "default")],
+            default_cache_behavior={
+                "target_origin_id": "default",
+                "viewer_protocol_policy": "redirect-to-https",
+                "allowed_methods": ALL_METHODS,
+                "cached_methods": ["GET", "HEAD"],
+                "compress": True,
+                "cache_policy_id": USE_ORIGIN_CACHE_CONTROL,
+                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST,
+            },
+            ordered_cache_behaviors=ordered,
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate=cert,
+            wait_for_deployment=settings.wait_for_deployment,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+# ---------------------------------------------------------------- existing distributions
+
+
+class AssociationConflict(Exception):
+    pass
+
+
+def _fn_base(arn: str) -> str:
+    """arn:aws:lambda:us-east-1:123:function:name:7 -> arn:aws:lambda:us-east-1:123:function:name"""
+    parts = arn.split(":")
+    return ":".join(parts[:7])
+
+
+def apply_associations(config: dict, associations: list[dict], remove_functions: set[str]) -> dict:
+    """Edit a CloudFront DistributionConfig (boto3 shape) in place and return it.
+
+    First drops every association whose function is in `remove_functions` (unversioned ARNs),
+    then sets each wanted association on the behaviour whose PathPattern equals its route
+    (route '/*' means the default behaviour). Refuses to replace another function's association.
+    """
+    behaviours = {b["PathPattern"]: b for b in config.get("CacheBehaviors", {}).get("Items", []) or []}
+    everything = [config["DefaultCacheBehavior"], *behaviours.values()]
+    for b in everything:
+        items = (b.get("LambdaFunctionAssociations") or {}).get("Items", []) or []
+        keep = [i for i in items if _fn_base(i["LambdaFunctionARN"]) not in remove_functions]
+        b["LambdaFunctionAssociations"] = {"Quantity": len(keep), **({"Items": keep} if keep else {})}
+    for a in associations:
+        target = config["DefaultCacheBehavior"] if a["path_pattern"] == "/*" else behaviours.get(a["path_pattern"])
+        if target is None:
+            have = ", ".join(sorted(behaviours)) or "none"
+            raise AssociationConflict(
+                f"the distribution has no cache behaviour with path pattern {a['path_pattern']} (it has: {have}); "
+                f"add one, or remove existingDistributionId so edgeport creates the distribution")
+        items = target["LambdaFunctionAssociations"].get("Items", [])
+        other = [i for i in items if i["EventType"] == a["event_type"]]
+        if other and _fn_base(other[0]["LambdaFunctionARN"]) != _fn_base(a["lambda_arn"]):
+            raise AssociationConflict(
+                f"behaviour {a['path_pattern']} already runs {other[0]['LambdaFunctionARN']} on {a['event_type']} "
+                f"(CloudFront allows one function per trigger); remove it first")
+        items = [i for i in items if i["EventType"] != a["event_type"]]
+        items.append({"LambdaFunctionARN": a["lambda_arn"], "EventType": a["event_type"], "IncludeBody": False})
+        target["LambdaFunctionAssociations"] = {"Quantity": len(items), "Items": items}
+    return config
+
+
+class _AssociationsProvider(pulumi.dynamic.ResourceProvider):
+    """Adds edgeport's Lambda@Edge associations to a distribution edgeport does not own (boto3, default credentials)."""
+
+    def _edit(self, distribution_id: str, associations: list[dict], remove: set[str]) -> dict:
+        import boto3
+
+        cf = boto3.client("cloudfront", region_name=REGION)
+        got = cf.get_distribution_config(Id=distribution_id)
+        config = apply_associations(got["DistributionConfig"], associations, remove)
+        out = cf.update_distribution(Id=distribution_id, IfMatch=got["ETag"], DistributionConfig=config)
+        return {"distribution_id": distribution_id, "associations": associations,
+                "domain_name": out["Distribution"]["DomainName"], "etag": out["ETag"]}
+
+    def create(self, props):
+        outs = self._edit(props["distribution_id"], props["associations"], set())
+        return pulumi.dynamic.CreateResult(id_=f"{props['distribution_id']}-edgeport", outs=outs)
+
+    def diff(self, _id, olds, news):
+        changed = olds.get("associations") != news.get("associations") or olds.get("distribution_id") != news.get("distribution_id")
+        return pulumi.dynamic.DiffResult(changes=changed, replaces=["distribution_id"] if olds.get("distribution_id") != news.get("distribution_id") else [],
+                                          delete_before_replace=True)
+
+    def update(self, _id, olds, news):
+        remove = {_fn_base(a["lambda_arn"]) for a in olds.get("associations", [])}
+        return pulumi.dynamic.UpdateResult(outs=self._edit(news["distribution_id"], news["associations"], remove))
+
+    def delete(self, _id, props):
+        remove = {_fn_base(a["lambda_arn"]) for a in props.get("associations", [])}
+        self._edit(props["distribution_id"], [], remove)
+
+
+class DistributionAssociations(pulumi.dynamic.Resource):
+    domain_name: pulumi.Output[str]
+
+    def __init__(self, name: str, distribution_id: str, associations: list[dict], opts: pulumi.ResourceOptions | None = None):
+        super().__init__(_AssociationsProvider(), name,
+                         {"distribution_id": distribution_id, "associations": associations, "domain_name": None, "etag": None},
+                         opts)

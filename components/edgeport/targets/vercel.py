@@ -1,0 +1,126 @@
+"""Vercel: a project whose Routing Middleware runs the patterns, in front of the origin.
+
+The deployment carries `middleware.js` (config inlined, `config.matcher` as a
+literal) and a `vercel.json` that rewrites every path to the default origin, so
+the middleware's next() continues to the origin. Secrets are sensitive project
+environment variables, created before the deployment (Vercel bakes env vars in
+at build time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+import pulumi
+
+from ..spec import runtime
+from ..spec.secrets import env_name
+from .base import Budget, BundleUnit, resource_slug, routes_for
+
+if TYPE_CHECKING:
+    from ..build.artifacts import Artifact
+    from ..spec.models import App
+
+NAME = "vercel"
+ENTRY = "middleware.js"
+ENV_TARGETS = ["production", "preview"]  # sensitive variables cannot target development
+
+_BUDGETS = {
+    "hobby": Budget(1024 * 1024, "gzip", "Vercel Hobby: 1 MB Edge code after gzip"),
+    "pro": Budget(2 * 1024 * 1024, "gzip", "Vercel Pro: 2 MB Edge code after gzip"),
+    "enterprise": Budget(4 * 1024 * 1024, "gzip", "Vercel Enterprise: 4 MB Edge code after gzip"),
+}
+
+
+def matcher(route: str) -> str:
+    """A route as a Vercel matcher (path-to-regexp). Prefixes become `(.*)` suffixes."""
+    return route[:-1] + "(.*)" if route.endswith("*") else route
+
+
+def secret_refs(app: "App") -> dict[str, dict[str, str]]:
+    return {s: {"env": env_name(s)} for s in app.secrets_for(NAME)}
+
+
+def vercel_json(app: "App") -> str:
+    origin = app.origins["default"]
+    return json.dumps({"rewrites": [{"source": "/:path*", "destination": f"{origin}/:path*"}]}, indent=2) + "\n"
+
+
+def bundles(app: "App", stack: str) -> list[BundleUnit]:
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app))
+    return [
+        BundleUnit(
+            NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=_BUDGETS[app.targets.vercel.plan],
+            matcher=[matcher(r) for r in routes_for(app, NAME)], extra_files={f"{NAME}/vercel.json": vercel_json(app)},
+        )
+    ]
+
+
+def deployment_files(directory: Path) -> dict[str, str]:
+    """Vercel's file map: local path -> '<size>~<sha1>' (the provider uploads by path)."""
+    out: dict[str, str] = {}
+    for root, _dirs, files in os.walk(directory):
+        for f in sorted(files):
+            p = Path(root) / f
+            data = p.read_bytes()
+            out[_program_relative(p)] = f"{len(data)}~{hashlib.sha1(data).hexdigest()}"
+    return dict(sorted(out.items()))
+
+
+def _program_relative(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p.resolve())
+
+
+class VercelMiddleware(pulumi.ComponentResource):
+    """Project (or an existing one), sensitive env vars and the middleware deployment."""
+
+    url: pulumi.Output[str]
+    project_id: pulumi.Output[str]
+
+    def __init__(self, name: str, app: "App", stack: str, artifact: "Artifact", secrets: Mapping[str, pulumi.Input[str]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("edgeport:vercel:Middleware", name, None, opts)
+        import pulumiverse_vercel as vercel
+
+        t = app.targets.vercel
+        child = pulumi.ResourceOptions(parent=self)
+        if t.project_id:
+            project_id: pulumi.Input[str] = t.project_id
+        else:
+            project = vercel.Project(f"{name}-project", name=t.project_name or f"{app.name}-{stack}", framework=None,
+                                     team_id=t.team_id, opts=child)
+            project_id = project.id
+        taken: set[str] = set()
+        env_vars = [
+            vercel.ProjectEnvironmentVariable(
+                f"{name}-env-{resource_slug(s, taken)}",
+                project_id=project_id,
+                team_id=t.team_id,
+                key=env_name(s),
+                value=pulumi.Output.secret(secrets[s]),
+                sensitive=True,
+                targets=ENV_TARGETS,
+                opts=child,
+            )
+            for s in artifact.secret_names
+        ]
+        bundle_dir = artifact.path.parent
+        deployment = vercel.Deployment(
+            f"{name}-deployment",
+            project_id=project_id,
+            team_id=t.team_id,
+            files=deployment_files(bundle_dir),
+            path_prefix=_program_relative(bundle_dir),
+            production=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=env_vars),
+        )
+        self.url = deployment.url
+        self.project_id = pulumi.Output.from_input(project_id)
+        self.register_outputs({"url": deployment.url, "project_id": self.project_id})
