@@ -216,6 +216,16 @@ def find_project_dir(start: Path | None = None) -> Path:
     raise EdgeportError(f"no Pulumi.yaml found in {here} or its parents; run edgeport from your project directory")
 
 
+def file_lines(path: Path) -> dict[tuple, int]:
+    """Line numbers of the keys under config -> edgeport:app in a stack file (empty if unparsable)."""
+    try:
+        node = yaml.compose(path.read_text())
+    except yaml.YAMLError:
+        return {}
+    prefix = ("config", CONFIG_KEY)
+    return {k[2:]: v for k, v in (_line_map(node) if node is not None else {}).items() if k[:2] == prefix}
+
+
 def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     project_dir = project_dir or find_project_dir()
     path = stack_file(project_dir, stack)

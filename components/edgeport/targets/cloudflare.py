@@ -92,3 +92,9 @@ class CloudflareWorker(pulumi.ComponentResource):
         ]
         self.script_name = script.script_name
         self.register_outputs({"script_name": script.script_name, "routes": [r.pattern for r in self.routes]})
+
+
+def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
+                opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    w = CloudflareWorker(name, app, stack, artifacts[0], secrets, opts)
+    return {"script_name": w.script_name, "routes": [r.pattern for r in w.routes]}

@@ -25,7 +25,7 @@ import pulumi.dynamic
 from ..spec import capabilities, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secrets import env_name
-from .base import Budget, BundleUnit, routes_for
+from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -169,11 +169,11 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         stored = {}
         for s in secret_names:
             sec = aws.secretsmanager.Secret(
-                f"{name}-secret-{s}", name=secret_id(app, stack, s),
+                f"{name}-secret-{resource_slug(s)}", name=secret_id(app, stack, s),
                 description=f"edgeport {app.name}/{stack}: {s} (read by Lambda@Edge at cold start)",
                 # The value's source of truth is Pulumi config: delete at once so destroy + up can reuse the name.
                 recovery_window_in_days=0, opts=regional)
-            aws.secretsmanager.SecretVersion(f"{name}-secret-{s}-value", secret_id=sec.id,
+            aws.secretsmanager.SecretVersion(f"{name}-secret-{resource_slug(s)}-value", secret_id=sec.id,
                                              secret_string=pulumi.Output.secret(secrets[s]), opts=regional)
             stored[s] = sec
 
@@ -279,6 +279,12 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
             wait_for_deployment=settings.wait_for_deployment,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
+                opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    f = LambdaEdgeFunctions(name, app, stack, artifacts, secrets, opts)
+    return {"distribution_id": f.distribution_id, "domain_name": f.domain_name, "function_arns": f.function_arns}
 
 
 # ---------------------------------------------------------------- existing distributions

@@ -124,3 +124,9 @@ class VercelMiddleware(pulumi.ComponentResource):
         self.url = deployment.url
         self.project_id = pulumi.Output.from_input(project_id)
         self.register_outputs({"url": deployment.url, "project_id": self.project_id})
+
+
+def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
+                opts: pulumi.ResourceOptions) -> dict:
+    m = VercelMiddleware(name, app, stack, artifacts[0], secrets, opts)
+    return {"url": m.url, "project_id": m.project_id}

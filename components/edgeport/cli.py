@@ -1,0 +1,329 @@
+"""The edgeport command line: a thin shell over spec -> build -> plan / local runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import EdgeportError, SpecError
+
+DEFAULT_PORTS = {"cloudflare": 8787, "vercel": 8788, "lambda-edge": 8789}
+
+
+class EdgeportGroup(click.Group):
+    """Prints edgeport errors without a traceback and exits with their code (2 = invalid stack)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EdgeportError as e:
+            as_json = _wants_json(ctx)
+            if as_json:
+                payload = {"ok": False, "error": str(e)}
+                if isinstance(e, SpecError):
+                    payload["issues"] = [i.to_json() for i in e.issues]
+                click.echo(json.dumps(payload, indent=2))
+            click.secho(f"error: {e}", fg="red", err=True)
+            ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            ctx.exit(130)
+        except Exception as e:  # a bug in edgeport: say so, without a traceback unless asked
+            if os.environ.get("EDGEPORT_DEBUG"):
+                raise
+            click.secho(f"internal error: {type(e).__name__}: {e}\n(set EDGEPORT_DEBUG=1 for a traceback, and please "
+                        f"report it)", fg="red", err=True)
+            ctx.exit(1)
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    sub = ctx.invoked_subcommand
+    args = sys.argv[1:]
+    return "--json" in args and sub is not None
+
+
+def _progress(msg: str) -> None:
+    click.secho(msg, fg="bright_black", err=True)
+
+
+stack_option = click.option("--stack", "-s", "stack_name", required=True, metavar="NAME",
+                            help="Stack to use: reads stacks/Pulumi.NAME.yaml.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+project_option = click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                              help="Directory holding Pulumi.yaml (default: this directory or a parent).")
+
+
+def _load(stack_name: str, project_dir: Path | None):
+    from .spec.loader import find_project_dir, load_stack
+
+    return load_stack(stack_name, project_dir or find_project_dir())
+
+
+def _fmt_bytes(n: int) -> str:
+    return f"{n:,}"
+
+
+@click.group(cls=EdgeportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgeport")
+def main() -> None:
+    """Declare edge patterns once; build, plan and run them for Cloudflare Workers,
+    Lambda@Edge and Vercel Routing Middleware.
+
+    A stack is declared under `edgeport:app` in stacks/Pulumi.<stack>.yaml.
+    Deploy with `pulumi up -s <stack>`; everything here works offline.
+    """
+
+
+# ---------------------------------------------------------------- validate
+
+
+@main.command()
+@stack_option
+@json_option
+@project_option
+def validate(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
+    """Check the stack declaration. Exit 0 when valid; exit 2 listing every problem."""
+    st = _load(stack_name, project_dir)
+    app = st.app
+    summary = {"ok": True, "stack": stack_name, "file": str(st.file), "app": app.name, "targets": app.targets.names(),
+               "patterns": [{"name": p.name, "type": p.type, "routes": list(p.routes), "targets": app.pattern_targets(p)}
+                            for p in app.patterns]}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"ok: {st.file.relative_to(st.project_dir)}: app {app.name}, {len(app.patterns)} pattern(s) on "
+               f"{', '.join(app.targets.names())}")
+    for p in app.patterns:
+        click.echo(f"  {p.name:<20} {p.type:<14} {' '.join(p.routes):<30} -> {', '.join(app.pattern_targets(p))}")
+
+
+# ---------------------------------------------------------------- build
+
+
+def _build(st, out: Path | None):
+    from .build import build_app, default_out_dir
+
+    out_dir = out or default_out_dir(st.project_dir, st.name)
+    _progress(f"building {st.name} into {out_dir} ...")
+    return build_app(st.app, st.name, out_dir)
+
+
+def size_table(result) -> str:
+    rows = [("target", "trigger", "bytes", "gzip", "zip", "budget", "used")]
+    for a in result.artifacts:
+        rows.append((a.target, a.event or "-", _fmt_bytes(a.size), _fmt_bytes(a.gzip_size), _fmt_bytes(a.zip_size),
+                     f"{a.budget.limit / 1048576:g} MB {a.budget.measure}", f"{100 * a.measured / a.budget.limit:.2f}%"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+                     for r in rows)
+
+
+@main.command()
+@stack_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory (default: .edgeport/build/<stack>).")
+@json_option
+@project_option
+def build(stack_name: str, out: Path | None, as_json: bool, project_dir: Path | None) -> None:
+    """Bundle the edge code for every target, with the stack's config injected,
+    and check each bundle against its platform's size budget (over budget = error)."""
+    st = _load(stack_name, project_dir)
+    result = _build(st, out)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **result.to_json()}, indent=2))
+        return
+    click.echo(size_table(result))
+    for a in result.artifacts:
+        click.echo(f"  {a.label}: {a.path}  ({a.budget.label})")
+
+
+# ---------------------------------------------------------------- plan
+
+
+@main.command()
+@stack_option
+@json_option
+@project_option
+def plan(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
+    """Offline plan: run the Pulumi program under Pulumi's mocks and print the
+    resources per target (type, name, key inputs; secrets shown as [secret]).
+    Needs no credentials, state or Pulumi CLI - fit for a pull request."""
+    from .plan import run_plan
+    from .plan_render import render_text
+
+    st = _load(stack_name, project_dir)
+    _progress(f"planning {stack_name} offline (Pulumi program under mocks) ...")
+    p = run_plan(st)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **p.to_json()}, indent=2, default=str))
+    else:
+        click.echo(render_text(p))
+    for w in p.warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+
+
+# ---------------------------------------------------------------- dev
+
+
+@main.command()
+@stack_option
+@click.option("--target", "-t", type=click.Choice(["cloudflare", "vercel", "lambda-edge"]), default=None,
+              help="Serve one target (default: every target the stack declares).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=None,
+              help="Port of the (first) target; default 8787 cloudflare, 8788 vercel, 8789 lambda-edge.")
+@click.option("--origin", default=None, metavar="URL", help="Origin to proxy to (default: a built-in echo origin).")
+@project_option
+def dev(stack_name: str, target: str | None, port: int | None, origin: str | None, project_dir: Path | None) -> None:
+    """Serve the stack's edge code on 127.0.0.1 in each target's local runtime:
+    workerd (Miniflare) for cloudflare, Vercel's edge-runtime for vercel, and a
+    CloudFront emulation in Node for lambda-edge. Ctrl-C stops everything."""
+    from .local.echo import EchoOrigin
+    from .local.runner import LocalRunner
+    from .spec.secrets import resolve_local
+
+    st = _load(stack_name, project_dir)
+    targets = [target] if target else st.app.targets.names()
+    for t in targets:
+        if t not in st.app.targets.names():
+            raise EdgeportError(f"stack {stack_name} declares no {t} target (it has: {', '.join(st.app.targets.names())})")
+    secrets = resolve_local(st.app.secret_names(), st.project_dir)
+    result = _build(st, None)
+    echo = None
+    if origin is None:
+        echo = EchoOrigin(name="echo").start()
+        origin = echo.url
+    ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(targets)}
+    if port == 0:
+        ports = {t: 0 for t in targets}
+    runner = LocalRunner(st.app, result, secrets, origin, echo_logs=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for t in targets:
+            _progress(f"starting {t} ...")
+            runner.start(t, ports[t])
+        click.echo(f"\nedgeport dev: stack {stack_name}, origin {origin}" + (" (built-in echo)" if echo else ""))
+        for t, h in runner.hosts.items():
+            click.echo(f"  {t:<12} {h.url}")
+        _print_try(st, secrets, runner)
+        click.echo("\nCtrl-C to stop.")
+        try:
+            while not stop.wait(0.5):
+                dead = [t for t, h in runner.hosts.items() if h.process.poll() is not None]
+                if dead:
+                    raise EdgeportError(f"the {dead[0]} host exited:\n" + "\n".join(runner.hosts[dead[0]].stderr_tail[-10:]))
+        except KeyboardInterrupt:
+            pass
+    finally:
+        _progress("stopping ...")
+        runner.stop()
+        if echo:
+            echo.stop()
+
+
+def _print_try(st, secrets: dict[str, str], runner) -> None:
+    from .devtoken import mint
+    from .spec.models import JwtAuth
+
+    jwt = next((p for p in st.app.patterns if isinstance(p, JwtAuth) and p.secret), None)
+    if not jwt or not runner.hosts:
+        return
+    token = mint(jwt, secrets[jwt.secret], sub="dev-user")
+    route = jwt.routes[0].rstrip("*") or "/"
+    url = next(iter(runner.hosts.values())).url
+    click.echo(f"\nTry ({jwt.name}):\n  curl -i {url}{route} -H 'Authorization: Bearer {token}'\n"
+               f"  curl -i {url}{route}   # no token -> 401\n"
+               f"  (more tokens: edgeport token --stack {st.name} --pattern {jwt.name})")
+
+
+# ---------------------------------------------------------------- token
+
+
+@main.command()
+@stack_option
+@click.option("--pattern", default=None, help="jwt-auth pattern to mint for (default: the first with an HMAC secret).")
+@click.option("--sub", default="dev-user", show_default=True, help="Subject claim.")
+@click.option("--ttl", type=click.IntRange(-86400 * 365, 86400 * 365), default=3600, show_default=True,
+              help="Seconds until exp (negative: already expired).")
+@click.option("--claim", "claims", multiple=True, metavar="KEY=VALUE", help="Extra claim (repeatable; VALUE parsed as JSON if it can be).")
+@project_option
+def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tuple[str, ...], project_dir: Path | None) -> None:
+    """Mint a development JWT signed with the stack's local HMAC secret (for `edgeport dev`)."""
+    from .devtoken import mint
+    from .spec.models import JwtAuth
+    from .spec.secrets import resolve_local
+
+    st = _load(stack_name, project_dir)
+    jwts = [p for p in st.app.patterns if isinstance(p, JwtAuth) and p.secret]
+    chosen = next((p for p in jwts if p.name == pattern), None) if pattern else (jwts[0] if jwts else None)
+    if chosen is None:
+        names = ", ".join(p.name for p in jwts) or "none"
+        raise EdgeportError(f"no jwt-auth pattern with an HMAC secret named {pattern!r} (candidates: {names})")
+    extra: dict[str, Any] = {}
+    for c in claims:
+        if "=" not in c:
+            raise click.BadParameter(f"{c!r} is not KEY=VALUE", param_hint="--claim")
+        k, v = c.split("=", 1)
+        try:
+            extra[k] = json.loads(v)
+        except ValueError:
+            extra[k] = v
+    secret = resolve_local([chosen.secret], st.project_dir)[chosen.secret]
+    click.echo(mint(chosen, secret, sub=sub, ttl=ttl, extra=extra))
+
+
+# ---------------------------------------------------------------- secrets
+
+
+@main.group()
+def secrets() -> None:
+    """Local secret values for development."""
+
+
+@secrets.command("init-local")
+@stack_option
+@project_option
+def secrets_init_local(stack_name: str, project_dir: Path | None) -> None:
+    """Write random values for the stack's secrets that have none yet to .dev.vars (git-ignored)."""
+    from .spec.secrets import DEV_VARS, env_name, init_local
+
+    st = _load(stack_name, project_dir)
+    names = [n for n in st.app.secret_names() if not os.environ.get(env_name(n))]
+    added = init_local(names, st.project_dir)
+    if added:
+        click.echo(f"wrote {', '.join(added)} to {st.project_dir / DEV_VARS}")
+    else:
+        click.echo(f"every secret of stack {stack_name} already has a local value")
+
+
+# ---------------------------------------------------------------- capabilities
+
+
+@main.command()
+@json_option
+def capabilities(as_json: bool) -> None:
+    """Which pattern runs on which target, how, or why not."""
+    from .spec.capabilities import as_table
+
+    rows = as_table()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        mark = "yes" if r["supported"] else "no "
+        if r["supported"] and not r["implemented"]:
+            mark = "soon"
+        click.echo(f"{r['pattern']:<14} {r['target']:<12} {mark:<4} {r['how']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Start and stop the local runtime hosts (functions/local/host.mjs), one node process per target.
+
+Each host runs in its own process group so that Ctrl-C reaches only this process,
+which then stops every host (SIGTERM, then SIGKILL after a grace period): workerd
+can otherwise linger on half-closed connections and keep its port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..build import BuildResult, functions_dir, node_binary
+from ..errors import LocalRunError
+from ..spec.models import App
+from ..spec.secrets import env_name
+from ..targets import profile
+from .aws import LocalAws
+
+READY_TIMEOUT = 60.0
+STOP_GRACE = 3.0
+
+
+@dataclass
+class Host:
+    target: str
+    url: str
+    process: subprocess.Popen
+    stderr_tail: list[str] = field(default_factory=list)
+
+
+def _pump(stream, sink: list[str], echo: bool) -> None:
+    for line in stream:
+        sink.append(line.rstrip("\n"))
+        del sink[:-200]
+        if echo:
+            print(line, end="", flush=True)
+
+
+class LocalRunner:
+    """Serves a built stack on 127.0.0.1 in each target's local runtime."""
+
+    def __init__(self, app: App, build: BuildResult, secrets: dict[str, str], origin: str, *,
+                 now_ms: int | None = None, echo_logs: bool = False):
+        self.app, self.build, self.secrets, self.origin = app, build, secrets, origin
+        self.now_ms, self.echo_logs = now_ms, echo_logs
+        self.hosts: dict[str, Host] = {}
+        self.aws: LocalAws | None = None
+
+    # -- lifecycle
+    def start(self, target: str, port: int = 0) -> Host:
+        if not self.build.for_target(target):
+            raise LocalRunError(f"the build has no {target} bundle (is targets.{target} declared?)")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}
+        names = sorted({s for a in self.build.for_target(target) for s in a.secret_names})
+        if target == "lambda-edge":
+            if self.aws is None:
+                self.aws = LocalAws().start()
+            mod = profile("lambda-edge")
+            for s in names:
+                self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s])
+            env.update(self.aws.env())
+        else:
+            env.update({env_name(s): self.secrets[s] for s in names})
+        cmd = [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"),
+               "--manifest", str(self.build.manifest_path), "--target", target, "--origin", self.origin, "--port", str(port)]
+        if self.now_ms is not None:
+            cmd += ["--now-ms", str(self.now_ms)]
+        env.update({"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false"})
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, cwd=functions_dir())
+        host = Host(target, "", proc)
+        threading.Thread(target=_pump, args=(proc.stderr, host.stderr_tail, self.echo_logs), daemon=True).start()
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read_stdout():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read_stdout, daemon=True).start()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            try:
+                line = lines.get(timeout=max(0.05, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None or time.monotonic() > deadline:
+                self._kill(proc)
+                tail = "\n".join(host.stderr_tail[-15:])
+                raise LocalRunError(f"the {target} host did not start" + (f":\n{tail}" if tail else ""))
+            if line.startswith("{"):
+                try:
+                    host.url = json.loads(line)["ready"].rstrip("/")
+                    break
+                except (ValueError, KeyError):
+                    pass
+        self.hosts[target] = host
+        return host
+
+    def start_all(self, ports: dict[str, int] | None = None) -> dict[str, Host]:
+        for t in self.app.targets.names():
+            if self.build.for_target(t):
+                self.start(t, (ports or {}).get(t, 0))
+        return self.hosts
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen) -> None:
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(STOP_GRACE)
+        # The group may hold children (workerd) that outlived their parent.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        for h in self.hosts.values():
+            self._kill(h.process)
+        self.hosts.clear()
+        if self.aws is not None:
+            self.aws.stop()
+            self.aws = None
+
+    def __enter__(self) -> "LocalRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+

@@ -1,0 +1,234 @@
+"""`edgeport plan`: run the Pulumi program offline under Pulumi's unit-test mocks and
+report the resources it would create, per target. No credentials, no CLI, no state.
+
+Secret values are placeholders marked secret; any input that carries a placeholder
+without being marked secret is reported as a leak (and fails the plan).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EdgeportError
+from .spec.loader import CONFIG_KEY, Stack
+from .spec.secrets import config_key
+
+TARGET_OF_COMPONENT = {
+    "edgeport:cloudflare:Worker": "cloudflare",
+    "edgeport:aws:LambdaEdge": "lambda-edge",
+    "edgeport:vercel:Middleware": "vercel",
+}
+FAKE_ACCOUNT = "123456789012"
+
+
+def placeholder(name: str) -> str:
+    """A stand-in secret value: valid UTF-8 and base64url, long enough for every HMAC algorithm."""
+    core = f"PLANxPLACEHOLDERx{name.replace('_', 'x')}x"
+    core += "A" * (100 - len(core))
+    return core[: len(core) - len(core) % 4]
+
+
+@dataclass
+class PlannedResource:
+    type: str
+    name: str
+    parent: str | None  # parent resource name
+    custom: bool
+    provider: str | None
+    inputs: dict[str, Any]  # secrets masked as "[secret]"
+    secret_inputs: list[str]  # top-level inputs that are marked secret
+    target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "parent": self.parent, "target": self.target, "custom": self.custom,
+                "inputs": self.inputs, "secretInputs": self.secret_inputs}
+
+
+@dataclass
+class Plan:
+    stack: str
+    app: str
+    resources: list[PlannedResource] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_target(self) -> dict[str, list[PlannedResource]]:
+        out: dict[str, list[PlannedResource]] = {}
+        for r in self.resources:
+            if r.target:
+                out.setdefault(r.target, []).append(r)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack, "app": self.app, "seconds": round(self.seconds, 3),
+            "counts": {t: len(rs) for t, rs in self.by_target().items()},
+            "resources": [r.to_json() for r in self.resources], "warnings": self.warnings, "leaks": self.leaks,
+        }
+
+
+# ---------------------------------------------------------------- mocks
+
+
+def _fabricate(typ: str, name: str, inputs: dict) -> dict:
+    """Outputs a real provider would compute, so the program's dependent inputs resolve."""
+    out: dict[str, Any] = {}
+    if typ == "aws:lambda/function:Function":
+        arn = f"arn:aws:lambda:us-east-1:{FAKE_ACCOUNT}:function:{inputs.get('name', name)}"
+        out.update(arn=arn, version="1", qualifiedArn=f"{arn}:1")
+    elif typ == "aws:secretsmanager/secret:Secret":
+        out["arn"] = f"arn:aws:secretsmanager:us-east-1:{FAKE_ACCOUNT}:secret:{inputs.get('name', name)}-AbCdEf"
+    elif typ == "aws:iam/role:Role":
+        out["arn"] = f"arn:aws:iam::{FAKE_ACCOUNT}:role/{name}"
+    elif typ == "aws:cloudfront/distribution:Distribution":
+        out["domainName"] = "d111111abcdef8.cloudfront.net"
+    elif typ == "vercel:index/deployment:Deployment":
+        out["url"] = f"{name}.vercel.app"
+    elif typ == "pulumi-python:dynamic:Resource":
+        out["domainName"] = "d111111abcdef8.cloudfront.net"
+    return out
+
+
+def _make_mocks():
+    import pulumi
+
+    class RecordingMocks(pulumi.runtime.Mocks):
+        def __init__(self):
+            self.records: list[Any] = []
+
+        def new_resource(self, args):
+            self.records.append(args)
+            state = dict(args.inputs)
+            state.update(_fabricate(args.typ, args.name, args.inputs))
+            return f"{args.name}-id", state
+
+        def call(self, args):
+            return {}
+
+    return RecordingMocks()
+
+
+# ---------------------------------------------------------------- secrets
+
+
+def _walk_mask(value: Any, secrets: list[str], path: str, inside_secret: bool, leaks: list[str]) -> Any:
+    from pulumi.runtime import rpc
+
+    if rpc.is_rpc_secret(value):
+        return _walk_mask(rpc.unwrap_rpc_secret(value), secrets, path, True, leaks)
+    if isinstance(value, dict):
+        return {k: _walk_mask(v, secrets, f"{path}.{k}", inside_secret, leaks) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk_mask(v, secrets, f"{path}[{i}]", inside_secret, leaks) for i, v in enumerate(value)]
+    if isinstance(value, str) and any(s in value for s in secrets):
+        if not inside_secret:
+            leaks.append(path)
+        return "[secret]"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format carries every number as a double
+    if _is_asset(value):
+        return _describe_asset(value)
+    return value
+
+
+def _is_asset(v: Any) -> bool:
+    import pulumi
+
+    return isinstance(v, (pulumi.Asset, pulumi.Archive))
+
+
+def _describe_asset(v: Any) -> Any:
+    import pulumi
+
+    if isinstance(v, pulumi.AssetArchive):
+        return {"archive": {k: _describe_asset(a) for k, a in v.assets.items()}}
+    if isinstance(v, pulumi.FileAsset):
+        p = Path(v.path)
+        return {"file": str(p), "bytes": p.stat().st_size if p.exists() else None}
+    if isinstance(v, pulumi.StringAsset):
+        return {"text_bytes": len(v.text.encode())}
+    return str(v)
+
+
+# ---------------------------------------------------------------- run
+
+
+def run_plan(stack: Stack) -> Plan:
+    """Run the stack's Pulumi program under mocks. Raises EdgeportError on program errors."""
+    import pulumi
+    from pulumi.runtime.mocks import _sync_await  # private: pinned pulumi range, covered by tests
+    from pulumi.runtime.stack import run_pulumi_func
+
+    from .program import program
+
+    t0 = time.perf_counter()
+    app = stack.app
+    values = {s: placeholder(s) for s in app.secret_names()}
+    plan = Plan(stack=stack.name, app=app.name)
+    for s in app.secret_names():
+        if not stack.secret_configured(s):
+            plan.warnings.append(
+                f"secret {s} has no value in stacks/Pulumi.{stack.name}.yaml; `pulumi up` will stop until you run "
+                f"`pulumi config set --secret {s} <value> -s {stack.name}`")
+    config = {f"{CONFIG_KEY}": json.dumps(stack.config[CONFIG_KEY])}
+    config.update({config_key(s): v for s, v in values.items()})
+    pulumi.runtime.set_all_config(config, secret_keys=[config_key(s) for s in values])
+    mocks = _make_mocks()
+    pulumi.runtime.set_mocks(mocks, project="edgeport", stack=stack.name, preview=False)
+
+    parents: dict[tuple[str, str], str | None] = {}
+
+    def record_parent(args):
+        parent = args.opts.parent if args.opts else None
+        parents[(args.type_, args.name)] = getattr(parent, "_name", None) if parent is not None else None
+        return None
+
+    failure: list[BaseException] = []
+
+    def run():
+        pulumi.runtime.register_stack_transformation(record_parent)
+        try:
+            program(stack.project_dir)
+        except BaseException as e:  # surfaced below with its own message
+            failure.append(e)
+
+    try:
+        _sync_await(run_pulumi_func(run))
+    except EdgeportError:
+        raise
+    except Exception as e:
+        raise EdgeportError(f"the Pulumi program failed under mocks: {e}") from e
+    if failure:
+        e = failure[0]
+        if isinstance(e, EdgeportError):
+            raise e
+        raise EdgeportError(f"the Pulumi program failed under mocks: {type(e).__name__}: {e}") from e
+
+    secret_values = list(values.values())
+    by_name = {}
+    for a in mocks.records:
+        leaks: list[str] = []
+        masked = {k: _walk_mask(v, secret_values, f"{a.name}.{k}", False, leaks) for k, v in a.inputs.items()}
+        from pulumi.runtime import rpc
+
+        secret_inputs = sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v))
+        r = PlannedResource(type=a.typ, name=a.name, parent=parents.get((a.typ, a.name)), custom=bool(a.custom),
+                            provider=(a.provider or None), inputs=masked, secret_inputs=secret_inputs)
+        plan.resources.append(r)
+        by_name[a.name] = r
+        plan.leaks += [f"{a.typ} {leak}: a secret value in an input not marked secret" for leak in leaks]
+    # Assign each resource to the target of its nearest target component.
+    for r in plan.resources:
+        node: PlannedResource | None = r
+        while node is not None and node.type not in TARGET_OF_COMPONENT:
+            node = by_name.get(node.parent) if node.parent else None
+        r.target = TARGET_OF_COMPONENT[node.type] if node is not None else None
+    plan.seconds = time.perf_counter() - t0
+    if plan.leaks:
+        raise EdgeportError("secret leak in the planned resources:\n  " + "\n  ".join(plan.leaks))
+    return plan

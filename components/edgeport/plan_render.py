@@ -1,0 +1,123 @@
+"""Text rendering of an offline plan: a resource tree per target with each resource's key inputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .plan import Plan, PlannedResource
+
+
+def _bindings(v: Any) -> str:
+    if not isinstance(v, list):
+        return str(v)
+    return ", ".join(f"{b.get('name')}({b.get('type')})" for b in v if isinstance(b, dict))
+
+
+def _size(v: Any) -> str:
+    return f"{len(v.encode()):,} B" if isinstance(v, str) and v != "[secret]" else str(v)
+
+
+def _behaviours(v: Any) -> str:
+    if not isinstance(v, list):
+        return str(v)
+    out = []
+    for b in v:
+        ev = ",".join(a.get("eventType", "?") for a in b.get("lambdaFunctionAssociations") or [])
+        out.append(f"{b.get('pathPattern')}[{ev or '-'}]")
+    return " ".join(out)
+
+
+def _origins(v: Any) -> str:
+    if not isinstance(v, list):
+        return str(v)
+    return ", ".join(f"{o.get('originId')}={o.get('domainName')}{o.get('originPath', '')}" for o in v)
+
+
+def _policy(v: Any) -> str:
+    try:
+        doc = json.loads(v) if isinstance(v, str) else v
+        return "; ".join(f"{','.join(s['Action'])} on {len(s['Resource']) if isinstance(s['Resource'], list) else 1} resource(s)"
+                         for s in doc["Statement"])
+    except (ValueError, KeyError, TypeError):
+        return str(v)
+
+
+def _principals(v: Any) -> str:
+    try:
+        doc = json.loads(v)
+        return ",".join(p for s in doc["Statement"] for p in s["Principal"]["Service"])
+    except (ValueError, KeyError, TypeError):
+        return str(v)
+
+
+def _files(v: Any) -> str:
+    return ", ".join(k.rsplit("/", 1)[-1] for k in v) if isinstance(v, dict) else str(v)
+
+
+def _archive(v: Any) -> str:
+    if isinstance(v, dict) and "archive" in v:
+        return ", ".join(f"{k} ({a.get('bytes'):,} B)" if isinstance(a, dict) and a.get("bytes") else k for k, a in v["archive"].items())
+    return str(v)
+
+
+# type -> [(input key, label, formatter)]
+KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
+    "cloudflare:index/workersScript:WorkersScript": [("scriptName", None), ("accountId", None), ("mainModule", None),
+                                                      ("compatibilityDate", None), ("content", _size), ("bindings", _bindings)],
+    "cloudflare:index/workersRoute:WorkersRoute": [("pattern", None), ("zoneId", None), ("script", None)],
+    "pulumi:providers:aws": [("region", None)],
+    "aws:secretsmanager/secret:Secret": [("name", None), ("recoveryWindowInDays", None)],
+    "aws:secretsmanager/secretVersion:SecretVersion": [("secretString", None)],
+    "aws:iam/role:Role": [("assumeRolePolicy", _principals)],
+    "aws:iam/rolePolicy:RolePolicy": [("policy", _policy)],
+    "aws:lambda/function:Function": [("name", None), ("runtime", None), ("memorySize", None), ("timeout", None),
+                                     ("publish", None), ("skipDestroy", None), ("architectures", None), ("code", _archive)],
+    "aws:cloudfront/distribution:Distribution": [("origins", _origins), ("orderedCacheBehaviors", _behaviours),
+                                                 ("priceClass", None), ("waitForDeployment", None)],
+    "aws:cloudfront/cachePolicy:CachePolicy": [("comment", None), ("maxTtl", None)],
+    "pulumi-python:dynamic:Resource": [("distribution_id", None), ("associations", None)],
+    "vercel:index/project:Project": [("name", None), ("teamId", None)],
+    "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": [("key", None), ("sensitive", None),
+                                                                          ("targets", None), ("value", None)],
+    "vercel:index/deployment:Deployment": [("projectId", None), ("production", None), ("files", _files)],
+}
+
+
+def _short_type(t: str) -> str:
+    return t
+
+
+def _lines(r: PlannedResource) -> list[str]:
+    out = []
+    for key, fmt in KEY_INPUTS.get(r.type, []):
+        if key not in r.inputs:
+            continue
+        v = r.inputs[key]
+        text = fmt(v) if fmt else (json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else str(v))
+        secret = " (secret)" if key in r.secret_inputs else ""
+        out.append(f"{key}: {text}{secret}")
+    return out
+
+
+def render_text(plan: Plan) -> str:
+    children: dict[str | None, list[PlannedResource]] = {}
+    for r in plan.resources:
+        children.setdefault(r.parent, []).append(r)
+    counts = plan.by_target()
+    total = sum(len(v) for v in counts.values())
+    head = [f"Offline plan for stack {plan.stack} (app {plan.app}): {total} resources in {plan.seconds:.1f} s",
+            "  " + ", ".join(f"{t}: {len(rs)}" for t, rs in counts.items()), ""]
+    body: list[str] = []
+
+    def walk(r: PlannedResource, depth: int) -> None:
+        pad = "  " * depth
+        body.append(f"{pad}+ {r.type}  {r.name}")
+        for line in _lines(r):
+            body.append(f"{pad}    {line}")
+        for c in sorted(children.get(r.name, []), key=lambda x: (x.custom, x.type, x.name)):
+            walk(c, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return "\n".join(head + body)
