@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -46,9 +45,12 @@ class EdgeportGroup(click.Group):
 
 
 def _wants_json(ctx: click.Context) -> bool:
-    sub = ctx.invoked_subcommand
-    args = sys.argv[1:]
-    return "--json" in args and sub is not None
+    return bool(ctx.meta.get("edgeport.json"))
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["edgeport.json"] = value  # meta is shared by the whole context chain
+    return value
 
 
 def _progress(msg: str) -> None:
@@ -57,7 +59,8 @@ def _progress(msg: str) -> None:
 
 stack_option = click.option("--stack", "-s", "stack_name", required=True, metavar="NAME",
                             help="Stack to use: reads stacks/Pulumi.NAME.yaml.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+json_option = click.option("--json", "as_json", is_flag=True, callback=_remember_json,
+                           help="Machine-readable JSON on stdout.")
 project_option = click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                               help="Directory holding Pulumi.yaml (default: this directory or a parent).")
 

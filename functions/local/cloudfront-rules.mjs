@@ -38,7 +38,8 @@ export class CloudFrontValidationError extends Error {
 
 const values = (h, k) => JSON.stringify((h?.[k] ?? []).map((x) => x.value));
 
-function checkHeaderMap(hdrs, errs) {
+/** Shape checks first: later checks may assume well-formed header maps. */
+function checkHeaderMap(eventType, hdrs, errs) {
   if (hdrs === undefined) return;
   if (hdrs === null || typeof hdrs !== "object" || Array.isArray(hdrs)) {
     errs.push("headers must be an object");
@@ -50,6 +51,7 @@ function checkHeaderMap(hdrs, errs) {
     else if (vs.some((v) => v.key !== undefined && v.key.toLowerCase() !== k)) errs.push(`header ${k}: key does not match the map key`);
     if (DISALLOWED.some((re) => re.test(k))) errs.push(`disallowed header: ${k}`);
   }
+  if (errs.length) throw new CloudFrontValidationError(eventType, errs);
 }
 
 function headerBytes(hdrs) {
@@ -75,7 +77,7 @@ export function validateResult(eventType, input, out) {
   const isResponseEvent = eventType.endsWith("-response");
   if (isResponseEvent) {
     // viewer-response / origin-response: the result is the (modified) response
-    checkHeaderMap(out.headers, errs);
+    checkHeaderMap(eventType, out.headers, errs);
     const before = cf.response;
     if (eventType === "viewer-response" && String(out.status) !== String(before.status)) errs.push("viewer-response may not change the status code");
     for (const k of READ_ONLY_RESPONSE[eventType]) if (values(before.headers, k) !== values(out.headers, k)) errs.push(`read-only header modified: ${k}`);
@@ -84,7 +86,7 @@ export function validateResult(eventType, input, out) {
       if (size > GENERATED_LIMIT[eventType]) errs.push(`response ${size} B exceeds ${GENERATED_LIMIT[eventType]} B`);
     }
   } else if (isGeneratedResponse(out)) {
-    checkHeaderMap(out.headers, errs);
+    checkHeaderMap(eventType, out.headers, errs);
     const status = Number(out.status);
     if (!Number.isInteger(status) || status < 100 || status > 599) errs.push(`invalid status ${out.status}`);
     if (out.bodyEncoding !== undefined && !["text", "base64"].includes(out.bodyEncoding)) errs.push(`invalid bodyEncoding ${out.bodyEncoding}`);
@@ -92,7 +94,7 @@ export function validateResult(eventType, input, out) {
     const size = (typeof out.body === "string" ? Buffer.byteLength(out.body, out.bodyEncoding === "base64" ? "base64" : "utf8") : 0) + headerBytes(out.headers);
     if (size > GENERATED_LIMIT[eventType]) errs.push(`generated response ${size} B exceeds ${GENERATED_LIMIT[eventType]} B for ${eventType}`);
   } else {
-    checkHeaderMap(out.headers, errs);
+    checkHeaderMap(eventType, out.headers, errs);
     if (typeof out.uri !== "string" || !out.uri.startsWith("/")) errs.push("uri must be a path starting with /");
     const before = cf.request.headers;
     for (const k of READ_ONLY_REQUEST[eventType] ?? []) if (values(before, k) !== values(out.headers, k)) errs.push(`read-only header modified: ${k}`);

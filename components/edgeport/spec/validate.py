@@ -25,15 +25,15 @@ def _b64url_bytes(s: str | None) -> bytes | None:
 
 def _check_jwk(key, i: int, path: str, problems: Problems) -> None:
     kp = f"{path}.keys[{i}]"
+    if key.kty == "oct":
+        problems.add(f"{kp}.kty", "symmetric (oct) keys cannot be listed in jwks",
+                     "put an HMAC key in a secret and reference it with `secret:`")
+        return
     extra = key.model_extra or {}
     private = [m for m in PRIVATE_JWK_MEMBERS if m in extra]
     if private:
         problems.add(kp, f"contains private key material ({', '.join(private)})", "publish only the public key: remove "
                      + ", ".join(private) + " (rotate the key if this file was ever shared)")
-        return
-    if key.kty == "oct":
-        problems.add(f"{kp}.kty", "symmetric (oct) keys cannot be listed in jwks",
-                     "put an HMAC key in a secret and reference it with `secret:`")
         return
     if key.kty not in ("RSA", "EC"):
         problems.add(f"{kp}.kty", f"unsupported key type {key.kty!r}", "use RSA (RS256) or EC P-256 (ES256) keys")

@@ -1,0 +1,42 @@
+# edgeport: `make run` serves the dev stack locally; `make test` runs every test.
+# Both set everything up from the project's own files (pyproject.toml, functions/package-lock.json).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := .make
+STACK  ?= dev
+
+.PHONY: setup run test test-js test-py typecheck bench clean
+
+setup: $(STAMP)/python $(STAMP)/node
+
+$(STAMP)/python: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/node: functions/package.json functions/package-lock.json
+	cd functions && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMP) && touch $@
+
+run: setup
+	$(BIN)/edgeport secrets init-local --stack $(STACK)
+	$(BIN)/edgeport dev --stack $(STACK)
+
+typecheck: setup
+	cd functions && npx tsc -p tsconfig.json && npx tsc -p tsconfig.web.json
+
+test-js: setup
+	cd functions && node --test test/
+
+test-py: setup
+	$(BIN)/python -m pytest -q
+
+test: typecheck test-js test-py
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .edgeport $(STAMP) functions/node_modules $(VENV)

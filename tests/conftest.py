@@ -1,0 +1,88 @@
+"""Shared test fixtures.
+
+Pulumi's mocks are process-global (set_mocks): they are installed once here, for
+the component tests. Tests that run whole Pulumi programs (edgeport plan) do so in
+a subprocess.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pulumi
+import pytest
+
+from edgeport.plan import _fabricate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class EdgeMocks(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args):
+        self.resources.append(args)
+        state = dict(args.inputs)
+        state.update(_fabricate(args.typ, args.name, args.inputs))
+        return f"{args.name}-id", state
+
+    def call(self, args):
+        return {}
+
+
+MOCKS = EdgeMocks()
+pulumi.runtime.set_mocks(MOCKS, project="edgeport", stack="test", preview=False)
+
+
+@pytest.fixture
+def mocks() -> EdgeMocks:
+    return MOCKS
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def request(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: bytes | None = None,
+            timeout: float = 15) -> Reply:
+    """One HTTP request without redirects or exceptions on 4xx/5xx."""
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.request(method, (u.path or "/") + (f"?{u.query}" if u.query else ""), body=body, headers=headers or {})
+        res = conn.getresponse()
+        return Reply(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read())
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_project(dirpath: Path, stacks: dict[str, str]) -> Path:
+    """A minimal edgeport project: Pulumi.yaml and stacks/Pulumi.<name>.yaml files."""
+    shutil.copy(ROOT / "Pulumi.yaml", dirpath / "Pulumi.yaml")
+    (dirpath / "stacks").mkdir(exist_ok=True)
+    for name, text in stacks.items():
+        (dirpath / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
+    return dirpath

@@ -1,0 +1,335 @@
+"""Spec layer: stack declarations are typed and every mistake is reported with its key, line and a fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from conftest import ROOT, write_project
+from edgeport.errors import SpecError
+from edgeport.spec import JwtAuth, load_stack, parse_app
+from edgeport.spec import capabilities, geo
+from edgeport.spec.runtime import chain_order, route_matcher, runtime_config
+
+BASE = {
+    "name": "shop",
+    "origins": {"default": "https://origin.example.com", "eu": "https://eu.origin.example.com"},
+    "targets": {
+        "cloudflare": {"accountId": "0" * 32, "zoneId": "1" * 32, "hostname": "shop.example.com"},
+        "lambda-edge": {},
+        "vercel": {"projectName": "shop-edge"},
+    },
+    "patterns": [
+        {"name": "api-auth", "type": "jwt-auth", "routes": ["/api/*"], "algorithms": ["HS256"], "secret": "jwt_hmac"},
+    ],
+}
+
+
+def app_with(**changes):
+    raw = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        node = raw
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if k.isdigit() else node[k]
+        last = keys[-1]
+        if value is _DELETE:
+            del node[last]
+        elif last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return raw
+
+
+_DELETE = object()
+
+
+def issues_of(raw) -> list:
+    with pytest.raises(SpecError) as e:
+        parse_app(raw, file="stacks/Pulumi.t.yaml")
+    return e.value.issues
+
+
+def one_issue(raw):
+    found = issues_of(raw)
+    assert len(found) == 1, [i.format() for i in found]
+    return found[0]
+
+
+def test_base_is_valid():
+    app = parse_app(copy.deepcopy(BASE))
+    assert app.targets.names() == ["cloudflare", "lambda-edge", "vercel"]
+    assert isinstance(app.patterns[0], JwtAuth)
+    assert app.secret_names() == ["jwt_hmac"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_example_stacks_load(stack):
+    st = load_stack(stack, ROOT)
+    assert st.app.name == "shop"
+    assert set(st.app.targets.names()) == {"cloudflare", "lambda-edge", "vercel"}
+
+
+def test_unknown_key_suggests_the_right_one():
+    raw = app_with(**{"patterns__0__secrt": "x"})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[0].secrt"
+    assert "unknown key 'secrt'" in i.message
+    assert "did you mean 'secret'" in i.hint
+
+
+def test_unknown_target_key():
+    i = one_issue(app_with(**{"targets__fastly": {}}))
+    assert i.path == "edgeport:app.targets.fastly"
+    assert "cloudflare" in i.hint and "lambda-edge" in i.hint
+
+
+def test_wrong_type_names_the_key_and_the_types():
+    i = one_issue(app_with(**{"patterns__0__leeway": "thirty"}))
+    assert i.path == "edgeport:app.patterns[0].leeway"
+    assert "expected an integer, got a string" in i.message
+
+
+def test_unquoted_numeric_id_gets_a_quoting_hint():
+    i = one_issue(app_with(**{"targets__cloudflare__accountId": 0}))
+    assert i.path == "edgeport:app.targets.cloudflare.accountId"
+    assert "quotes" in i.hint
+
+
+def test_bad_id_format_explains_where_to_find_it():
+    i = one_issue(app_with(**{"targets__cloudflare__zoneId": "not-a-zone"}))
+    assert i.path == "edgeport:app.targets.cloudflare.zoneId"
+    assert "zone id" in i.hint
+
+
+def test_missing_required_key():
+    i = one_issue(app_with(**{"patterns__0__algorithms": _DELETE}))
+    assert i.path == "edgeport:app.patterns[0]"
+    assert "'algorithms' is missing" in i.message
+
+
+def test_unknown_pattern_type():
+    i = one_issue(app_with(**{"patterns__0__type": "jwt"}))
+    assert "unknown pattern type 'jwt'" in i.message
+    assert "jwt-auth" in i.hint
+
+
+@pytest.mark.parametrize("route, fragment", [
+    ("api/*", "must start with '/'"),
+    ("/api/*/x", "may only end a route"),
+    ("/a?b=1", "paths only"),
+    ("/a/../b", "normalised path"),
+    ("//a", "normalised path"),
+    ("/a b", "not allowed in a URL path"),
+    ("/" + "a" * 300, "255-character"),
+])
+def test_bad_routes(route, fragment):
+    i = one_issue(app_with(**{"patterns__0__routes": ["/ok", route]}))
+    assert i.path == "edgeport:app.patterns[0].routes[1]"
+    assert fragment in i.message
+
+
+def test_route_matchers():
+    assert route_matcher("/api/*") == {"prefix": "/api/"}
+    assert route_matcher("/img*") == {"prefix": "/img"}
+    assert route_matcher("/account") == {"exact": "/account"}
+
+
+def test_duplicate_pattern_names():
+    raw = app_with()
+    raw["patterns"].append(copy.deepcopy(raw["patterns"][0]))
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[1].name"
+    assert "duplicate pattern name 'api-auth'" in i.message
+
+
+def test_realtime_room_on_vercel_names_cloudflare():
+    raw = app_with()
+    raw["patterns"].append({"name": "rooms", "type": "realtime-room", "routes": ["/ws/*"]})
+    found = issues_of(raw)
+    msgs = {i.message.split(":")[0] for i in found}
+    assert msgs == {"realtime-room cannot run on lambda-edge", "realtime-room cannot run on vercel"}
+    assert all("targets that can host it: cloudflare" in i.hint for i in found)
+    raw["patterns"][1]["targets"] = ["cloudflare"]
+    parse_app(raw)  # explicit target: valid
+
+
+def test_pattern_targeting_an_undeclared_target():
+    raw = app_with(**{"targets__vercel": _DELETE, "patterns__0__targets": ["vercel"]})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[0].targets"
+    assert "no targets.vercel section" in i.message
+
+
+def test_ratios_must_sum_to_100():
+    raw = app_with()
+    raw["patterns"].append({"name": "exp", "type": "ab-test", "routes": ["/landing"],
+                            "variants": [{"name": "A", "weight": 60}, {"name": "B", "weight": 30}]})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[1].variants"
+    assert "sum to 90 (A 60 + B 30), not 100" in i.message
+
+
+@pytest.mark.parametrize("code, hint", [("UK", "GB"), ("EL", "GR"), ("de", "upper case"), ("XY", "ISO 3166-1"), ("ZZ", "ISO")])
+def test_unknown_country_codes(code, hint):
+    raw = app_with()
+    raw["patterns"].append({"name": "geo", "type": "geo-route", "routes": ["/*"],
+                            "rules": [{"countries": ["FR", code], "origin": "eu"}]})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[1].rules[0].countries[1]"
+    assert hint in i.hint
+
+
+def test_geo_groups_and_overlaps():
+    raw = app_with()
+    raw["patterns"].append({"name": "geo", "type": "geo-route", "routes": ["/*"],
+                            "rules": [{"countries": ["EU"], "origin": "eu"}, {"countries": ["DE"], "origin": "default"}]})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[1].rules[1].countries[0]"
+    assert "DE is already routed by rules[0]" in i.message
+
+
+def test_geo_groups_match_pycountry():
+    assert len(geo.EU27) == 27 and len(geo.EEA) == 30
+    assert all(geo.is_country(c) for c in geo.EEA)
+    assert not ({"GB", "CH"} & geo.EEA)
+
+
+def test_hs256_without_secret():
+    i = one_issue(app_with(**{"patterns__0__secret": _DELETE}))
+    assert "HS256 needs an HMAC key" in i.message and "secret:" in i.hint
+
+
+def test_rs256_without_keys():
+    i = one_issue(app_with(**{"patterns__0__algorithms": ["HS256", "RS256"]}))
+    assert "RS256 needs public keys" in i.message
+
+
+def _ec_jwk(**extra):
+    n = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    import base64
+
+    b = lambda i: base64.urlsafe_b64encode(i.to_bytes(32, "big")).rstrip(b"=").decode()  # noqa: E731
+    return {"kty": "EC", "crv": "P-256", "x": b(n.x), "y": b(n.y), **extra}
+
+
+def _rsa_jwk(bits=2048, **extra):
+    import base64
+
+    n = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_numbers()
+    b = lambda i: base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()  # noqa: E731
+    return {"kty": "RSA", "n": b(n.n), "e": b(n.e), **extra}
+
+
+def _jwks_app(*keys, algs=("ES256",)):
+    return app_with(**{"patterns__0__algorithms": list(algs), "patterns__0__secret": _DELETE,
+                       "patterns__0__jwks": {"keys": list(keys)}})
+
+
+def test_valid_jwks():
+    app = parse_app(_jwks_app(_ec_jwk(kid="e1"), _rsa_jwk(kid="r1"), algs=("ES256", "RS256")))
+    cfg = runtime_config(app, "t", "cloudflare")
+    assert [k["kid"] for k in cfg["patterns"][0]["jwks"]["keys"]] == ["e1", "r1"]
+
+
+def test_private_key_material_is_refused():
+    i = one_issue(_jwks_app(_ec_jwk(kid="e1", d="c2VjcmV0")))
+    assert "private key material (d)" in i.message
+    assert i.path == "edgeport:app.patterns[0].jwks.keys[0]"
+
+
+def test_small_rsa_key_is_refused():
+    found = issues_of(_jwks_app(_rsa_jwk(bits=1024, kid="r1"), algs=("RS256",)))
+    assert any("1024 bits" in i.message and "2048" in i.hint for i in found)
+
+
+def test_ec_point_off_curve_is_refused():
+    k = _ec_jwk(kid="e1")
+    k["y"] = k["x"]
+    i = one_issue(_jwks_app(k))
+    assert "not a point on P-256" in i.message
+
+
+def test_symmetric_key_in_jwks_is_refused():
+    i = one_issue(_jwks_app({"kty": "oct", "k": "AyM1Sys"}, _ec_jwk()))
+    assert "symmetric (oct)" in i.message
+
+
+def test_ambiguous_keys_need_kids():
+    i = one_issue(_jwks_app(_ec_jwk(), _ec_jwk(kid="b")))
+    assert "not all have a kid" in i.message
+
+
+def test_unknown_origin_reference():
+    raw = app_with()
+    raw["patterns"].append({"name": "exp", "type": "ab-test", "routes": ["/landing"],
+                            "variants": [{"name": "A", "weight": 50}, {"name": "B", "weight": 50, "origin": "beta"}]})
+    i = one_issue(raw)
+    assert i.path == "edgeport:app.patterns[1].variants[1].origin"
+    assert "known: default, eu" in i.hint
+
+
+def test_every_problem_is_reported_at_once():
+    raw = app_with(**{"patterns__0__secret": _DELETE})
+    raw["patterns"].append({"name": "api-auth", "type": "realtime-room", "routes": ["/ws/*"], "targets": ["cloudflare"]})
+    assert len(issues_of(raw)) == 2
+
+
+def test_errors_carry_file_and_line(tmp_path):
+    write_project(tmp_path, {"t": """\
+config:
+  edgeport:app:
+    name: shop
+    origins:
+      default: https://origin.example.com
+    targets:
+      vercel: {}
+    patterns:
+      - name: api
+        type: jwt-auth
+        routes: ["/api/*"]
+        algorithms: [HS256]
+        secret: jwt_hmac
+        leeway: 9999
+"""})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    (i,) = e.value.issues
+    assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", 14, "edgeport:app.patterns[0].leeway")
+    assert i.format().startswith("stacks/Pulumi.t.yaml:14: edgeport:app.patterns[0].leeway:")
+
+
+def test_yaml_syntax_error_is_located(tmp_path):
+    write_project(tmp_path, {"t": "config:\n  edgeport:app:\n    name: [shop\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    assert e.value.issues[0].line is not None and "not valid YAML" in e.value.issues[0].message
+
+
+def test_chain_order_puts_geo_before_auth():
+    raw = app_with()
+    raw["patterns"].insert(0, {"name": "exp", "type": "ab-test", "routes": ["/api/*"],
+                               "variants": [{"name": "A", "weight": 50}, {"name": "B", "weight": 50}]})
+    raw["patterns"].append({"name": "geo", "type": "geo-route", "routes": ["/*"], "rules": [{"countries": ["EU"], "origin": "eu"}]})
+    assert [p.type for p in chain_order(parse_app(raw))] == ["geo-route", "jwt-auth", "ab-test"]
+
+
+def test_capability_matrix_is_complete():
+    for p in capabilities.PATTERN_TYPES:
+        for t in capabilities.TARGETS:
+            c = capabilities.capability(p, t)
+            assert c.how
+            if t == "lambda-edge" and c.supported:
+                assert c.events and set(c.events) <= set(capabilities.LAMBDA_EVENTS)
+    assert capabilities.hosts("realtime-room") == ["cloudflare"]
+    assert capabilities.lambda_events("ab-test") == ("viewer-request", "viewer-response")
+    assert capabilities.lambda_events("geo-route") == ("origin-request",)
+
+
+def test_runtime_config_strips_client_identity_headers():
+    raw = app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub"}}, "patterns__0__stripHeaders": ["x-role"]})
+    cfg = runtime_config(parse_app(raw), "t", "vercel")
+    assert cfg["patterns"][0]["stripHeaders"] == ["x-edgeport-claims", "x-role", "x-user-id"]
