@@ -3,36 +3,66 @@
 The Lambda@Edge bundle reads its secrets from Secrets Manager exactly as it does
 in production; locally the AWS SDK is pointed at this server through
 AWS_ENDPOINT_URL_SECRETS_MANAGER, so the code path is the deployed one.
+Each LocalAws is its own moto process: moto keeps its state per process, and
+two local stacks must not see each other's secrets.
 """
 
 from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 from ..errors import LocalRunError
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+START_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class LocalAws:
     def __init__(self):
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as e:  # moto is in the `local` extra
-            raise LocalRunError("Lambda@Edge runs locally against moto: pip install 'edgeport[local]'") from e
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        if importlib.util.find_spec("moto") is None:  # moto is in the `local` extra
+            raise LocalRunError("Lambda@Edge runs locally against moto: pip install 'edgeport[local]'")
         self.endpoint = ""
+        self._proc: subprocess.Popen | None = None
 
     def start(self) -> "LocalAws":
-        import logging
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        return self
+        port = _free_port()
+        self._proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise LocalRunError(f"moto server exited with {self._proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    self.endpoint = f"http://127.0.0.1:{port}"
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise LocalRunError("moto server did not start within 30 s")
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._proc and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait(5)
+        self._proc = None
 
     def client(self, service: str):
         import boto3

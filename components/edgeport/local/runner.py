@@ -64,7 +64,8 @@ class LocalRunner:
                 self.aws = LocalAws().start()
             mod = profile("lambda-edge")
             for s in names:
-                self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s])
+                if self.secrets.get(s):  # an empty value stands for "not stored"
+                    self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s])
             env.update(self.aws.env())
         else:
             env.update({env_name(s): self.secrets[s] for s in names})
