@@ -1,0 +1,86 @@
+"""Build layer: one bundle per target (per trigger on Lambda@Edge), config injected per target, budgets enforced."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import ROOT
+from edgeport.build import build_app
+from edgeport.errors import BuildError
+from edgeport.spec import load_stack, parse_app
+from edgeport.targets import cloudflare
+
+DEV = load_stack("dev", ROOT)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    return build_app(DEV.app, "dev", tmp_path_factory.mktemp("b"))
+
+
+def test_one_bundle_per_target(result):
+    assert [(a.target, a.event) for a in result.artifacts] == [
+        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("vercel", None)]
+    manifest = json.loads(result.manifest_path.read_text())
+    assert [a["file"] for a in manifest["artifacts"]] == [
+        "cloudflare/worker.mjs", "lambda-edge/viewer-request/index.js", "vercel/middleware.js"]
+    assert manifest["cloudflare"]["compatibilityDate"] == "2026-04-01"
+
+
+def test_cloudflare_config_travels_beside_the_bundle(result):
+    (a,) = result.for_target("cloudflare")
+    assert json.loads(a.config_path.read_text()) == a.config
+    assert "auth.shop.example.com" not in a.code, "the Worker is the same for every stack; config is a binding"
+    assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC"}}
+    assert a.code.rstrip().endswith("export{Q as default};") or "as default}" in a.code
+
+
+def test_vercel_config_is_inlined_with_a_static_matcher(result):
+    (a,) = result.for_target("vercel")
+    assert "https://auth.shop.example.com/" in a.code
+    assert a.code.rstrip().endswith('export const config = {"matcher":["/account","/api/(.*)"]};')
+    vj = json.loads((a.path.parent / "vercel.json").read_text())
+    assert vj == {"rewrites": [{"source": "/:path*", "destination": "https://origin.example.com/:path*"}]}
+
+
+def test_lambda_config_is_baked_and_the_sdk_is_external(result):
+    (a,) = result.for_target("lambda-edge")
+    assert "https://auth.shop.example.com/" in a.code
+    assert 'require("@aws-sdk/client-secrets-manager")' in a.code
+    assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC", "awsSecretId": "edgeport/shop/dev/jwt_hmac"}}
+    assert a.config["event"] == "viewer-request" and a.config["secretTtl"] == 300
+
+
+def test_sizes_and_budgets(result):
+    for a in result.artifacts:
+        assert 0 < a.gzip_size < a.size and a.zip_size > a.gzip_size
+        assert not a.over_budget
+    assert {a.target: a.budget.measure for a in result.artifacts} == {"cloudflare": "gzip", "lambda-edge": "zip", "vercel": "gzip"}
+    assert result.for_target("lambda-edge")[0].budget.limit == 1024 * 1024
+
+
+def test_builds_are_reproducible(result, tmp_path):
+    again = build_app(DEV.app, "dev", tmp_path)
+    assert [a.sha256 for a in again.artifacts] == [a.sha256 for a in result.artifacts]
+
+
+def test_over_budget_is_an_error_with_the_figures(tmp_path, monkeypatch):
+    tiny = cloudflare.Budget(1000, "gzip", "test budget")
+    monkeypatch.setitem(cloudflare._BUDGETS, "free", tiny)
+    with pytest.raises(BuildError, match=r"cloudflare is [\d,]+ B \(gzip\), limit 1,000 B \(test budget\)"):
+        build_app(DEV.app, "dev", tmp_path)
+
+
+def test_unimplemented_pattern_is_an_error(tmp_path):
+    raw = copy.deepcopy(DEV.config["edgeport:app"])
+    raw["patterns"].append({"name": "rooms", "type": "realtime-room", "routes": ["/ws/*"], "targets": ["cloudflare"]})
+    app = parse_app(raw)
+    from edgeport.spec import capabilities
+
+    if capabilities.capability("realtime-room", "cloudflare").implemented:
+        pytest.skip("realtime-room is implemented")
+    with pytest.raises(BuildError, match="not implemented in this release: realtime-room on cloudflare"):
+        build_app(app, "dev", tmp_path)

@@ -1,0 +1,147 @@
+"""The command line: exit codes, messages naming the key, --json for pipelines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jwt as pyjwt
+from click.testing import CliRunner
+
+from conftest import ROOT, write_project
+from edgeport.cli import main
+
+EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
+
+BAD = """\
+config:
+  edgeport:app:
+    name: shop
+    origins:
+      default: https://origin.example.com
+    targets:
+      vercel: {}
+      lambda-edge: {}
+    patterns:
+      - name: api
+        type: jwt-auth
+        routes: ["/api/*"]
+        algorithms: [HS256]
+      - name: rooms
+        type: realtime-room
+        routes: ["/ws/*"]
+"""
+
+
+def run(*args, cwd=ROOT):
+    return CliRunner().invoke(main, list(args) + ["--project-dir", str(cwd)] if args and args[0] not in ("capabilities",) else list(args),
+                              catch_exceptions=False)
+
+
+def test_validate_ok():
+    r = run("validate", "--stack", "dev")
+    assert r.exit_code == 0, r.output
+    assert "ok: stacks/Pulumi.dev.yaml" in r.output and "api-auth" in r.output
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path):
+    write_project(tmp_path, {"bad": BAD})
+    r = run("validate", "--stack", "bad", cwd=tmp_path)
+    assert r.exit_code == 2
+    assert "3 problems" in r.output
+    assert "stacks/Pulumi.bad.yaml:10: edgeport:app.patterns[0]: HS256 needs an HMAC key" in r.output
+    assert "stacks/Pulumi.bad.yaml:14: edgeport:app.patterns[1]: realtime-room cannot run on lambda-edge" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_validate_json(tmp_path):
+    write_project(tmp_path, {"bad": BAD})
+    r = run("validate", "--stack", "bad", "--json", cwd=tmp_path)
+    assert r.exit_code == 2
+    payload = json.loads(r.stdout)
+    assert payload["ok"] is False
+    assert {i["path"] for i in payload["issues"]} == {"edgeport:app.patterns[0]", "edgeport:app.patterns[1]"}
+    assert all(i["line"] and i["file"] == "stacks/Pulumi.bad.yaml" for i in payload["issues"])
+
+
+def test_unknown_stack_names_the_file_and_the_stacks():
+    r = run("validate", "--stack", "nope")
+    assert r.exit_code == 1
+    assert "stacks/Pulumi.nope.yaml does not exist (stacks here: dev, prod)" in r.output
+
+
+def test_build_json(tmp_path):
+    r = run("build", "--stack", "dev", "--out", str(tmp_path), "--json")
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.stdout)
+    assert [(a["target"], a["event"]) for a in payload["artifacts"]] == [
+        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("vercel", None)]
+    assert all(a["bytes"] > 0 and not a["overBudget"] for a in payload["artifacts"])
+
+
+def test_build_table(tmp_path):
+    r = run("build", "--stack", "dev", "--out", str(tmp_path))
+    assert r.exit_code == 0
+    head, *rows = r.stdout.splitlines()[:4]
+    assert head.split() == ["target", "trigger", "bytes", "gzip", "zip", "budget", "used"]
+    assert [row.split()[0] for row in rows] == ["cloudflare", "lambda-edge", "vercel"]
+
+
+def test_plan_lists_resources_per_target_offline():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFLARE_", "VERCEL_", "PULUMI_"))}
+    p = subprocess.run(EDGEPORT + ["plan", "--stack", "dev", "--json"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    types = {t: sorted({r["type"] for r in plan["resources"] if r["target"] == t}) for t in ("cloudflare", "lambda-edge", "vercel")}
+    assert types["cloudflare"] == ["cloudflare:index/workersRoute:WorkersRoute", "cloudflare:index/workersScript:WorkersScript",
+                                   "edgeport:cloudflare:Worker"]
+    assert {"aws:lambda/function:Function", "aws:cloudfront/distribution:Distribution", "aws:iam/role:Role",
+            "aws:secretsmanager/secret:Secret", "pulumi:providers:aws"} <= set(types["lambda-edge"])
+    assert types["vercel"] == ["edgeport:vercel:Middleware", "vercel:index/deployment:Deployment", "vercel:index/project:Project",
+                               "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"]
+    env_var = next(r for r in plan["resources"] if r["type"].endswith("ProjectEnvironmentVariable"))
+    assert env_var["inputs"]["value"] == "[secret]" and env_var["secretInputs"] == ["value"]
+    assert plan["leaks"] == []
+    assert "jwt_hmac has no value" in plan["warnings"][0]
+
+
+def test_plan_text_and_invalid_stack(tmp_path):
+    p = subprocess.run(EDGEPORT + ["plan", "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "cloudflare:index/workersScript:WorkersScript  shop-cloudflare-script" in p.stdout
+    assert "bindings: EDGEPORT_CONFIG(json), EDGEPORT_SECRET_JWT_HMAC(secret_text) (secret)" in p.stdout
+    assert "orderedCacheBehaviors: /account[viewer-request] /partner/*[viewer-request] /api/*[viewer-request]" in p.stdout
+    write_project(tmp_path, {"bad": BAD})
+    p = subprocess.run(EDGEPORT + ["plan", "--stack", "bad"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "HS256 needs an HMAC key" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_token_verifies_with_the_local_secret(tmp_path, monkeypatch):
+    write_project(tmp_path, {"dev": (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()})
+    monkeypatch.delenv("EDGEPORT_SECRET_JWT_HMAC", raising=False)
+    r = run("secrets", "init-local", "--stack", "dev", cwd=tmp_path)
+    assert r.exit_code == 0 and "wrote jwt_hmac" in r.output
+    assert oct((tmp_path / ".dev.vars").stat().st_mode & 0o777) == "0o600"
+    secret = (tmp_path / ".dev.vars").read_text().split("jwt_hmac=")[1].strip()
+    r = run("token", "--stack", "dev", "--sub", "bob", "--claim", "role=\"admin\"", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    claims = pyjwt.decode(r.stdout.strip(), secret, algorithms=["HS256"], audience="shop-api",
+                          issuer="https://auth.shop.example.com/")
+    assert claims["sub"] == "bob" and claims["role"] == "admin"
+
+
+def test_missing_local_secret_says_how_to_set_it(tmp_path, monkeypatch):
+    write_project(tmp_path, {"dev": (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()})
+    monkeypatch.delenv("EDGEPORT_SECRET_JWT_HMAC", raising=False)
+    r = run("token", "--stack", "dev", cwd=tmp_path)
+    assert r.exit_code == 1
+    assert "EDGEPORT_SECRET_JWT_HMAC" in r.output and "secrets init-local" in r.output
+
+
+def test_capabilities_json():
+    r = CliRunner().invoke(main, ["capabilities", "--json"])
+    rows = json.loads(r.stdout)
+    room = {row["target"]: row for row in rows if row["pattern"] == "realtime-room"}
+    assert room["cloudflare"]["supported"] and not room["vercel"]["supported"] and not room["lambda-edge"]["supported"]
