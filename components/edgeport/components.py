@@ -16,7 +16,7 @@ import pulumi
 from .build import BuildResult, build_app, default_out_dir
 from .errors import EdgeportError
 from .spec.models import App
-from .spec.validate import check_secret_value
+from .spec.validate import check_secret_value, validate_app
 from .targets import profile
 
 
@@ -55,6 +55,7 @@ class EdgeApp(pulumi.ComponentResource):
     def __init__(self, name: str, args: EdgeAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("edgeport:index:EdgeApp", name, None, opts)
         app = args.app
+        validate_app(app).raise_if_any()  # an App built in Python gets the same checks as YAML
         missing = [s for s in app.secret_names() if s not in args.secrets]
         if missing:
             raise EdgeportError(f"no value for secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "

@@ -1,0 +1,41 @@
+"""The docs stay true to the code: every declaration key is documented, every command exists."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+from pydantic import BaseModel
+
+from conftest import ROOT
+from edgeport.cli import main
+from edgeport.spec import models
+
+
+def _keys(cls, prefix=""):
+    for name, f in cls.model_fields.items():
+        if name == "type" or cls is models.Jwk:
+            continue
+        yield f.alias or name
+        ann = f.annotation
+        for sub in (getattr(ann, "__args__", None) or (ann,)):
+            if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not models.Jwk:
+                yield from _keys(sub)
+
+
+def test_every_key_is_in_the_configuration_reference():
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    classes = [models.App, models.CloudflareTarget, models.LambdaEdgeTarget, models.DistributionSettings, models.VercelTarget,
+               models.JwtAuth, models.AbTest, models.GeoRoute, models.EsiCompose, models.RealtimeRoom, models.TokenSource,
+               models.Forward]
+    in_code = {w for span in re.findall(r"`([^`]+)`", doc) for w in re.findall(r"[A-Za-z][\w-]*", span)}
+    missing = sorted({k for c in classes for k in _keys(c) if k not in in_code})
+    assert missing == []
+
+
+def test_readme_commands_exist():
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `edgeport (\w+)", readme, re.M)) | {"secrets"}
+    assert documented == set(main.commands)
+    for name in main.commands:
+        assert CliRunner().invoke(main, [name, "--help"]).exit_code == 0
