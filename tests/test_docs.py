@@ -28,7 +28,7 @@ def test_every_key_is_in_the_configuration_reference():
     classes = [models.App, models.CloudflareTarget, models.LambdaEdgeTarget, models.DistributionSettings, models.VercelTarget,
                models.JwtAuth, models.AbTest, models.GeoRoute, models.EsiCompose, models.RealtimeRoom, models.TokenSource,
                models.Forward]
-    in_code = {w for span in re.findall(r"`([^`]+)`", doc) for w in re.findall(r"[A-Za-z][\w-]*", span)}
+    in_code = {w for span in re.findall(r"`([^`\n]+)`", doc.replace("```", "")) for w in re.findall(r"[A-Za-z][\w-]*", span)}
     missing = sorted({k for c in classes for k in _keys(c) if k not in in_code})
     assert missing == []
 
