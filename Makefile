@@ -28,7 +28,7 @@ typecheck: setup
 	cd functions && npx tsc -p tsconfig.json && npx tsc -p tsconfig.web.json
 
 test-js: setup
-	cd functions && node --test test/
+	cd functions && node --test --test-reporter=dot test/
 
 test-py: setup
 	$(BIN)/python -m pytest -q
