@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from conftest import ROOT
 from edgeport.build import build_app
 from edgeport.errors import BuildError
-from edgeport.spec import load_stack, parse_app
+from edgeport.spec import load_stack
 from edgeport.targets import cloudflare
 
 DEV = load_stack("dev", ROOT)
@@ -27,7 +26,8 @@ def test_one_bundle_per_target(result):
     manifest = json.loads(result.manifest_path.read_text())
     assert [a["file"] for a in manifest["artifacts"]] == [
         "cloudflare/worker.mjs", "lambda-edge/viewer-request/index.js", "vercel/middleware.js"]
-    assert manifest["cloudflare"]["compatibilityDate"] == "2026-04-01"
+    assert manifest["targets"]["cloudflare"]["compatibilityDate"] == "2026-04-01"
+    assert manifest["origins"] == {"default": "https://origin.example.com"}
 
 
 def test_cloudflare_config_travels_beside_the_bundle(result):
@@ -72,15 +72,3 @@ def test_over_budget_is_an_error_with_the_figures(tmp_path, monkeypatch):
     monkeypatch.setitem(cloudflare._BUDGETS, "free", tiny)
     with pytest.raises(BuildError, match=r"cloudflare is [\d,]+ B \(gzip\), limit 1,000 B \(test budget\)"):
         build_app(DEV.app, "dev", tmp_path)
-
-
-def test_unimplemented_pattern_is_an_error(tmp_path):
-    raw = copy.deepcopy(DEV.config["edgeport:app"])
-    raw["patterns"].append({"name": "rooms", "type": "realtime-room", "routes": ["/ws/*"], "targets": ["cloudflare"]})
-    app = parse_app(raw)
-    from edgeport.spec import capabilities
-
-    if capabilities.capability("realtime-room", "cloudflare").implemented:
-        pytest.skip("realtime-room is implemented")
-    with pytest.raises(BuildError, match="not implemented in this release: realtime-room on cloudflare"):
-        build_app(app, "dev", tmp_path)

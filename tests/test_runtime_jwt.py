@@ -77,7 +77,7 @@ def origin():
 @pytest.fixture(scope="module")
 def edge(built, origin):
     app, build = built
-    with LocalRunner(app, build, {"hs_key": HS_KEY, "rfc_key": A1_K}, origin.url) as runner:
+    with LocalRunner(app, build, {"hs_key": HS_KEY, "rfc_key": A1_K}, {"default": origin.url}) as runner:
         runner.start_all()
         yield {t: h.url for t, h in runner.hosts.items()}
 
@@ -85,7 +85,7 @@ def edge(built, origin):
 @pytest.fixture(scope="module")
 def edge_at_a1_time(built, origin):
     app, build = built
-    with LocalRunner(app, build, {"hs_key": HS_KEY, "rfc_key": A1_K}, origin.url, now_ms=A1_NOW_MS) as runner:
+    with LocalRunner(app, build, {"hs_key": HS_KEY, "rfc_key": A1_K}, {"default": origin.url}, now_ms=A1_NOW_MS) as runner:
         runner.start_all()
         yield {t: h.url for t, h in runner.hosts.items()}
 
@@ -259,7 +259,7 @@ def test_unavailable_secret_fails_closed_with_503(built, target):
     app, build = built
     o = EchoOrigin(name="o").start()
     try:
-        with LocalRunner(app, build, {"hs_key": "", "rfc_key": ""}, o.url) as runner:
+        with LocalRunner(app, build, {"hs_key": "", "rfc_key": ""}, {"default": o.url}) as runner:
             url = runner.start(target).url
             r = call(url, "/api/x", hs_token())
             assert r.status == 503, r.text

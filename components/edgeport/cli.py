@@ -183,15 +183,20 @@ def plan(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
               help="Serve one target (default: every target the stack declares).")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=None,
               help="Port of the (first) target; default 8787 cloudflare, 8788 vercel, 8789 lambda-edge.")
-@click.option("--origin", default=None, metavar="URL", help="Origin to proxy to (default: a built-in echo origin).")
+@click.option("--origin", "origin_overrides", multiple=True, metavar="[NAME=]URL",
+              help="Local server standing in for a declared origin (repeatable; a bare URL is the default origin). "
+                   "Origins without one get a built-in echo origin that answers with what it received.")
 @project_option
-def dev(stack_name: str, target: str | None, port: int | None, origin: str | None, project_dir: Path | None) -> None:
+def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], project_dir: Path | None) -> None:
     """Serve the stack's edge code on 127.0.0.1 in each target's local runtime:
     workerd (Miniflare) for cloudflare, Vercel's edge-runtime for vercel, and a
-    CloudFront emulation in Node for lambda-edge. Ctrl-C stops everything."""
+    CloudFront emulation in Node for lambda-edge. Ctrl-C stops everything.
+
+    Send `x-edgeport-country: DE` to pretend a request comes from a country
+    (local hosts only; each turns it into what its platform would set)."""
     from .local.echo import EchoOrigin
     from .local.runner import LocalRunner
-    from .spec.secrets import resolve_local
+    from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
     targets = [target] if target else st.app.targets.names()
@@ -199,24 +204,31 @@ def dev(stack_name: str, target: str | None, port: int | None, origin: str | Non
         if t not in st.app.targets.names():
             raise EdgeportError(f"stack {stack_name} declares no {t} target (it has: {', '.join(st.app.targets.names())})")
     secrets = resolve_local(st.app.secret_names(), st.project_dir)
+    origins: dict[str, str] = {}
+    for o in origin_overrides:
+        name, url = o.split("=", 1) if "=" in o and not o.startswith("http") else ("default", o)
+        if name not in st.app.origins:
+            raise click.BadParameter(f"{name!r} is not a declared origin ({', '.join(st.app.origins)})", param_hint="--origin")
+        origins[name] = url.rstrip("/")
     result = _build(st, None)
-    echo = None
-    if origin is None:
-        echo = EchoOrigin(name="echo").start()
-        origin = echo.url
+    echoes = [EchoOrigin(name=n).start() for n in st.app.origins if n not in origins]
+    origins.update({e.name: e.url for e in echoes})
     ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(targets)}
     if port == 0:
         ports = {t: 0 for t in targets}
-    runner = LocalRunner(st.app, result, secrets, origin, echo_logs=True)
+    runner = LocalRunner(st.app, result, secrets, origins, echo_logs=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         for t in targets:
             _progress(f"starting {t} ...")
             runner.start(t, ports[t])
-        click.echo(f"\nedgeport dev: stack {stack_name}, origin {origin}" + (" (built-in echo)" if echo else ""))
+        click.echo(f"\nedgeport dev: stack {stack_name}")
         for t, h in runner.hosts.items():
             click.echo(f"  {t:<12} {h.url}")
+        click.echo("origins:")
+        for n, url in origins.items():
+            click.echo(f"  {n:<12} {st.app.origins[n]} -> {url}" + (" (echo)" if any(e.name == n for e in echoes) else ""))
         _print_try(st, secrets, runner)
         click.echo("\nCtrl-C to stop.")
         try:
@@ -229,8 +241,8 @@ def dev(stack_name: str, target: str | None, port: int | None, origin: str | Non
     finally:
         _progress("stopping ...")
         runner.stop()
-        if echo:
-            echo.stop()
+        for e in echoes:
+            e.stop()
 
 
 def _print_try(st, secrets: dict[str, str], runner) -> None:
@@ -263,7 +275,7 @@ def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tupl
     """Mint a development JWT signed with the stack's local HMAC secret (for `edgeport dev`)."""
     from .devtoken import mint
     from .spec.models import JwtAuth
-    from .spec.secrets import resolve_local
+    from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
     jwts = [p for p in st.app.patterns if isinstance(p, JwtAuth) and p.secret]
@@ -297,7 +309,7 @@ def secrets() -> None:
 @project_option
 def secrets_init_local(stack_name: str, project_dir: Path | None) -> None:
     """Write random values for the stack's secrets that have none yet to .dev.vars (git-ignored)."""
-    from .spec.secrets import DEV_VARS, env_name, init_local
+    from .spec.secret_refs import DEV_VARS, env_name, init_local
 
     st = _load(stack_name, project_dir)
     names = [n for n in st.app.secret_names() if not os.environ.get(env_name(n))]
@@ -322,9 +334,7 @@ def capabilities(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        mark = "yes" if r["supported"] else "no "
-        if r["supported"] and not r["implemented"]:
-            mark = "soon"
+        mark = "yes" if r["supported"] else "no"
         click.echo(f"{r['pattern']:<14} {r['target']:<12} {mark:<4} {r['how']}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import EdgeportError
 from .spec.loader import CONFIG_KEY, Stack
-from .spec.secrets import config_key
+from .spec.secret_refs import config_key
 
 TARGET_OF_COMPONENT = {
     "edgeport:cloudflare:Worker": "cloudflare",

@@ -1,8 +1,12 @@
 // Serves one target's built artifacts on 127.0.0.1 in that target's local runtime.
-//   node local/host.mjs --manifest build/manifest.json --target cloudflare --origin http://127.0.0.1:9000 [--port 0] [--now-ms N]
+//   node local/host.mjs --manifest build/manifest.json --target cloudflare --origins '{"https://origin.example.com":"http://127.0.0.1:9000"}' [--port 0] [--now-ms N]
+// --origins maps declared origin URLs to local stand-ins (the bundles keep the declared ones).
 // Secrets come from EDGEPORT_SECRET_* environment variables (never argv).
-// Prints one JSON line {"ready": url} when listening; stops cleanly on SIGINT/SIGTERM.
+// Prints one JSON line {"ready": url, "admin": adminUrl} when listening; stops cleanly on SIGINT/SIGTERM.
+// The admin endpoint (loopback only) changes live settings: PUT /live?key=K (body = value), DELETE /live?key=K,
+// and POST /store?down=1|0&delayMs=N where the store is local (Vercel's Edge Config stand-in).
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startCloudflare } from "./cloudflare.mjs";
@@ -13,12 +17,12 @@ const { values: args } = parseArgs({
   options: {
     manifest: { type: "string" },
     target: { type: "string" },
-    origin: { type: "string" },
+    origins: { type: "string", default: "{}" },
     port: { type: "string", default: "0" },
     "now-ms": { type: "string" },
   },
 });
-for (const k of ["manifest", "target", "origin"]) {
+for (const k of ["manifest", "target"]) {
   if (!args[k]) {
     console.error(`host.mjs: --${k} is required`);
     process.exit(2);
@@ -39,7 +43,14 @@ if (!artifacts.length) {
   process.exit(2);
 }
 const secrets = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("EDGEPORT_SECRET_")));
-const opts = { manifest, origin: args.origin, port: Number(args.port), secrets, nowMs: args["now-ms"] };
+const opts = {
+  manifest,
+  settings: manifest.targets?.[args.target] ?? {},
+  origins: JSON.parse(args.origins),
+  port: Number(args.port),
+  secrets,
+  nowMs: args["now-ms"],
+};
 
 let host;
 if (args.target === "cloudflare") host = await startCloudflare({ ...opts, artifact: artifacts[0] });
@@ -49,7 +60,30 @@ else {
   console.error(`host.mjs: unknown target ${args.target}`);
   process.exit(2);
 }
-process.stdout.write(JSON.stringify({ ready: host.url, target: args.target }) + "\n");
+
+const admin = createServer(async (req, res) => {
+  try {
+    const u = new URL(req.url, "http://admin");
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    if (u.pathname === "/live" && host.setLive && (req.method === "PUT" || req.method === "DELETE")) {
+      await host.setLive(u.searchParams.get("key"), req.method === "PUT" ? Buffer.concat(chunks).toString() : null);
+    } else if (u.pathname === "/store" && host.setStore && req.method === "POST") {
+      host.setStore({
+        down: u.searchParams.has("down") ? u.searchParams.get("down") === "1" : undefined,
+        delayMs: u.searchParams.has("delayMs") ? Number(u.searchParams.get("delayMs")) : undefined,
+      });
+    } else {
+      res.writeHead(404).end(`${args.target} has no admin endpoint ${req.method} ${u.pathname}\n`);
+      return;
+    }
+    res.writeHead(204).end();
+  } catch (e) {
+    res.writeHead(500).end(`${e?.message ?? e}\n`);
+  }
+});
+await new Promise((r) => admin.listen(0, "127.0.0.1", r));
+process.stdout.write(JSON.stringify({ ready: host.url, admin: `http://127.0.0.1:${admin.address().port}`, target: args.target }) + "\n");
 
 let stopping = false;
 async function stop() {
@@ -57,6 +91,7 @@ async function stop() {
   stopping = true;
   const force = setTimeout(() => process.exit(0), 2000);
   try {
+    admin.close();
     await host.close();
   } finally {
     clearTimeout(force);

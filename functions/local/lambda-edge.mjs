@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
 import { fetchOrigin, serve, textResponse } from "./http.mjs";
+import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
 const emitWarning = process.emitWarning.bind(process);
@@ -83,7 +84,7 @@ function webResponse(cfRes) {
   return new Response(body, { status: Number(cfRes.status), statusText: cfRes.statusDescription, headers });
 }
 
-async function cfResponseFrom(res) {
+function cfResponseFrom(res) {
   const headers = {};
   res.headers.forEach((value, k) => {
     if (k !== "set-cookie") headers[k] = [{ key: k, value }];
@@ -93,23 +94,84 @@ async function cfResponseFrom(res) {
   return { status: String(res.status), statusDescription: res.statusText, headers };
 }
 
-export function createCloudFront({ handlers, origin }) {
+function webHeaders(cfHeaders) {
+  const h = new Headers();
+  for (const vs of Object.values(cfHeaders ?? {})) for (const v of vs) h.append(v.key ?? "", v.value);
+  return h;
+}
+
+/** The origin CloudFront would contact for this request (the distribution's, or what origin-request set). */
+function originOf(request, defaultOrigin) {
+  const c = request.origin?.custom;
+  if (!c) return new URL(defaultOrigin);
+  const port = (c.protocol === "https" && c.port === 443) || (c.protocol === "http" && c.port === 80) ? "" : `:${c.port}`;
+  return new URL(`${c.protocol}://${c.domainName}${port}${c.path ?? ""}`);
+}
+
+function customOrigin(url) {
+  const u = new URL(url);
+  const https = u.protocol === "https:";
+  return {
+    custom: {
+      customHeaders: {}, domainName: u.hostname, keepaliveTimeout: 5, path: u.pathname.replace(/\/$/, ""),
+      port: u.port ? Number(u.port) : https ? 443 : 80, protocol: https ? "https" : "http", readTimeout: 30, sslProtocols: ["TLSv1.2"],
+    },
+  };
+}
+
+/**
+ * A loopback CloudFront for one distribution: viewer-request -> (cache miss) origin-request -> origin ->
+ * viewer-response, with CloudFront's rules checked on every result. There is no cache: every request is a miss.
+ */
+export function createCloudFront({ handlers, defaultOrigin, remap, forwardCountry }) {
   return async function handle(req) {
     const [uri, ...qs] = req.url.split("?");
-    let request = { clientIp: "127.0.0.1", method: req.method, uri, querystring: qs.join("?"), headers: cfHeaders(req.rawHeaders) };
+    const headers = cfHeaders(req.rawHeaders);
+    const country = headers[COUNTRY_HEADER]?.[0]?.value ?? null;
+    delete headers[COUNTRY_HEADER];
+    // Viewers may send a header of this name; CloudFront overwrites it for origin-facing triggers only.
+    let request = { clientIp: "127.0.0.1", method: req.method, uri, querystring: qs.join("?"), headers };
     try {
+      let response;
+      let generatedAtViewer = false;
       if (handlers["viewer-request"]) {
         const out = await invoke(handlers["viewer-request"], "viewer-request", makeEvent("viewer-request", request));
-        if (isGeneratedResponse(out)) return webResponse(out);
-        request = out;
+        if (isGeneratedResponse(out)) {
+          response = out;
+          generatedAtViewer = true;
+        } else request = out;
       }
-      const originUrl = new URL(request.uri + (request.querystring ? `?${request.querystring}` : ""), origin);
-      const headers = new Headers();
-      for (const vs of Object.values(request.headers)) for (const v of vs) headers.append(v.key ?? "", v.value);
-      const chunks = [];
-      for await (const c of req) chunks.push(c);
-      const body = chunks.length ? Buffer.concat(chunks) : undefined;
-      return await fetchOrigin(originUrl, { method: request.method, headers, body });
+      if (!response) {
+        const originRequest = structuredClone(request);
+        originRequest.origin = customOrigin(defaultOrigin);
+        originRequest.headers.host = [{ key: "Host", value: new URL(defaultOrigin).host }];
+        if (forwardCountry) {
+          delete originRequest.headers["cloudfront-viewer-country"];
+          if (country) originRequest.headers["cloudfront-viewer-country"] = [{ key: "CloudFront-Viewer-Country", value: country }];
+        }
+        let toOrigin = originRequest;
+        if (handlers["origin-request"]) {
+          const out = await invoke(handlers["origin-request"], "origin-request", makeEvent("origin-request", originRequest));
+          if (isGeneratedResponse(out)) response = out;
+          else toOrigin = out;
+        }
+        if (!response) {
+          const base = originOf(toOrigin, defaultOrigin);
+          const target = new URL(base.pathname.replace(/\/$/, "") + toOrigin.uri + (toOrigin.querystring ? `?${toOrigin.querystring}` : ""), base);
+          const chunks = [];
+          for await (const c of req) chunks.push(c);
+          const res = await fetchOrigin(remap(target), { method: toOrigin.method, headers: webHeaders(toOrigin.headers), body: chunks.length ? Buffer.concat(chunks) : undefined });
+          response = { ...cfResponseFrom(res), body: Buffer.from(await res.arrayBuffer()).toString("base64"), bodyEncoding: "base64" };
+        }
+      }
+      // viewer-response runs for origin answers and origin-request generated ones, not for status >= 400 from the origin.
+      if (handlers["viewer-response"] && !generatedAtViewer && Number(response.status) < 400) {
+        const body = response.body;
+        const { body: _b, bodyEncoding: _e, ...head } = response;
+        const out = await invoke(handlers["viewer-response"], "viewer-response", makeEvent("viewer-response", request, head));
+        response = { ...out, body, bodyEncoding: response.bodyEncoding };
+      }
+      return webResponse(response);
     } catch (e) {
       if (e instanceof LambdaError) {
         console.error(`edgeport cloudfront: ${e.status} ${e.kind}: ${e.message}`);
@@ -120,10 +182,19 @@ export function createCloudFront({ handlers, origin }) {
   };
 }
 
-export async function startLambdaEdge({ artifacts, origin, port, nowMs }) {
+export async function startLambdaEdge({ artifacts, settings, manifest, origins, port, nowMs }) {
   if (nowMs !== undefined) Date.now = () => Number(nowMs);
+  const remap = originMapper(origins);
+  // The handlers share this process: their fetches to declared origins go to the local stand-ins.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+    const to = remap(url).href;
+    if (to === url) return realFetch(input, init);
+    return typeof input === "object" && !(input instanceof URL) ? realFetch(new Request(to, input), init) : realFetch(to, init);
+  };
   const handlers = {};
   for (const a of artifacts) handlers[a.event] = loadHandler(a.path);
-  const server = await serve(createCloudFront({ handlers, origin }), port);
+  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, forwardCountry: settings.forwardCountry }), port);
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

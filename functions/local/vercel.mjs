@@ -1,19 +1,30 @@
 // Vercel Routing Middleware locally: the deployed middleware.js in Vercel's own
 // edge-runtime VM, behind a host that applies `config.matcher` and the
-// x-middleware-* conventions (next / rewrite / request header override) the way
-// Vercel's proxy does, then continues to the origin (vercel.json's rewrite).
+// x-middleware-* conventions (next / rewrite / request header override / response
+// header merge) the way Vercel's proxy does, then continues to the origin
+// (vercel.json's rewrite). Live settings come from a loopback stand-in for the
+// Edge Config read API (GET /<id>/item/<key> with a bearer token).
 import { EdgeRuntime } from "edge-runtime";
 import { transform } from "esbuild";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { pathToRegexp } from "path-to-regexp";
 import { fetchOrigin, requestFromNode, serve } from "./http.mjs";
+import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
 
-export async function loadMiddleware(file, env, nowMs) {
+export async function loadMiddleware(file, { env, nowMs, remap }) {
   // The VM runs classic scripts: wrap the same module as an IIFE (format only).
   const { code } = await transform(readFileSync(file, "utf8"), { format: "iife", globalName: "_mw", loader: "js" });
   const runtime = new EdgeRuntime({
     extend: (ctx) => {
       ctx.process = { env: { ...env } };
+      const vmFetch = ctx.fetch;
+      // Requests to declared origins go to their local stand-ins.
+      ctx.fetch = (input, init) => {
+        const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+        const to = remap(url).href;
+        return to === url ? vmFetch(input, init) : vmFetch(to, typeof input === "object" && !(input instanceof URL) ? { method: input.method, headers: input.headers, body: input.body, ...init } : init);
+      };
       return ctx;
     },
   });
@@ -24,13 +35,13 @@ export async function loadMiddleware(file, env, nowMs) {
   return { runtime, matches: (path) => matchers.some((re) => re.test(path)) };
 }
 
-/** One request through Vercel's middleware semantics. */
-export async function vercelHandle(mw, request, origin) {
+/** One request through Vercel's middleware semantics. `defaultOrigin` is where vercel.json rewrites to. */
+export async function vercelHandle(mw, request, defaultOrigin, remap) {
   const url = new URL(request.url);
-  const toOrigin = (target, headers) =>
-    fetchOrigin(new URL(target.pathname + target.search, origin), { method: request.method, headers, body: request.body });
-  if (!mw.matches(url.pathname)) return toOrigin(url, request.headers);
   const body = request.body ? await request.arrayBuffer() : undefined;
+  const toDefault = (target, headers) =>
+    fetchOrigin(remap(new URL(target.pathname + target.search, defaultOrigin)), { method: request.method, headers, body });
+  if (!mw.matches(url.pathname)) return toDefault(url, request.headers);
   const res = await mw.runtime.dispatchFetch(url.href, { method: request.method, headers: request.headers, body });
   await res.waitUntil();
   const rewriteTo = res.headers.get("x-middleware-rewrite");
@@ -48,24 +59,83 @@ export async function vercelHandle(mw, request, origin) {
   const target = rewriteTo ? new URL(rewriteTo, url) : url;
   const upstream =
     target.origin === url.origin
-      ? await fetchOrigin(new URL(target.pathname + target.search, origin), { method: request.method, headers: fwd, body })
-      : await fetchOrigin(target, { method: request.method, headers: fwd, body }); // external rewrite
+      ? await toDefault(target, fwd)
+      : await fetchOrigin(remap(target), { method: request.method, headers: fwd, body }); // external rewrite
   const out = new Headers(upstream.headers);
   res.headers.forEach((v, k) => {
-    if (!k.startsWith("x-middleware-")) out.set(k, v);
+    if (k.startsWith("x-middleware-")) return;
+    if (k === "set-cookie") out.append(k, v);
+    else out.set(k, v);
   });
   return new Response(upstream.body, { status: upstream.status, headers: out });
 }
 
-export async function startVercel({ artifact, origin, port, secrets, nowMs }) {
-  const mw = await loadMiddleware(artifact.path, secrets, nowMs);
+/** A loopback stand-in for Edge Config's read API, with switches to make it slow or down. */
+async function startEdgeConfig(items) {
+  const token = "local-token";
+  const state = { items: new Map(Object.entries(items)), delayMs: 0, down: false };
+  const server = createServer(async (req, res) => {
+    const m = /^\/ecfg_local\/item\/([^/?]+)/.exec(req.url ?? "");
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401).end();
+      return;
+    }
+    const key = m && decodeURIComponent(m[1]);
+    if (!key || !state.items.has(key)) {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+      return;
+    }
+    const raw = state.items.get(key);
+    let body;
+    try {
+      body = JSON.stringify(JSON.parse(raw));
+    } catch {
+      body = JSON.stringify(raw); // not JSON: stored as a JSON string, as Edge Config would
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const conn = `http://127.0.0.1:${server.address().port}/ecfg_local?token=${token}`;
+  return { conn, state, close: () => new Promise((r) => server.close(r)) };
+}
+
+export async function startVercel({ artifact, settings, manifest, origins, port, secrets, nowMs }) {
+  const remap = originMapper(origins);
+  const edgeConfig = settings.edgeConfig ? await startEdgeConfig(settings.live ?? {}) : null;
+  const env = { ...secrets, ...(edgeConfig ? { EDGE_CONFIG: edgeConfig.conn } : {}) };
+  const mw = await loadMiddleware(artifact.path, { env, nowMs, remap });
   let base;
   const server = await serve(async (req) => {
     const request = requestFromNode(req, base);
     // Vercel sets geolocation headers itself; a client cannot supply them.
-    for (const k of [...request.headers.keys()]) if (k.startsWith("x-vercel-ip-")) request.headers.delete(k);
-    return vercelHandle(mw, request, origin);
+    const country = request.headers.get(COUNTRY_HEADER);
+    for (const k of [...request.headers.keys()]) if (k.startsWith("x-vercel-ip-") || k === COUNTRY_HEADER) request.headers.delete(k);
+    if (country !== null) request.headers.set("x-vercel-ip-country", country);
+    return vercelHandle(mw, request, manifest.origins.default, remap);
   }, port);
   base = `http://127.0.0.1:${server.address().port}/`;
-  return { url: base, close: () => new Promise((r) => server.close(r)) };
+  async function setLive(key, value) {
+    if (!edgeConfig) throw new Error("this stack has no live settings on vercel");
+    if (value === null) edgeConfig.state.items.delete(key);
+    else edgeConfig.state.items.set(key, value);
+  }
+  function setStore({ down, delayMs }) {
+    if (!edgeConfig) throw new Error("this stack has no live settings on vercel");
+    if (down !== undefined) edgeConfig.state.down = down;
+    if (delayMs !== undefined) edgeConfig.state.delayMs = delayMs;
+  }
+  return {
+    url: base,
+    setLive,
+    setStore,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      if (edgeConfig) await edgeConfig.close();
+    },
+  };
 }

@@ -75,7 +75,8 @@ class BuildResult:
     stack: str
     out_dir: Path
     artifacts: list[Artifact]
-    compatibility: dict[str, Any]
+    origins: dict[str, str]  # declared origins (name -> URL)
+    local: dict[str, dict[str, Any]]  # per target: what a local host needs besides the bundle
 
     @property
     def manifest_path(self) -> Path:
@@ -85,8 +86,8 @@ class BuildResult:
         return [a for a in self.artifacts if a.target == target]
 
     def to_json(self) -> dict[str, Any]:
-        return {"app": self.app, "stack": self.stack, "outDir": str(self.out_dir), **self.compatibility,
-                "artifacts": [a.to_json(self.out_dir) for a in self.artifacts]}
+        return {"app": self.app, "stack": self.stack, "outDir": str(self.out_dir), "origins": self.origins,
+                "targets": self.local, "artifacts": [a.to_json(self.out_dir) for a in self.artifacts]}
 
     def write_manifest(self) -> None:
         self.manifest_path.write_text(json.dumps(self.to_json(), indent=2) + "\n")

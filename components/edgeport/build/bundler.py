@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 from ..errors import BuildError
-from ..spec import capabilities
 from ..spec.models import App
 from ..targets import profile
 from ..targets.base import BundleUnit
@@ -45,10 +44,6 @@ def node_binary() -> str:
 
 
 def units_for(app: App, stack: str) -> list[BundleUnit]:
-    missing = sorted({f"{p.type} on {t}" for p in app.patterns for t in app.pattern_targets(p)
-                      if not capabilities.capability(p.type, t).implemented})
-    if missing:
-        raise BuildError("not implemented in this release: " + ", ".join(missing))
     return [u for t in app.targets.names() for u in profile(t).bundles(app, stack)]
 
 
@@ -88,10 +83,8 @@ def build_app(app: App, stack: str, out_dir: Path) -> BuildResult:
         artifacts.append(Artifact(
             target=u.target, event=u.event, path=path, sha256=sha, size=size, gzip_size=gz, zip_size=zipped, budget=u.budget,
             config=u.config, config_path=config_path, secret_names=sorted(u.config.get("secrets", {})), extra_files=extra))
-    compat = {}
-    if app.targets.cloudflare:
-        compat["cloudflare"] = {"compatibilityDate": app.targets.cloudflare.compatibility_date, "compatibilityFlags": []}
-    result = BuildResult(app=app.name, stack=stack, out_dir=out_dir, artifacts=artifacts, compatibility=compat)
+    local = {t: profile(t).local_settings(app, stack) for t in app.targets.names()}
+    result = BuildResult(app=app.name, stack=stack, out_dir=out_dir, artifacts=artifacts, origins=dict(app.origins), local=local)
     result.write_manifest()
     over = [a for a in artifacts if a.over_budget]
     if over:

@@ -7,19 +7,22 @@ can otherwise linger on half-closed connections and keep its port.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import queue
 import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 from ..build import BuildResult, functions_dir, node_binary
 from ..errors import LocalRunError
 from ..spec.models import App
-from ..spec.secrets import env_name
+from ..spec.secret_refs import env_name
 from ..targets import profile
 from .aws import LocalAws
 
@@ -32,7 +35,15 @@ class Host:
     target: str
     url: str
     process: subprocess.Popen
+    admin: str = ""
     stderr_tail: list[str] = field(default_factory=list)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (for an unreachable store)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _pump(stream, sink: list[str], echo: bool) -> None:
@@ -44,17 +55,55 @@ def _pump(stream, sink: list[str], echo: bool) -> None:
 
 
 class LocalRunner:
-    """Serves a built stack on 127.0.0.1 in each target's local runtime."""
+    """Serves a built stack on 127.0.0.1 in each target's local runtime.
 
-    def __init__(self, app: App, build: BuildResult, secrets: dict[str, str], origin: str, *,
+    origins: declared origin name -> local URL standing in for it. The bundles keep the
+    declared URLs; the hosts send their requests to the local ones ("local DNS").
+    """
+
+    def __init__(self, app: App, build: BuildResult, secrets: dict[str, str], origins: dict[str, str], *,
                  now_ms: int | None = None, echo_logs: bool = False):
-        self.app, self.build, self.secrets, self.origin = app, build, secrets, origin
+        missing = sorted(set(app.origins) - set(origins))
+        if missing:
+            raise LocalRunError(f"no local stand-in for origin{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        self.app, self.build, self.secrets = app, build, secrets
+        self.origin_map = {app.origins[name]: url for name, url in origins.items() if name in app.origins}
         self.now_ms, self.echo_logs = now_ms, echo_logs
         self.hosts: dict[str, Host] = {}
         self.aws: LocalAws | None = None
 
+    # -- live settings
+    def set_live(self, target: str, key: str, value: str | None) -> None:
+        """Change a live setting (e.g. A/B ratios as JSON) in the target's local store; None deletes it."""
+        if target == "lambda-edge":
+            ssm = self.aws.client("ssm")
+            if value is None:
+                ssm.delete_parameter(Name=key)
+            else:
+                ssm.put_parameter(Name=key, Value=value, Type="String", Overwrite=True)
+            return
+        self._admin(target, "PUT" if value is not None else "DELETE", f"/live?key={quote(key)}", value)
+
+    def set_store(self, target: str, *, down: bool | None = None, delay_ms: int | None = None) -> None:
+        """Make a local live-settings store slow or unreachable (Vercel's Edge Config stand-in)."""
+        q = "&".join(f for f in (f"down={int(down)}" if down is not None else "", f"delayMs={delay_ms}" if delay_ms is not None else "") if f)
+        self._admin(target, "POST", f"/store?{q}", None)
+
+    def _admin(self, target: str, method: str, path: str, body: str | None) -> None:
+        u = urlsplit(self.hosts[target].admin)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        try:
+            conn.request(method, path, body=body.encode() if body is not None else None)
+            res = conn.getresponse()
+            text = res.read().decode()
+            if res.status >= 300:
+                raise LocalRunError(f"{target} admin {method} {path}: {res.status} {text.strip()}")
+        finally:
+            conn.close()
+
     # -- lifecycle
-    def start(self, target: str, port: int = 0) -> Host:
+    def start(self, target: str, port: int = 0, *, store_down: bool = False) -> Host:
+        """Start one target's host. store_down: its live-settings store is unreachable from the start."""
         if not self.build.for_target(target):
             raise LocalRunError(f"the build has no {target} bundle (is targets.{target} declared?)")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}
@@ -66,11 +115,16 @@ class LocalRunner:
             for s in names:
                 if self.secrets.get(s):  # an empty value stands for "not stored"
                     self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s])
+            for key, value in self.build.local.get("lambda-edge", {}).get("live", {}).items():
+                self.set_live("lambda-edge", key, value)
             env.update(self.aws.env())
+            if store_down:
+                env["AWS_ENDPOINT_URL_SSM"] = f"http://127.0.0.1:{_closed_port()}"
         else:
             env.update({env_name(s): self.secrets[s] for s in names})
         cmd = [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"),
-               "--manifest", str(self.build.manifest_path), "--target", target, "--origin", self.origin, "--port", str(port)]
+               "--manifest", str(self.build.manifest_path), "--target", target, "--origins", json.dumps(self.origin_map),
+               "--port", str(port)]
         if self.now_ms is not None:
             cmd += ["--now-ms", str(self.now_ms)]
         env.update({"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false"})
@@ -98,11 +152,14 @@ class LocalRunner:
                 raise LocalRunError(f"the {target} host did not start" + (f":\n{tail}" if tail else ""))
             if line.startswith("{"):
                 try:
-                    host.url = json.loads(line)["ready"].rstrip("/")
+                    ready = json.loads(line)
+                    host.url, host.admin = ready["ready"].rstrip("/"), ready.get("admin", "")
                     break
                 except (ValueError, KeyError):
                     pass
         self.hosts[target] = host
+        if store_down and target == "vercel" and self.build.local.get("vercel", {}).get("edgeConfig"):
+            self.set_store("vercel", down=True)
         return host
 
     def start_all(self, ports: dict[str, int] | None = None) -> dict[str, Host]:

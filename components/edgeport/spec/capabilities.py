@@ -22,11 +22,10 @@ class Capability:
     supported: bool
     how: str
     events: tuple[str, ...] = ()  # Lambda@Edge triggers this pattern runs in
-    implemented: bool = True  # the runtime for this cell exists in this release
 
 
-def _yes(how: str, *events: str, implemented: bool = True) -> Capability:
-    return Capability(True, how, tuple(events), implemented)
+def _yes(how: str, *events: str) -> Capability:
+    return Capability(True, how, tuple(events))
 
 
 def _no(why: str) -> Capability:
@@ -40,30 +39,28 @@ MATRIX: dict[tuple[str, str], Capability] = {
         "viewer-request",
     ),
     ("jwt-auth", "vercel"): _yes("Routing Middleware; HMAC key as a sensitive environment variable; next() with the verified claims"),
-    ("ab-test", "cloudflare"): _yes("Worker; live ratios in Workers KV", implemented=False),
+    ("ab-test", "cloudflare"): _yes("Worker; live ratios in Workers KV"),
     ("ab-test", "lambda-edge"): _yes(
-        "viewer-request assigns the variant, viewer-response sets the cookie; live ratios in an SSM parameter (us-east-1)",
+        "viewer-request assigns the variant (and rewrites the path), viewer-response sets the cookie, origin-request "
+        "switches the origin for variants that name one; live ratios in an SSM parameter (us-east-1)",
         "viewer-request",
         "viewer-response",
-        implemented=False,
     ),
-    ("ab-test", "vercel"): _yes("Routing Middleware; live ratios in Edge Config", implemented=False),
-    ("geo-route", "cloudflare"): _yes("Worker reads request.cf.country and fetches the mapped origin", implemented=False),
+    ("ab-test", "vercel"): _yes("Routing Middleware; live ratios in Edge Config"),
+    ("geo-route", "cloudflare"): _yes("Worker reads request.cf.country and fetches the mapped origin"),
     ("geo-route", "lambda-edge"): _yes(
         "origin-request trigger switches the custom origin; an origin request policy forwards CloudFront-Viewer-Country "
         "(viewer-request cannot see it)",
         "origin-request",
-        implemented=False,
     ),
-    ("geo-route", "vercel"): _yes("Routing Middleware reads x-vercel-ip-country and rewrites to the mapped origin", implemented=False),
-    ("esi-compose", "cloudflare"): _yes("Worker streams the cached shell and injects fragments as they arrive", implemented=False),
+    ("geo-route", "vercel"): _yes("Routing Middleware reads x-vercel-ip-country and rewrites to the mapped origin"),
+    ("esi-compose", "cloudflare"): _yes("Worker streams the cached shell and injects fragments as they arrive"),
     ("esi-compose", "lambda-edge"): _yes(
         "origin-request generated response (no streaming; 1 MB limit, falls back to the origin page)",
         "origin-request",
-        implemented=False,
     ),
-    ("esi-compose", "vercel"): _yes("Routing Middleware streams the shell and injects fragments", implemented=False),
-    ("realtime-room", "cloudflare"): _yes("one Durable Object per room (WebSocket Hibernation API)", implemented=False),
+    ("esi-compose", "vercel"): _yes("Routing Middleware streams the shell and injects fragments"),
+    ("realtime-room", "cloudflare"): _yes("one Durable Object per room (WebSocket Hibernation API)"),
     ("realtime-room", "lambda-edge"): _no(
         "Lambda@Edge cannot terminate WebSockets (Upgrade is a header CloudFront forbids functions to touch) and has no "
         "per-room state"
@@ -85,9 +82,18 @@ def lambda_events(pattern_type: str) -> tuple[str, ...]:
     return MATRIX[(pattern_type, "lambda-edge")].events
 
 
+def lambda_events_for(pattern) -> tuple[str, ...]:
+    """The triggers one declared pattern needs: an A/B test whose variants pick origins
+    also switches the origin in origin-request (viewer-request cannot)."""
+    events = set(lambda_events(pattern.type))
+    if pattern.type == "ab-test" and any(v.origin for v in pattern.variants):
+        events.add("origin-request")
+    return tuple(e for e in LAMBDA_EVENTS if e in events)
+
+
 def as_table() -> list[dict]:
     """The matrix as rows, for `edgeport capabilities` and the docs."""
     return [
-        {"pattern": p, "target": t, "supported": c.supported, "how": c.how, "events": list(c.events), "implemented": c.implemented}
+        {"pattern": p, "target": t, "supported": c.supported, "how": c.how, "events": list(c.events)}
         for (p, t), c in MATRIX.items()
     ]

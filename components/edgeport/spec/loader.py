@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import EdgeportError, SpecError, SpecIssue
-from . import secrets as secret_names
+from . import secret_refs as secret_names
 from .models import App
 from .validate import ROOT, validate_app
 

@@ -194,7 +194,7 @@ class JwtAuth(PatternBase):
 class Variant(Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     weight: float = Field(ge=0, le=100)
-    path: str | None = Field(default=None, description="rewrite the path to this prefix")
+    path: str | None = Field(default=None, description="path template for this variant; {path} is the request path")
     origin: str | None = Field(default=None, description="name of the origin serving this variant")
 
 
@@ -205,6 +205,7 @@ class AbTest(PatternBase):
     cookie_max_age: int = Field(default=30 * 86400, ge=60)
     live: bool = True
     live_ttl: int = Field(default=60, ge=1, le=3600)
+    live_timeout_ms: int = Field(default=200, ge=10, le=2000)
 
 
 class GeoRule(Model):
@@ -238,7 +239,8 @@ class RealtimeRoom(PatternBase):
     type: Literal["realtime-room"]
     max_message_bytes: int = Field(default=4096, ge=1, le=1048576)
     max_connections: int = Field(default=100, ge=1, le=32768)
-    messages_per_second: float = Field(default=10, gt=0)
+    messages_per_second: float = Field(default=10, gt=0, le=1000)
+    burst: int | None = Field(default=None, ge=1, le=10000, description="messages a connection may send at once (default 2 s worth)")
     allowed_origins: list[OriginUrl] = []
 
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import capabilities
-from .models import App, JwtAuth, PatternBase
+import math
+
+import pycountry
+
+from . import capabilities, geo
+from .models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, PatternBase, RealtimeRoom
 
 RUNTIME_VERSION = 1
 
@@ -62,14 +66,81 @@ def _jwt(p: JwtAuth, app: App) -> dict[str, Any]:
     return out
 
 
-_BUILDERS = {"jwt-auth": _jwt}
+def ab_cookie(p: AbTest) -> str:
+    return p.cookie or f"edgeport-ab-{p.name}"
 
 
-def pattern_config(p: PatternBase, app: App) -> dict[str, Any]:
-    build = _BUILDERS.get(p.type)
-    if build is None:
-        raise NotImplementedError(p.type)
-    return {"name": p.name, "type": p.type, "routes": [route_matcher(r) for r in p.routes], **build(p, app)}
+def ab_header(p: AbTest) -> str:
+    return f"x-edgeport-ab-{p.name}"
+
+
+def ab_defaults(p: AbTest) -> dict[str, float]:
+    """The declared ratios, as the live store holds them: {"A": 50, "B": 50}."""
+    return {v.name: v.weight for v in p.variants}
+
+
+def _ab(p: AbTest, app: App, live_key: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "variants": [{k: v for k, v in {"name": x.name, "weight": x.weight, "path": x.path, "origin": x.origin}.items()
+                      if v is not None} for x in p.variants],
+        "cookie": ab_cookie(p),
+        "cookieMaxAge": p.cookie_max_age,
+        "header": ab_header(p),
+    }
+    if p.live and live_key:
+        out["live"] = {"key": live_key, "ttl": p.live_ttl, "timeoutMs": p.live_timeout_ms}
+    return out
+
+
+ISO_CODES = " " + " ".join(sorted(c.alpha_2 for c in pycountry.countries)) + " "
+
+
+def geo_fallback(p: GeoRoute) -> str:
+    """Where unknown countries go: the declared fallback, else the strictest region -
+    the origin serving EU countries (GDPR), else the default."""
+    if p.fallback:
+        return p.fallback
+    for rule in p.rules:
+        if geo.expand(rule.countries) & geo.EU27:
+            return rule.origin
+    return p.default
+
+
+def _geo(p: GeoRoute, app: App, live_key: str | None) -> dict[str, Any]:
+    countries: dict[str, str] = {}
+    for rule in p.rules:
+        for c in sorted(geo.expand(rule.countries)):
+            countries[c] = rule.origin
+    return {"countries": countries, "known": ISO_CODES, "default": p.default, "fallback": geo_fallback(p),
+            "header": "x-edgeport-geo"}
+
+
+def _esi(p: EsiCompose, app: App, live_key: str | None) -> dict[str, Any]:
+    return {"shell": p.shell, "shellCacheTtl": p.shell_cache_ttl,
+            "fragments": [{"slot": f.slot, "path": f.path, "origin": f.origin, "timeoutMs": f.timeout_ms, "fallback": f.fallback}
+                          for f in p.fragments]}
+
+
+def room_burst(p: RealtimeRoom) -> int:
+    return p.burst or max(1, math.ceil(2 * p.messages_per_second))
+
+
+def _room(p: RealtimeRoom, app: App, live_key: str | None) -> dict[str, Any]:
+    return {"maxMessageBytes": p.max_message_bytes, "maxConnections": p.max_connections,
+            "messagesPerSecond": p.messages_per_second, "burst": room_burst(p), "allowedOrigins": list(p.allowed_origins)}
+
+
+_BUILDERS = {
+    "jwt-auth": lambda p, app, live_key: _jwt(p, app),
+    "ab-test": _ab,
+    "geo-route": _geo,
+    "esi-compose": _esi,
+    "realtime-room": _room,
+}
+
+
+def pattern_config(p: PatternBase, app: App, live_key: str | None = None) -> dict[str, Any]:
+    return {"name": p.name, "type": p.type, "routes": [route_matcher(r) for r in p.routes], **_BUILDERS[p.type](p, app, live_key)}
 
 
 def patterns_for(app: App, target: str, event: str | None = None) -> list[PatternBase]:
@@ -78,14 +149,21 @@ def patterns_for(app: App, target: str, event: str | None = None) -> list[Patter
     for p in chain_order(app):
         if target not in app.pattern_targets(p):
             continue
-        if event is not None and event not in capabilities.lambda_events(p.type):
+        if event is not None and event not in capabilities.lambda_events_for(p):
             continue
         out.append(p)
     return out
 
 
+def live_patterns(app: App, target: str) -> list[AbTest]:
+    """A/B tests on `target` whose ratios are read from the live store."""
+    return [p for p in app.patterns if isinstance(p, AbTest) and p.live and target in app.pattern_targets(p)]
+
+
 def runtime_config(app: App, stack: str, target: str, *, event: str | None = None,
-                   secrets: dict[str, dict[str, str]] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   secrets: dict[str, dict[str, str]] | None = None, live_keys: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    live_keys = live_keys or {}
     pats = patterns_for(app, target, event)
     used = {p.secret for p in pats if isinstance(p, JwtAuth) and p.secret}
     cfg: dict[str, Any] = {
@@ -93,7 +171,7 @@ def runtime_config(app: App, stack: str, target: str, *, event: str | None = Non
         "app": app.name,
         "stack": stack,
         "target": target,
-        "patterns": [pattern_config(p, app) for p in pats],
+        "patterns": [pattern_config(p, app, live_keys.get(p.name)) for p in pats],
         "secrets": {k: v for k, v in (secrets or {}).items() if k in used},
         "origins": dict(app.origins),
     }

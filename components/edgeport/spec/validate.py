@@ -6,7 +6,7 @@ import base64
 import binascii
 
 from ..errors import Problems
-from . import capabilities, geo, secrets
+from . import capabilities, geo, secret_refs as secrets
 from .models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
 
 ROOT = "edgeport:app"
@@ -133,6 +133,9 @@ def _check_weights(p: AbTest, path: str, problems: Problems, app: App) -> None:
     if len(set(names)) != len(names):
         problems.add(f"{path}.variants", "two variants share a name", "name every variant differently")
     for i, v in enumerate(p.variants):
+        if v.path is not None and (not v.path.startswith("/") or v.path.count("{path}") > 1 or "//" in v.path.replace("{path}", "x")):
+            problems.add(f"{path}.variants[{i}].path", f"{v.path!r} is not a path template",
+                         "use a path starting with '/', optionally with one {path} for the request path (e.g. /b{path})")
         if v.origin is not None and v.origin not in app.origins:
             problems.add(f"{path}.variants[{i}].origin", f"unknown origin {v.origin!r}",
                          f"declare it under origins (known: {', '.join(app.origins)})")
@@ -227,7 +230,10 @@ def validate_app(app: App) -> Problems:
         elif isinstance(p, EsiCompose):
             _check_esi(p, path, problems, app)
         elif isinstance(p, RealtimeRoom):
-            pass
+            for j, r in enumerate(p.routes):
+                if not r.endswith("/*"):
+                    problems.add(f"{path}.routes[{j}]", f"room route {r!r} must end in '/*'",
+                                 "the room id is the path segment after the prefix, e.g. /rooms/* serves /rooms/<id>")
     return problems
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import pulumi
 
 from ..spec import runtime
-from ..spec.secrets import env_name
+from ..spec.secret_refs import env_name
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 NAME = "cloudflare"
 MAIN_MODULE = "worker.mjs"
 CONFIG_BINDING = "EDGEPORT_CONFIG"
+LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)
+ROOMS_BINDING = "EDGEPORT_ROOMS"  # Durable Object namespace, one object per room
+ROOM_CLASS = "EdgeportRoom"  # exported by functions/src/adapters/cloudflare.ts
+# Migration tags must stay stable across updates: the class set only ever grows under this tag.
+MIGRATION = {"new_tag": "edgeport-v1", "new_sqlite_classes": [ROOM_CLASS]}
 # Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
 DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
 
@@ -42,8 +47,33 @@ def secret_refs(app: "App") -> dict[str, dict[str, str]]:
     return {s: {"env": env_name(s)} for s in app.secrets_for(NAME)}
 
 
+def live_key(pattern) -> str:
+    return f"ab/{pattern.name}"
+
+
+def live_keys(app: "App") -> dict[str, str]:
+    return {p.name: live_key(p) for p in runtime.live_patterns(app, NAME)}
+
+
+def has_rooms(app: "App") -> bool:
+    return any(p.type == "realtime-room" and NAME in app.pattern_targets(p) for p in app.patterns)
+
+
+def local_settings(app: "App", stack: str) -> dict[str, Any]:
+    """What the local host needs besides the bundle: runtime settings, bindings and seeded live values."""
+    t = app.targets.cloudflare
+    return {
+        "compatibilityDate": t.compatibility_date,
+        "compatibilityFlags": [],
+        "hostname": t.hostname.lstrip("*."),
+        "kv": [LIVE_BINDING] if live_keys(app) else [],
+        "durableObjects": {ROOMS_BINDING: ROOM_CLASS} if has_rooms(app) else {},
+        "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+    }
+
+
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
-    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app))
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
     return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=_BUDGETS[app.targets.cloudflare.plan])]
 
 
@@ -69,6 +99,23 @@ class CloudflareWorker(pulumi.ComponentResource):
         ]
         for s in artifact.secret_names:
             bindings.append({"name": env_name(s), "type": "secret_text", "text": pulumi.Output.secret(secrets[s])})
+        self.live_namespace = None
+        live = runtime.live_patterns(app, NAME)
+        if live:
+            kv = cloudflare.WorkersKvNamespace(f"{name}-live", account_id=t.account_id,
+                                               title=f"{script_name(app, stack)}-live", opts=child)
+            taken: set[str] = set()
+            for p in live:
+                # Seeds the declared ratios once; later edits in KV are live settings, not drift.
+                cloudflare.WorkersKv(f"{name}-live-{resource_slug(p.name, taken)}", account_id=t.account_id,
+                                     namespace_id=kv.id, key_name=live_key(p), value=json.dumps(runtime.ab_defaults(p)),
+                                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value"]))
+            bindings.append({"name": LIVE_BINDING, "type": "kv_namespace", "namespace_id": kv.id})
+            self.live_namespace = kv
+        extra: dict[str, Any] = {}
+        if has_rooms(app):
+            bindings.append({"name": ROOMS_BINDING, "type": "durable_object_namespace", "class_name": ROOM_CLASS})
+            extra["migrations"] = MIGRATION
         script = cloudflare.WorkersScript(
             f"{name}-script",
             account_id=t.account_id,
@@ -77,9 +124,10 @@ class CloudflareWorker(pulumi.ComponentResource):
             main_module=MAIN_MODULE,
             compatibility_date=t.compatibility_date,
             bindings=bindings,
+            **extra,
             opts=child,
         )
-        taken: set[str] = set()
+        taken = set()
         self.routes = [
             cloudflare.WorkersRoute(
                 f"{name}-route-{resource_slug(r, taken)}",

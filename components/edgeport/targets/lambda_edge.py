@@ -24,7 +24,7 @@ import pulumi.dynamic
 
 from ..spec import capabilities, runtime
 from ..spec.models import DistributionSettings
-from ..spec.secrets import env_name
+from ..spec.secret_refs import env_name
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -63,8 +63,28 @@ def limits(event: str) -> dict[str, Any]:
 
 def events(app: "App") -> list[str]:
     """The triggers this stack needs, in CloudFront order."""
-    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events(p.type)}
+    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events_for(p)}
     return [e for e in capabilities.LAMBDA_EVENTS if e in needed]
+
+
+def live_key(app: "App", stack: str, pattern) -> str:
+    """SSM parameter (us-east-1) holding a live setting."""
+    return f"/edgeport/{app.name}/{stack}/ab/{pattern.name}"
+
+
+def live_keys(app: "App", stack: str) -> dict[str, str]:
+    return {p.name: live_key(app, stack, p) for p in runtime.live_patterns(app, NAME)}
+
+
+def forwards_country(app: "App") -> bool:
+    return any(p.type == "geo-route" and NAME in app.pattern_targets(p) for p in app.patterns)
+
+
+def local_settings(app: "App", stack: str) -> dict[str, Any]:
+    return {
+        "forwardCountry": forwards_country(app),
+        "live": {live_key(app, stack, p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+    }
 
 
 def function_name(app: "App", stack: str, event: str) -> str:
@@ -89,7 +109,8 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     return [
         BundleUnit(
             NAME, e, f"{NAME}/{e}/{ENTRY}",
-            runtime.runtime_config(app, stack, NAME, event=e, secrets=refs, extra={"secretTtl": t.secret_ttl}),
+            runtime.runtime_config(app, stack, NAME, event=e, secrets=refs, live_keys=live_keys(app, stack),
+                                   extra={"secretTtl": t.secret_ttl}),
             inline_config=True, budget=limits(e)["package"],
         )
         for e in events(app)
@@ -97,12 +118,26 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
 
 
 def behaviours(app: "App") -> list[dict[str, Any]]:
-    """Cache behaviours for the declared routes: path pattern and the triggers each needs."""
+    """Cache behaviours for the declared routes: path pattern, the triggers it needs, and how it may be cached.
+
+    cache: None (caching disabled) or what the cache key must hold so that cached answers are right:
+    the A/B cookies (the variant decides the content) and Authorization (when the token is forwarded,
+    a cached answer must never reach another token). Geo routes and composed pages are not cached:
+    the origin-request trigger that picks the origin / composes the page runs only on cache misses.
+    """
     out = []
     for r in routes_for(app, NAME):
-        evs = {e for p in app.patterns if NAME in app.pattern_targets(p) and _overlaps(r, p.routes)
-               for e in capabilities.lambda_events(p.type)}
-        out.append({"path_pattern": r, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs]})
+        pats = [p for p in app.patterns if NAME in app.pattern_targets(p) and _overlaps(r, p.routes)]
+        evs = {e for p in pats for e in capabilities.lambda_events_for(p)}
+        types = {p.type for p in pats}
+        cache: dict[str, Any] | None = None
+        if not types & {"geo-route", "esi-compose"}:
+            cookies = sorted(runtime.ab_cookie(p) for p in pats if p.type == "ab-test")
+            headers = ["Authorization"] if any(p.type == "jwt-auth" and p.forward.token for p in pats) else []
+            if cookies or headers:
+                cache = {"cookies": cookies, "headers": headers, "max_ttl": 1 if headers else 31536000}
+        out.append({"path_pattern": r, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs],
+                    "cache": cache, "forward_country": "geo-route" in types})
     return out
 
 
@@ -137,8 +172,8 @@ def _origin(url: str, origin_id: str) -> dict[str, Any]:
     return o
 
 
-def policy_document(function_names: list[str], secret_arns: list[Any]) -> pulumi.Output[str]:
-    """Least privilege: write own logs (in every region a replica runs), read own secrets only."""
+def policy_document(function_names: list[str], secret_arns: list[Any], parameter_arns: list[str] | None = None) -> pulumi.Output[str]:
+    """Least privilege: write own logs (in every region a replica runs), read own secrets and parameters only."""
     logs = []
     for fn in function_names:
         logs += [f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}", f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}:*"]
@@ -146,6 +181,8 @@ def policy_document(function_names: list[str], secret_arns: list[Any]) -> pulumi
                               "Resource": logs}]
     if secret_arns:
         statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secret_arns})
+    if parameter_arns:
+        statements.append({"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter_arns})
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -177,11 +214,23 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                                              secret_string=pulumi.Output.secret(secrets[s]), opts=regional)
             stored[s] = sec
 
+        parameters = []
+        taken: set[str] = set()
+        for p in runtime.live_patterns(app, NAME):
+            # Seeds the declared ratios once; later edits of the parameter are live settings, not drift.
+            param = aws.ssm.Parameter(f"{name}-live-{resource_slug(p.name, taken)}", name=live_key(app, stack, p), type="String",
+                                      value=json.dumps(runtime.ab_defaults(p)),
+                                      description=f"edgeport {app.name}/{stack}: live ratios of {p.name}",
+                                      opts=pulumi.ResourceOptions(parent=self, provider=use1, ignore_changes=["value"]))
+            parameters.append(param)
+
         fn_names = {a.event: function_name(app, stack, a.event) for a in artifacts}
         role = aws.iam.Role(f"{name}-role", assume_role_policy=TRUST_POLICY,
                             description=f"edgeport {app.name}/{stack} Lambda@Edge", opts=regional)
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id,
-                                    policy=policy_document(list(fn_names.values()), [sec.arn for sec in stored.values()]),
+                                    policy=policy_document(list(fn_names.values()), [sec.arn for sec in stored.values()],
+                                                           [f"arn:aws:ssm:{REGION}:*:parameter{live_key(app, stack, p)}"
+                                                            for p in runtime.live_patterns(app, NAME)]),
                                     opts=regional)
         functions = {}
         for a in artifacts:
@@ -222,22 +271,42 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
 
     def _distribution(self, aws, name: str, app: "App", functions: dict, t) -> Any:
         settings = t.distribution or DistributionSettings()
-        forward_token = any(p.type == "jwt-auth" and NAME in app.pattern_targets(p) and p.forward.token for p in app.patterns)
-        auth_cache_policy = None
-        if forward_token:
-            # Origin request policies may not forward Authorization; a cache policy that keys on it (max TTL 1 s,
-            # origin Cache-Control decides) is how CloudFront passes the token on without sharing cached answers.
-            auth_cache_policy = aws.cloudfront.CachePolicy(
-                f"{name}-forward-authorization", comment="edgeport: forward Authorization, cache per token",
-                min_ttl=0, default_ttl=0, max_ttl=1,
-                parameters_in_cache_key_and_forwarded_to_origin={
-                    "cookies_config": {"cookie_behavior": "none"},
-                    "headers_config": {"header_behavior": "whitelist", "headers": {"items": ["Authorization"]}},
-                    "query_strings_config": {"query_string_behavior": "all"},
-                    "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
-                }, opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self)
+        policies: dict[str, Any] = {}
+
+        def cache_policy(spec: dict[str, Any] | None):
+            if spec is None:
+                return CACHING_DISABLED
+            key = json.dumps(spec, sort_keys=True)
+            if key not in policies:
+                # Origin request policies may not forward Authorization and the cache must never mix
+                # variants: what decides the answer goes into the cache key (and so to the origin).
+                label = "-".join(["key", *(c.lower() for c in spec["cookies"]), *(h.lower() for h in spec["headers"])])
+                policies[key] = aws.cloudfront.CachePolicy(
+                    f"{name}-cache-{resource_slug(label)}", comment=f"edgeport: cache key {label}",
+                    min_ttl=0, default_ttl=0, max_ttl=spec["max_ttl"],
+                    parameters_in_cache_key_and_forwarded_to_origin={
+                        "cookies_config": ({"cookie_behavior": "whitelist", "cookies": {"items": spec["cookies"]}}
+                                           if spec["cookies"] else {"cookie_behavior": "none"}),
+                        "headers_config": ({"header_behavior": "whitelist", "headers": {"items": spec["headers"]}}
+                                           if spec["headers"] else {"header_behavior": "none"}),
+                        "query_strings_config": {"query_string_behavior": "all"},
+                        "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
+                    }, opts=child)
+            return policies[key].id
+
+        bs = behaviours(app)
+        country_policy = None
+        if any(b["forward_country"] for b in bs):
+            # Viewer-request cannot see CloudFront-Viewer-Country; the origin-request trigger can when a policy forwards it.
+            country_policy = aws.cloudfront.OriginRequestPolicy(
+                f"{name}-forward-country", comment="edgeport: viewer headers, cookies, query and CloudFront-Viewer-Country",
+                cookies_config={"cookie_behavior": "all"},
+                headers_config={"header_behavior": "allViewerAndWhitelistCloudFront",
+                                "headers": {"items": ["CloudFront-Viewer-Country"]}},
+                query_strings_config={"query_string_behavior": "all"}, opts=child)
         ordered = []
-        for b in behaviours(app):
+        for b in bs:
             ordered.append({
                 "path_pattern": b["path_pattern"],
                 "target_origin_id": "default",
@@ -245,8 +314,8 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 "allowed_methods": ALL_METHODS,
                 "cached_methods": ["GET", "HEAD"],
                 "compress": True,
-                "cache_policy_id": auth_cache_policy.id if auth_cache_policy else CACHING_DISABLED,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST,
+                "cache_policy_id": cache_policy(b["cache"]),
+                "origin_request_policy_id": country_policy.id if b["forward_country"] else ALL_VIEWER_EXCEPT_HOST,
                 "lambda_function_associations": [
                     {"event_type": e, "lambda_arn": functions[e].qualified_arn, "include_body": False}
                     for e in b["events"] if e in functions

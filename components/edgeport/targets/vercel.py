@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Mapping
 import pulumi
 
 from ..spec import runtime
-from ..spec.secrets import env_name
+from ..spec.secret_refs import env_name
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -50,8 +50,26 @@ def vercel_json(app: "App") -> str:
     return json.dumps({"rewrites": [{"source": "/:path*", "destination": f"{origin}/:path*"}]}, indent=2) + "\n"
 
 
+EDGE_CONFIG_ENV = "EDGE_CONFIG"  # the connection string the middleware reads live settings with
+
+
+def live_key(pattern) -> str:
+    return f"ab-{pattern.name}"
+
+
+def live_keys(app: "App") -> dict[str, str]:
+    return {p.name: live_key(p) for p in runtime.live_patterns(app, NAME)}
+
+
+def local_settings(app: "App", stack: str) -> dict:
+    return {
+        "edgeConfig": bool(live_keys(app)),
+        "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+    }
+
+
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
-    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app))
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
     return [
         BundleUnit(
             NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=_BUDGETS[app.targets.vercel.plan],
@@ -111,6 +129,19 @@ class VercelMiddleware(pulumi.ComponentResource):
             )
             for s in artifact.secret_names
         ]
+        live = runtime.live_patterns(app, NAME)
+        if live:
+            store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id, opts=child)
+            for p in live:
+                # Seeds the declared ratios once; later edits in Edge Config are live settings, not drift.
+                vercel.EdgeConfigItem(f"{name}-live-{resource_slug(p.name, taken)}", edge_config_id=store.id, team_id=t.team_id,
+                                      key=live_key(p), value_json=runtime.ab_defaults(p),
+                                      opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value_json"]))
+            token = vercel.EdgeConfigToken(f"{name}-edge-config-token", edge_config_id=store.id, team_id=t.team_id,
+                                           label=f"edgeport {app.name}/{stack} middleware", opts=child)
+            env_vars.append(vercel.ProjectEnvironmentVariable(
+                f"{name}-env-edge-config", project_id=project_id, team_id=t.team_id, key=EDGE_CONFIG_ENV,
+                value=pulumi.Output.secret(token.connection_string), sensitive=True, targets=ENV_TARGETS, opts=child))
         bundle_dir = artifact.path.parent
         deployment = vercel.Deployment(
             f"{name}-deployment",

@@ -1,16 +1,25 @@
 // Cloudflare Workers adapter (ES module worker). All Cloudflare runtime knowledge
 // lives here: config arrives as the EDGEPORT_CONFIG JSON binding, secrets as
-// secret_text bindings, and "continue to origin" is fetch() on the zone route.
+// secret_text bindings, live settings in the EDGEPORT_LIVE KV namespace, the ESI
+// shell in caches.default, and rooms in the EdgeportRoom Durable Object class.
+import { DurableObject } from "cloudflare:workers";
 import type { RuntimeConfig } from "../core/config";
-import { internalError, runEdge } from "../core/engine";
+import { DEFAULT_ORIGIN, internalError, runEdge } from "../core/engine";
+import { forwardable, withHeaders } from "../core/http";
+import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
+import { CLOSE, messageBytes, replyCode, takeToken, type RoomConfig } from "../patterns/room";
 
 export interface Env {
   EDGEPORT_CONFIG?: RuntimeConfig;
+  EDGEPORT_LIVE?: KVNamespace;
+  EDGEPORT_ROOMS?: DurableObjectNamespace;
   [binding: string]: unknown;
 }
 
-function platformFor(env: Env, cfg: RuntimeConfig): Platform {
+const ROOM_HEADER = "x-edgeport-room";
+
+function platformFor(env: Env, cfg: RuntimeConfig, ctx: ExecutionContext): Platform {
   return {
     async secret(name) {
       const ref = cfg.secrets[name];
@@ -18,22 +27,138 @@ function platformFor(env: Env, cfg: RuntimeConfig): Platform {
       if (typeof v !== "string" || v === "") throw new Error(`binding for secret ${name} is missing`);
       return v;
     },
+    async live(key) {
+      if (!env.EDGEPORT_LIVE) throw new Error("EDGEPORT_LIVE KV binding is missing");
+      return env.EDGEPORT_LIVE.get(key);
+    },
     now: () => Date.now(),
+    waitUntil: (p) => ctx.waitUntil(p),
+    cache: {
+      match: (url) => caches.default.match(url),
+      put: (url, res) => caches.default.put(url, res),
+    },
+    async room(pattern, room, request) {
+      if (!env.EDGEPORT_ROOMS) throw new Error("EDGEPORT_ROOMS Durable Object binding is missing");
+      const stub = env.EDGEPORT_ROOMS.get(env.EDGEPORT_ROOMS.idFromName(`${pattern}:${room}`));
+      const headers = new Headers(request.headers);
+      headers.set(ROOM_HEADER, pattern);
+      return stub.fetch(new Request(request, { headers }));
+    },
   };
 }
 
+function configOf(env: Env): RuntimeConfig | null {
+  const cfg = env.EDGEPORT_CONFIG;
+  if (!cfg || cfg.version !== 1) {
+    console.error("edgeport: EDGEPORT_CONFIG binding missing or of an unknown version");
+    return null;
+  }
+  return cfg;
+}
+
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const cfg = env.EDGEPORT_CONFIG;
-    if (!cfg || cfg.version !== 1) {
-      console.error("edgeport: EDGEPORT_CONFIG binding missing or of an unknown version");
-      return internalError();
-    }
-    const out = await runEdge(request, cfg, platformFor(env, cfg));
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const cfg = configOf(env);
+    if (!cfg) return internalError();
+    const out = await runEdge(request, cfg, platformFor(env, cfg, ctx), { country: (request.cf?.country as string | undefined) ?? null });
     if (out.kind === "respond") return out.response;
-    if (out.kind === "pass") return fetch(request);
-    return fetch(
-      new Request(out.url, { method: request.method, headers: out.headers, body: request.body, redirect: "manual" }),
-    );
+    const url = out.kind === "forward" ? out.url : new URL(request.url);
+    const target = originUrl(cfg, (out.kind === "forward" && out.origin) || DEFAULT_ORIGIN, url.pathname, url.search);
+    const res = await fetch(target, {
+      method: request.method,
+      headers: forwardable(out.kind === "forward" ? out.headers : request.headers),
+      body: request.body,
+      redirect: "manual",
+    });
+    return out.kind === "forward" ? withHeaders(res, out.responseHeaders) : res;
   },
 };
+
+interface Attachment {
+  id: string;
+  pattern: string;
+  tokens: number;
+  at: number;
+}
+
+/** One Durable Object per room id: WebSocket Hibernation API, broadcast and presence. */
+export class EdgeportRoom extends DurableObject<Env> {
+  private config(pattern: string | null): RoomConfig | undefined {
+    return this.env.EDGEPORT_CONFIG?.patterns.find((p): p is RoomConfig => p.type === "realtime-room" && p.name === pattern);
+  }
+
+  private open(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  private send(ws: WebSocket, msg: unknown): void {
+    try {
+      ws.send(JSON.stringify(msg));
+    } catch {
+      // the peer went away between the readyState check and send
+    }
+  }
+
+  private presence(): void {
+    const peers = this.open();
+    for (const ws of peers) this.send(ws, { type: "presence", count: peers.length });
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const cfg = this.config(request.headers.get(ROOM_HEADER));
+    if (!cfg) return internalError();
+    const full = this.open().length >= cfg.maxConnections;
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    if (full) {
+      server.close(CLOSE.tryAgainLater, "room is full");
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    const a: Attachment = { id: crypto.randomUUID().slice(0, 8), pattern: cfg.name, tokens: cfg.burst, at: Date.now() };
+    server.serializeAttachment(a);
+    this.send(server, { type: "welcome", id: a.id });
+    this.presence();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const a = ws.deserializeAttachment() as Attachment;
+    const cfg = this.config(a?.pattern);
+    if (!cfg) {
+      ws.close(1011, "room configuration missing");
+      return;
+    }
+    if (messageBytes(message) > cfg.maxMessageBytes) {
+      ws.close(CLOSE.tooBig, `messages are limited to ${cfg.maxMessageBytes} bytes`);
+      this.presence();
+      return;
+    }
+    if (!takeToken(a, Date.now(), cfg.messagesPerSecond, cfg.burst)) {
+      ws.close(CLOSE.policy, `at most ${cfg.messagesPerSecond} messages per second`);
+      this.presence();
+      return;
+    }
+    ws.serializeAttachment(a);
+    const data = typeof message === "string" ? message : new TextDecoder().decode(message);
+    for (const peer of this.open()) if (peer !== ws) this.send(peer, { type: "message", from: a.id, data });
+  }
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Answer the close (a client close without a code arrives as 1005, which may not be sent back).
+    try {
+      ws.close(replyCode(code), reason);
+    } catch {
+      // already closed
+    }
+    this.presence();
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    try {
+      ws.close(1011, "error");
+    } catch {
+      // already closed
+    }
+    this.presence();
+  }
+}

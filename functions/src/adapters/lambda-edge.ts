@@ -1,34 +1,48 @@
-// Lambda@Edge adapter: one handler per CloudFront event type. All CloudFront
-// knowledge lives here: event records <-> Web Request/Response, header maps, and
-// secrets fetched from Secrets Manager in us-east-1 (Lambda@Edge has no
-// environment variables), cached per container with a TTL.
+// Lambda@Edge adapter: one handler per CloudFront trigger. All CloudFront
+// knowledge lives here: event records <-> Web Request/Response, header maps, the
+// split of a chain over triggers, origin switching in origin-request, and secrets
+// (Secrets Manager) and live settings (SSM Parameter Store) read from us-east-1 —
+// Lambda@Edge has no environment variables — cached per container.
 //
 // The AWS SDK v3 is part of the nodejs22.x runtime, so the build keeps it
 // external: the package stays a few KB and nothing is downloaded at cold start.
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetParameterCommand, ParameterNotFound, SSMClient } from "@aws-sdk/client-ssm";
 import type { RuntimeConfig } from "../core/config";
 import { internalError, runEdge } from "../core/engine";
+import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
 
 declare const __EDGEPORT_CONFIG__: RuntimeConfig;
 const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
+const REGION = "us-east-1"; // replicas run everywhere; the stores live here
+const GENERATED_LIMIT = 1024 * 1024; // origin-request generated responses (headers + body)
+/** Set-Cookie values decided at viewer-request, carried on the request to viewer-response. */
+const DEFERRED_COOKIES = "x-edgeport-set-cookie";
 
 export interface CfHeader {
   key?: string;
   value: string;
 }
 export type CfHeaders = Record<string, CfHeader[]>;
+export interface CfCustomOrigin {
+  customHeaders: CfHeaders;
+  domainName: string;
+  keepaliveTimeout: number;
+  path: string;
+  port: number;
+  protocol: "http" | "https";
+  readTimeout: number;
+  sslProtocols: string[];
+}
 export interface CfRequest {
   clientIp: string;
   method: string;
   uri: string;
   querystring: string;
   headers: CfHeaders;
-  origin?: unknown;
+  origin?: { custom?: CfCustomOrigin; s3?: unknown };
   body?: unknown;
-}
-export interface CfEvent {
-  Records: { cf: { config: { distributionDomainName: string; eventType: string }; request: CfRequest } }[];
 }
 export interface CfResponse {
   status: string;
@@ -37,25 +51,21 @@ export interface CfResponse {
   body?: string;
   bodyEncoding?: "text" | "base64";
 }
-
-// ---- secrets: Secrets Manager in us-east-1, cached per container ----------------
-const SECRET_TTL_MS = (CFG.secretTtl ?? 300) * 1000;
-const RETRY_AFTER_FAILURE_MS = 30_000;
-let client: SecretsManagerClient | undefined;
-const secrets = new Map<string, { value?: string; at: number; pending?: Promise<string> }>();
-
-function sm(): SecretsManagerClient {
-  // Replicas run in many regions; the secret lives in us-east-1 only.
-  client ??= new SecretsManagerClient({
-    region: "us-east-1",
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
-  });
-  return client;
+export interface CfEvent {
+  Records: { cf: { config: { distributionDomainName: string; eventType: string }; request: CfRequest; response?: CfResponse } }[];
 }
 
+// ---- stores in us-east-1, cached per container ------------------------------------
+const requestHandler = { connectionTimeout: 1000, requestTimeout: 1500 };
+let sm: SecretsManagerClient | undefined;
+let ssm: SSMClient | undefined;
+const SECRET_TTL_MS = (CFG.secretTtl ?? 300) * 1000;
+const RETRY_AFTER_FAILURE_MS = 30_000;
+const secrets = new Map<string, { value?: string; at: number; pending?: Promise<string> }>();
+
 async function fetchSecret(secretId: string): Promise<string> {
-  const out = await sm().send(new GetSecretValueCommand({ SecretId: secretId }));
+  sm ??= new SecretsManagerClient({ region: REGION, maxAttempts: 2, requestHandler });
+  const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (typeof out.SecretString !== "string" || out.SecretString === "") throw new Error(`secret ${secretId} has no string value`);
   return out.SecretString;
 }
@@ -65,8 +75,7 @@ function secret(name: string): Promise<string> {
   if (!ref?.awsSecretId) return Promise.reject(new Error(`secret ${name} is not declared for lambda-edge`));
   const entry = secrets.get(name) ?? { at: 0 };
   secrets.set(name, entry);
-  const now = Date.now();
-  if (entry.value !== undefined && now - entry.at < SECRET_TTL_MS) return Promise.resolve(entry.value);
+  if (entry.value !== undefined && Date.now() - entry.at < SECRET_TTL_MS) return Promise.resolve(entry.value);
   entry.pending ??= fetchSecret(ref.awsSecretId).then(
     (v) => {
       entry.value = v;
@@ -87,10 +96,21 @@ function secret(name: string): Promise<string> {
   return entry.pending;
 }
 
+async function live(key: string): Promise<string | null> {
+  ssm ??= new SSMClient({ region: REGION, maxAttempts: 1, requestHandler });
+  try {
+    const out = await ssm.send(new GetParameterCommand({ Name: key }));
+    return out.Parameter?.Value ?? null;
+  } catch (e) {
+    if (e instanceof ParameterNotFound) return null;
+    throw e;
+  }
+}
+
 // Cold start: start fetching every declared secret while the container initialises.
 for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined);
 
-const platform: Platform = { secret, now: () => Date.now() };
+const platform: Platform = { secret, live, now: () => Date.now() };
 
 // ---- CloudFront records <-> Web objects --------------------------------------------
 export function toRequest(cf: CfRequest, distributionDomainName: string): Request {
@@ -115,30 +135,107 @@ function applyHeaders(cf: CfRequest, headers: Headers): void {
   cf.headers = out;
 }
 
-export async function toCfResponse(res: Response): Promise<CfResponse> {
-  const headers: CfHeaders = {};
-  res.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = [{ key: name, value }];
+function headerMap(h: Headers): CfHeaders {
+  const out: CfHeaders = {};
+  h.forEach((value, name) => {
+    if (name !== "set-cookie") out[name] = [{ key: name, value }];
   });
-  const cookies = res.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies.map((value) => ({ key: "Set-Cookie", value }));
-  return { status: String(res.status), headers, body: await res.text(), bodyEncoding: "text" };
+  const cookies = h.getSetCookie();
+  if (cookies.length) out["set-cookie"] = cookies.map((value) => ({ key: "Set-Cookie", value }));
+  return out;
+}
+
+export async function toCfResponse(res: Response): Promise<CfResponse> {
+  return { status: String(res.status), headers: headerMap(res.headers), body: await res.text(), bodyEncoding: "text" };
+}
+
+function cfSize(r: CfResponse): number {
+  let n = new TextEncoder().encode(r.body ?? "").length;
+  for (const [k, vs] of Object.entries(r.headers ?? {})) for (const v of vs) n += k.length + v.value.length + 4;
+  return n;
+}
+
+function setOrigin(cf: CfRequest, name: string): void {
+  const u = originUrl(CFG, name, "/");
+  const https = u.protocol === "https:";
+  cf.origin = {
+    custom: {
+      customHeaders: {},
+      domainName: u.hostname,
+      keepaliveTimeout: 5,
+      path: u.pathname.replace(/\/$/, ""),
+      port: u.port ? Number(u.port) : https ? 443 : 80,
+      protocol: https ? "https" : "http",
+      readTimeout: 30,
+      sslProtocols: ["TLSv1.2"],
+    },
+  };
+  // CloudFront sends the Host header it is given: keep it consistent with the new origin.
+  cf.headers.host = [{ key: "Host", value: u.host }];
+}
+
+async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
+  delete cf.headers[DEFERRED_COOKIES]; // internal: never taken from the client
+  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "viewer-request" });
+  if (out.kind === "respond") return toCfResponse(out.response);
+  if (out.kind === "forward") {
+    const cookies = out.responseHeaders.getSetCookie();
+    if (cookies.length) out.headers.set(DEFERRED_COOKIES, btoa(JSON.stringify(cookies)));
+    applyHeaders(cf, out.headers);
+    // What the edge checked is what the origin gets: the resolved path.
+    cf.uri = out.url.pathname;
+    cf.querystring = out.url.search.replace(/^\?/, "");
+  }
+  return cf;
+}
+
+async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
+  const country = cf.headers["cloudfront-viewer-country"]?.[0]?.value ?? null;
+  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "origin-request", country });
+  if (out.kind === "respond") {
+    const generated = await toCfResponse(out.response);
+    if (cfSize(generated) <= GENERATED_LIMIT) return generated;
+    // CloudFront would answer 502: let the origin serve the request instead.
+    console.warn(`edgeport: generated response of ${cfSize(generated)} B exceeds CloudFront's 1 MB; passing to the origin`);
+    return cf;
+  }
+  if (out.kind === "forward") {
+    applyHeaders(cf, out.headers);
+    cf.uri = out.url.pathname;
+    cf.querystring = out.url.search.replace(/^\?/, "");
+    // A chosen origin (even the default one) also fixes the Host header CloudFront sends.
+    if (out.origin !== undefined) setOrigin(cf, out.origin);
+  }
+  return cf;
+}
+
+function viewerResponse(cf: CfRequest, res: CfResponse): CfResponse {
+  const deferred = cf.headers[DEFERRED_COOKIES]?.[0]?.value;
+  if (deferred) {
+    const cookies = JSON.parse(atob(deferred)) as string[];
+    res.headers ??= {};
+    res.headers["set-cookie"] = [...(res.headers["set-cookie"] ?? []), ...cookies.map((value) => ({ key: "Set-Cookie", value }))];
+  }
+  return res;
 }
 
 export const handler = async (event: CfEvent): Promise<CfRequest | CfResponse> => {
-  const { config, request: cfReq } = event.Records[0].cf;
+  const { config, request, response } = event.Records[0].cf;
   try {
-    const out = await runEdge(toRequest(cfReq, config.distributionDomainName), CFG, platform);
-    if (out.kind === "respond") return await toCfResponse(out.response);
-    if (out.kind === "forward") {
-      applyHeaders(cfReq, out.headers);
-      // What the edge checked is what the origin gets: the normalised path.
-      cfReq.uri = out.url.pathname;
-      cfReq.querystring = out.url.search.replace(/^\?/, "");
+    switch (CFG.event) {
+      case "viewer-request":
+        return await viewerRequest(request, config.distributionDomainName);
+      case "origin-request":
+        return await originRequest(request, config.distributionDomainName);
+      case "viewer-response":
+        return viewerResponse(request, response!);
+      default:
+        throw new Error(`bundle built for an unknown trigger ${CFG.event}`);
     }
-    return cfReq;
   } catch (e) {
     console.error(`edgeport: internal error: ${(e as Error)?.message ?? e}`);
+    // A response trigger cannot change the status: leave the origin's answer alone.
+    if (CFG.event === "viewer-response") return response!;
     return toCfResponse(internalError());
   }
 };

@@ -1,17 +1,38 @@
 // Vercel Routing Middleware adapter. Config is inlined at build time (deployments
-// are immutable), secrets come from sensitive environment variables, and
-// "continue to origin" is next() with the rewritten request headers. The
-// `config.matcher` export is appended by the build as a literal so Vercel can
-// read it statically.
+// are immutable), secrets come from sensitive environment variables, live settings
+// from Edge Config (EDGE_CONFIG connection string), the country from
+// x-vercel-ip-country, and "continue to origin" is next() — or rewrite() when a
+// pattern changed the path or the origin. The `config.matcher` export is appended
+// by the build as a literal so Vercel can read it statically.
 import { next, rewrite } from "@vercel/functions/middleware";
 import type { RuntimeConfig } from "../core/config";
-import { runEdge } from "../core/engine";
+import { DEFAULT_ORIGIN, runEdge } from "../core/engine";
+import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
 
 declare const __EDGEPORT_CONFIG__: RuntimeConfig;
 declare const process: { env: Record<string, string | undefined> };
 
 const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
+
+/**
+ * One Edge Config item. The REST read API is a single GET, so it is called directly
+ * rather than through @vercel/edge-config (smaller bundle, and the connection string
+ * may point at a local stand-in during development).
+ */
+async function edgeConfigItem(key: string): Promise<string | null> {
+  const conn = process.env.EDGE_CONFIG;
+  if (!conn) throw new Error("EDGE_CONFIG is not set");
+  const u = new URL(conn);
+  const token = u.searchParams.get("token");
+  const res = await fetch(`${u.origin}${u.pathname}/item/${encodeURIComponent(key)}?version=1`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`Edge Config answered ${res.status}`);
+  const value: unknown = await res.json();
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
 
 const platform: Platform = {
   async secret(name) {
@@ -20,15 +41,19 @@ const platform: Platform = {
     if (!v) throw new Error(`environment variable for secret ${name} is missing`);
     return v;
   },
+  live: edgeConfigItem,
   now: () => Date.now(),
 };
 
 export default async function middleware(request: Request): Promise<Response> {
-  const out = await runEdge(request, CFG, platform);
+  const out = await runEdge(request, CFG, platform, { country: request.headers.get("x-vercel-ip-country") });
   if (out.kind === "respond") return out.response;
   if (out.kind === "pass") return next();
-  const init = { request: { headers: out.headers } };
-  const reqUrl = new URL(request.url);
-  if (out.url.href !== reqUrl.href) return rewrite(out.url, init);
-  return next(init);
+  const init = { request: { headers: out.headers }, headers: out.responseHeaders };
+  const original = new URL(request.url);
+  const origin = out.origin ?? DEFAULT_ORIGIN;
+  if (origin === DEFAULT_ORIGIN && out.url.pathname === original.pathname && out.url.search === original.search) {
+    return next(init); // vercel.json sends it on to the default origin
+  }
+  return rewrite(originUrl(CFG, origin, out.url.pathname, out.url.search), init);
 }

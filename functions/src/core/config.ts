@@ -1,7 +1,11 @@
 // The runtime configuration: what the Python spec layer emits for one bundle
-// (one target, and on Lambda@Edge one event type). Cloudflare receives it as a
-// JSON binding; Vercel and Lambda@Edge get it inlined at build time.
+// (one target, and on Lambda@Edge one trigger). Cloudflare receives it as a JSON
+// binding; Vercel and Lambda@Edge get it inlined at build time.
+import type { AbConfig } from "../patterns/ab";
+import type { EsiConfig } from "../patterns/esi";
+import type { GeoConfig } from "../patterns/geo";
 import type { JwtConfig } from "../patterns/jwt";
+import type { RoomConfig } from "../patterns/room";
 
 /** How a route is matched against the request path (computed by the spec layer). */
 export type RouteMatcher = { exact: string } | { prefix: string };
@@ -11,7 +15,7 @@ export interface PatternBase {
   routes: RouteMatcher[];
 }
 
-export type PatternConfig = JwtConfig;
+export type PatternConfig = JwtConfig | AbConfig | GeoConfig | EsiConfig | RoomConfig;
 
 export interface SecretRef {
   /** binding / environment variable name (Cloudflare, Vercel, local) */
@@ -25,12 +29,13 @@ export interface RuntimeConfig {
   app: string;
   stack: string;
   target: "cloudflare" | "vercel" | "lambda-edge";
-  event?: string;
+  /** the CloudFront trigger this bundle serves (Lambda@Edge only) */
+  event?: "viewer-request" | "origin-request" | "viewer-response";
   /** patterns in chain order; each runs when one of its routes matches */
   patterns: PatternConfig[];
   secrets: Record<string, SecretRef>;
   origins: Record<string, string>;
-  /** seconds a fetched secret stays cached per isolate (Lambda@Edge) */
+  /** seconds a fetched secret stays cached per container (Lambda@Edge) */
   secretTtl?: number;
 }
 

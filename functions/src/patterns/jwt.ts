@@ -237,7 +237,8 @@ function unauthorized(cfg: JwtConfig, e: JwtReject): Response {
 }
 
 /** The chain step: answer 401 or adjust the headers sent to the origin. */
-export async function jwtStep(ctx: { headers: Headers }, cfg: JwtConfig, platform: Platform): Promise<Response | void> {
+export async function jwtStep(ctx: { headers: Headers; platform: Platform }, cfg: JwtConfig): Promise<Response | void> {
+  const platform = ctx.platform;
   // Identity headers the edge sets are never taken from the client, whatever happens next.
   for (const name of cfg.stripHeaders) ctx.headers.delete(name);
   let claims: Record<string, unknown>;

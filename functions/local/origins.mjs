@@ -1,0 +1,18 @@
+// Local "DNS" for declared origins: the bundles keep their deployed origin URLs
+// (byte-for-byte what is deployed); the local hosts send requests for those
+// origins to loopback servers instead.
+
+/** Build a remapper from {declaredOriginUrl: localUrl}. */
+export function originMapper(map = {}) {
+  const table = new Map(Object.entries(map).map(([declared, local]) => [new URL(declared).origin, new URL(local)]));
+  return function remap(input) {
+    const u = new URL(String(input));
+    const local = table.get(u.origin);
+    if (!local) return u;
+    const out = new URL(u.pathname + u.search, local);
+    return out;
+  };
+}
+
+/** The header a developer or test sets to pretend to come from a country (local hosts only). */
+export const COUNTRY_HEADER = "x-edgeport-country";

@@ -1,0 +1,122 @@
+// esi-compose: a shared HTML shell plus personalised fragments fetched in parallel.
+// The composed page is streamed: bytes before a slot go out as soon as the shell
+// arrives, each fragment is written when its turn comes, and a fragment that fails
+// or misses its deadline leaves the slot's fallback. Personalisation never turns
+// into a 5xx; if the shell itself is unavailable the request continues to the
+// origin unchanged.
+//
+// Slots in the shell: <!--esi:NAME--> (replaced by fragment NAME).
+import type { PatternBase } from "../core/config";
+import { DEFAULT_ORIGIN, type EdgeContext } from "../core/engine";
+import { forwardable } from "../core/http";
+import { originUrl } from "../core/origin";
+
+export interface FragmentConfig {
+  slot: string;
+  path: string;
+  origin: string;
+  timeoutMs: number;
+  fallback: string;
+}
+
+export interface EsiConfig extends PatternBase {
+  type: "esi-compose";
+  shell: string;
+  fragments: FragmentConfig[];
+  shellCacheTtl: number;
+}
+
+const SLOT = /<!--\s*esi:([A-Za-z0-9_-]{1,64})\s*-->/;
+const MAX_MARKER = 80; // longest possible marker, for carrying partial markers across chunks
+
+async function fragment(ctx: EdgeContext, f: FragmentConfig): Promise<string> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), f.timeoutMs);
+  try {
+    const url = originUrl(ctx.cfg, f.origin, f.path);
+    const res = await fetch(url.href, { headers: forwardable(ctx.headers), signal: ac.signal, redirect: "manual" });
+    if (!res.ok) {
+      res.body?.cancel().catch(() => undefined);
+      return f.fallback;
+    }
+    return await res.text();
+  } catch {
+    return f.fallback;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | null> {
+  const url = originUrl(ctx.cfg, ctx.origin ?? DEFAULT_ORIGIN, cfg.shell).href;
+  const cache = ctx.platform.cache;
+  if (cache) {
+    const hit = await cache.match(url).catch(() => undefined);
+    if (hit) return hit;
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: "text/html" }, redirect: "manual" });
+  } catch {
+    return null;
+  }
+  if (!res.ok || !res.body) return null;
+  if (cache && cfg.shellCacheTtl > 0) {
+    const copy = new Response(res.clone().body, { headers: { "content-type": res.headers.get("content-type") ?? "text/html", "cache-control": `public, max-age=${cfg.shellCacheTtl}` } });
+    const put = cache.put(url, copy).catch(() => undefined);
+    ctx.platform.waitUntil ? ctx.platform.waitUntil(put) : await put;
+  }
+  return res;
+}
+
+/** Stream `body`, replacing each slot marker by its fragment (awaited in document order). */
+export function compose(body: ReadableStream<Uint8Array>, slots: Map<string, Promise<string>>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const enc = new TextEncoder();
+  (async () => {
+    const reader = body.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      buf += done ? dec.decode() : dec.decode(value, { stream: true });
+      let m: RegExpExecArray | null;
+      while ((m = SLOT.exec(buf))) {
+        const before = buf.slice(0, m.index);
+        if (before) await writer.write(enc.encode(before));
+        const fill = slots.get(m[1]);
+        await writer.write(enc.encode(fill ? await fill : m[0]));
+        buf = buf.slice(m.index + m[0].length);
+      }
+      // Hold back only what could be the start of a marker split across chunks.
+      const lt = buf.lastIndexOf("<!--");
+      const keepFrom = done ? buf.length : lt >= 0 && buf.length - lt < MAX_MARKER ? lt : Math.max(0, buf.length - 3);
+      if (keepFrom > 0) {
+        await writer.write(enc.encode(buf.slice(0, keepFrom)));
+        buf = buf.slice(keepFrom);
+      }
+      if (done) break;
+    }
+    if (buf) await writer.write(enc.encode(buf));
+    await writer.close();
+  })().catch((e) => writer.abort(e).catch(() => undefined));
+  return readable;
+}
+
+export async function esiStep(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | void> {
+  // Fragments start at once, in parallel with the shell.
+  const slots = new Map(cfg.fragments.map((f) => [f.slot, fragment(ctx, f)] as const));
+  const res = await shell(ctx, cfg);
+  if (!res) {
+    console.warn(`edgeport: esi ${cfg.name}: shell ${cfg.shell} unavailable, passing the request to the origin`);
+    for (const p of slots.values()) p.catch(() => undefined);
+    return;
+  }
+  const headers = new Headers({
+    "content-type": res.headers.get("content-type") ?? "text/html; charset=utf-8",
+    "cache-control": "private, no-store",
+    "x-edgeport-esi": cfg.name,
+  });
+  return new Response(compose(res.body!, slots), { status: 200, headers });
+}
