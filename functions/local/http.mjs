@@ -5,11 +5,27 @@ import { Readable } from "node:stream";
 // Hop-by-hop and length headers are owned by each connection, never relayed.
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "proxy-connection", "content-length", "host"]);
 
+/** The raw path and query of a request line; absolute-form (GET http://host/p) keeps only its path. */
+export function requestTarget(rawTarget) {
+  const target = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawTarget) ? rawTarget.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "") || "/" : rawTarget;
+  const q = target.indexOf("?");
+  return { path: q < 0 ? target : target.slice(0, q), query: q < 0 ? "" : target.slice(q + 1) };
+}
+
+/** The URL a platform would see for this request line: "//x" stays a path, never a host. */
+export function requestUrl(rawTarget, base) {
+  const { path, query } = requestTarget(rawTarget);
+  const u = new URL(base);
+  u.pathname = path;
+  u.search = query ? `?${query}` : "";
+  return u;
+}
+
 export function requestFromNode(req, base) {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = !["GET", "HEAD"].includes(req.method);
-  return new Request(new URL(req.url, base), {
+  return new Request(requestUrl(req.url, base), {
     method: req.method,
     headers,
     body: hasBody ? Readable.toWeb(req) : undefined,

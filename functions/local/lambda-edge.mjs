@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
-import { fetchOrigin, serve, textResponse } from "./http.mjs";
+import { fetchOrigin, requestTarget, serve, textResponse } from "./http.mjs";
 import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
@@ -125,12 +125,13 @@ function customOrigin(url) {
  */
 export function createCloudFront({ handlers, defaultOrigin, remap, forwardCountry }) {
   return async function handle(req) {
-    const [uri, ...qs] = req.url.split("?");
+    // An absolute-form request line (GET http://host/path) reaches functions as a path, like any other.
+    const { path: uri, query } = requestTarget(req.url);
     const headers = cfHeaders(req.rawHeaders);
     const country = headers[COUNTRY_HEADER]?.[0]?.value ?? null;
     delete headers[COUNTRY_HEADER];
     // Viewers may send a header of this name; CloudFront overwrites it for origin-facing triggers only.
-    let request = { clientIp: "127.0.0.1", method: req.method, uri, querystring: qs.join("?"), headers };
+    let request = { clientIp: "127.0.0.1", method: req.method, uri, querystring: query, headers };
     try {
       let response;
       let generatedAtViewer = false;
@@ -157,7 +158,9 @@ export function createCloudFront({ handlers, defaultOrigin, remap, forwardCountr
         }
         if (!response) {
           const base = originOf(toOrigin, defaultOrigin);
-          const target = new URL(base.pathname.replace(/\/$/, "") + toOrigin.uri + (toOrigin.querystring ? `?${toOrigin.querystring}` : ""), base);
+          const target = new URL(base.href);
+          target.pathname = base.pathname.replace(/\/$/, "") + toOrigin.uri;
+          target.search = toOrigin.querystring ? `?${toOrigin.querystring}` : "";
           const chunks = [];
           for await (const c of req) chunks.push(c);
           const res = await fetchOrigin(remap(target), { method: toOrigin.method, headers: webHeaders(toOrigin.headers), body: chunks.length ? Buffer.concat(chunks) : undefined });

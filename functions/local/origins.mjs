@@ -9,7 +9,10 @@ export function originMapper(map = {}) {
     const u = new URL(String(input));
     const local = table.get(u.origin);
     if (!local) return u;
-    const out = new URL(u.pathname + u.search, local);
+    // Assign the parts: resolving "//host/..." against the local URL would leave loopback.
+    const out = new URL(local.href);
+    out.pathname = local.pathname.replace(/\/$/, "") + u.pathname;
+    out.search = u.search;
     return out;
   };
 }

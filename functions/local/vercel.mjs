@@ -39,8 +39,12 @@ export async function loadMiddleware(file, { env, nowMs, remap }) {
 export async function vercelHandle(mw, request, defaultOrigin, remap) {
   const url = new URL(request.url);
   const body = request.body ? await request.arrayBuffer() : undefined;
-  const toDefault = (target, headers) =>
-    fetchOrigin(remap(new URL(target.pathname + target.search, defaultOrigin)), { method: request.method, headers, body });
+  const toDefault = (target, headers) => {
+    const u = new URL(defaultOrigin);
+    u.pathname = u.pathname.replace(/\/$/, "") + target.pathname;
+    u.search = target.search;
+    return fetchOrigin(remap(u), { method: request.method, headers, body });
+  };
   if (!mw.matches(url.pathname)) return toDefault(url, request.headers);
   const res = await mw.runtime.dispatchFetch(url.href, { method: request.method, headers: request.headers, body });
   await res.waitUntil();

@@ -76,7 +76,7 @@ def ab_header(p: AbTest) -> str:
 
 def ab_defaults(p: AbTest) -> dict[str, float]:
     """The declared ratios, as the live store holds them: {"A": 50, "B": 50}."""
-    return {v.name: v.weight for v in p.variants}
+    return {v.name: int(v.weight) if float(v.weight).is_integer() else v.weight for v in p.variants}
 
 
 def _ab(p: AbTest, app: App, live_key: str | None) -> dict[str, Any]:

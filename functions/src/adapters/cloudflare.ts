@@ -107,13 +107,14 @@ export class EdgeportRoom extends DurableObject<Env> {
   async fetch(request: Request): Promise<Response> {
     const cfg = this.config(request.headers.get(ROOM_HEADER));
     if (!cfg) return internalError();
-    const full = this.open().length >= cfg.maxConnections;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    if (full) {
+    if (this.open().length >= cfg.maxConnections) {
+      // Not a member: a plain (non-hibernatable) socket that only carries the refusal.
+      server.accept();
       server.close(CLOSE.tryAgainLater, "room is full");
       return new Response(null, { status: 101, webSocket: client });
     }
+    this.ctx.acceptWebSocket(server);
     const a: Attachment = { id: crypto.randomUUID().slice(0, 8), pattern: cfg.name, tokens: cfg.burst, at: Date.now() };
     server.serializeAttachment(a);
     this.send(server, { type: "welcome", id: a.id });

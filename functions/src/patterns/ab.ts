@@ -69,7 +69,8 @@ export async function abStep(ctx: EdgeContext, cfg: AbConfig): Promise<void> {
     if (!variant) {
       const live = cfg.live ? parseLiveWeights(await liveValue(ctx.platform, cfg.live.key, cfg.live.ttl * 1000, cfg.live.timeoutMs), cfg) : null;
       const weights: [string, number][] = cfg.variants.map((v) => [v.name, live ? (live.get(v.name) ?? 0) : v.weight]);
-      variant = cfg.variants.find((v) => v.name === pick(weights))!;
+      const chosen = pick(weights);
+      variant = cfg.variants.find((v) => v.name === chosen)!;
       ctx.responseHeaders.append(
         "set-cookie",
         `${cfg.cookie}=${variant.name}; Path=/; Max-Age=${cfg.cookieMaxAge}; Secure; HttpOnly; SameSite=Lax`,

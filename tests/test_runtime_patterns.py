@@ -1,0 +1,496 @@
+"""ab-test, geo-route, esi-compose, realtime-room and their composition, in the real runtimes
+(workerd via Miniflare, Vercel's edge-runtime, Node behind the CloudFront emulation), on the
+built bundles of one stack (patterns_app.py)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import jwt as pyjwt
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from conftest import request
+from edgeport.build import build_app
+from edgeport.local.echo import EchoOrigin
+from edgeport.local.runner import LocalRunner
+from edgeport.spec import parse_app
+from patterns_app import APP, AUD, HS_KEY, ISS, SHELL
+
+TARGETS = ["cloudflare", "vercel", "lambda-edge"]
+LIVE_KEYS = {"cloudflare": "ab/exp", "vercel": "ab-exp", "lambda-edge": "/edgeport/patterns/test/ab/exp"}
+DECLARED = {"A": 50, "B": 30, "C": 20}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    app = parse_app(APP)
+    return app, build_app(app, "test", tmp_path_factory.mktemp("patterns"))
+
+
+@pytest.fixture(scope="module")
+def origins():
+    os = {n: EchoOrigin(name=n).start() for n in APP["origins"]}
+    yield os
+    for o in os.values():
+        o.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(built, origins):
+    app, build = built
+    with LocalRunner(app, build, {"hs_key": HS_KEY}, {n: o.url for n, o in origins.items()}) as runner:
+        runner.start_all()
+        yield runner
+
+
+@pytest.fixture
+def fresh(origins):
+    for o in origins.values():
+        o.clear()
+        o.scripts.clear()
+    return origins
+
+
+def url(stack, target, path=""):
+    return stack.hosts[target].url + path
+
+
+def hit(origins) -> list[tuple[str, str]]:
+    """(origin name, path) of every request that reached an origin, in order."""
+    return [(o.name, r["path"]) for o in origins.values() for r in o.requests]
+
+
+class Client:
+    """A keep-alive HTTP client for many requests in a row."""
+
+    def __init__(self, base: str):
+        u = urlsplit(base)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+
+    def get(self, path, headers=None):
+        self.conn.request("GET", path, headers=headers or {})
+        res = self.conn.getresponse()
+        body = res.read()
+        return res.status, res.headers, body
+
+    def close(self):
+        self.conn.close()
+
+
+def variant_of(set_cookie: str | None) -> str | None:
+    if not set_cookie or not set_cookie.startswith("edgeport-ab-exp="):
+        return None
+    return set_cookie.split(";")[0].split("=", 1)[1]
+
+
+def first_visits(base: str, n: int) -> Counter:
+    c = Client(base)
+    try:
+        counts: Counter = Counter()
+        for _ in range(n):
+            status, headers, _ = c.get("/landing")
+            assert status == 200
+            counts[variant_of(headers.get("set-cookie"))] += 1
+        return counts
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------- ab-test
+
+
+def test_assignment_follows_the_declared_ratios(stack):
+    """10,000 first visits per target; chi-square against 50/30/20 with 2 degrees of freedom.
+    18.42 is the critical value at p = 0.0001, so a correct implementation fails 1 run in 10,000."""
+    results: dict[str, Counter] = {}
+
+    def run(t):
+        results[t] = first_visits(url(stack, t), 10_000)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in TARGETS]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for t, counts in results.items():
+        assert set(counts) == set(DECLARED), (t, counts)
+        chi2 = sum((counts[v] - 10_000 * w / 100) ** 2 / (10_000 * w / 100) for v, w in DECLARED.items())
+        assert chi2 < 18.42, (t, counts, chi2)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_assignment_sets_a_secure_cookie_and_routes(stack, fresh, target):
+    r = request(url(stack, target, "/landing/shoes?q=1"))
+    cookie = r.headers["set-cookie"]
+    v = variant_of(cookie)
+    assert v in DECLARED
+    assert "; Path=/; Max-Age=2592000; Secure; HttpOnly; SameSite=Lax" in cookie
+    (name, path), = hit(fresh)
+    assert (name, path) == {"A": ("default", "/a/landing/shoes"), "B": ("default", "/b/landing/shoes"),
+                            "C": ("beta", "/landing/shoes")}[v]
+    seen = next(o for o in fresh.values() if o.requests).requests[0]
+    assert seen["query"] == "q=1"
+    assert seen["headers"]["x-edgeport-ab-exp"] == v
+    assert f"edgeport-ab-exp={v}" in seen["headers"]["cookie"], "the origin sees the assignment on the first visit"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("v, expect", [("A", ("default", "/a/landing")), ("B", ("default", "/b/landing")), ("C", ("beta", "/landing"))])
+def test_sticky_cookie_is_honoured(stack, fresh, target, v, expect):
+    for _ in range(3):
+        r = request(url(stack, target, "/landing"), headers={"Cookie": f"session=1; edgeport-ab-exp={v}"})
+        assert r.status == 200 and "set-cookie" not in r.headers
+    assert hit(fresh) == [expect] * 3
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("value", ["Z", "a", "A B", "", "../A", "A%00"])
+def test_tampered_or_unknown_cookie_is_reassigned(stack, fresh, target, value):
+    r = request(url(stack, target, "/landing"), headers={"Cookie": f"edgeport-ab-exp={value}", "x-edgeport-ab-exp": "A"})
+    assert variant_of(r.headers.get("set-cookie")) in DECLARED
+    seen = next(o for o in fresh.values() if o.requests).requests[0]
+    assert seen["headers"]["x-edgeport-ab-exp"] == variant_of(r.headers["set-cookie"]), "the client's variant header is replaced"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_live_ratio_change_is_picked_up_within_the_ttl(stack, target):
+    try:
+        stack.set_live(target, LIVE_KEYS[target], json.dumps({"A": 0, "B": 100, "C": 0}))
+        time.sleep(1.3)  # liveTtl is 1 s in the test stack
+        request(url(stack, target, "/landing"))  # the first request after the TTL refreshes the cache
+        assert first_visits(url(stack, target), 40) == Counter({"B": 40})
+        stack.set_live(target, LIVE_KEYS[target], json.dumps({"A": 0, "B": 0, "C": 100}))
+        time.sleep(1.3)
+        request(url(stack, target, "/landing"))
+        assert first_visits(url(stack, target), 40) == Counter({"C": 40})
+    finally:
+        stack.set_live(target, LIVE_KEYS[target], json.dumps(DECLARED))
+        time.sleep(1.3)
+
+
+INVALID_LIVE = ["not json", '{"A": 100, "Z": 1}', '{"A": -1, "B": 101}', '{"A": 0, "B": 0, "C": 0}', "[1, 2]", None]
+
+
+def test_invalid_or_missing_live_value_falls_back_to_declared_ratios(stack):
+    """Each value would make everyone one variant if it were used; the declared 50/30/20 must apply instead.
+    Targets run in parallel; every value waits out the 1 s live TTL."""
+    failures: list = []
+
+    def run(target):
+        try:
+            for value in INVALID_LIVE:
+                stack.set_live(target, LIVE_KEYS[target], value)
+                time.sleep(1.2)
+                request(url(stack, target, "/landing"))
+                counts = first_visits(url(stack, target), 100)
+                if set(counts) != set(DECLARED):
+                    failures.append((target, value, counts))
+        except Exception as e:  # surfaced by the assertion below
+            failures.append((target, repr(e)))
+        finally:
+            stack.set_live(target, LIVE_KEYS[target], json.dumps(DECLARED))
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in TARGETS]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    time.sleep(1.2)
+    assert failures == []
+
+
+@pytest.mark.parametrize("target", ["vercel", "lambda-edge"])
+def test_store_down_means_declared_ratios(built, origins, target):
+    """The store is a network service on these targets; on Cloudflare it is a runtime binding
+    that Miniflare cannot make fail (covered there by the invalid/missing cases above)."""
+    app, build = built
+    with LocalRunner(app, build, {"hs_key": HS_KEY}, {n: o.url for n, o in origins.items()}) as runner:
+        runner.start(target, store_down=True)
+        if target == "vercel":
+            # a live value that would make everyone B, behind a store that does not answer
+            runner.set_store("vercel", down=False)
+            runner.set_live("vercel", LIVE_KEYS[target], json.dumps({"A": 0, "B": 100, "C": 0}))
+            runner.set_store("vercel", down=True)
+        else:
+            runner.set_live("lambda-edge", LIVE_KEYS[target], json.dumps({"A": 0, "B": 100, "C": 0}))
+        counts = first_visits(runner.hosts[target].url, 300)
+        assert set(counts) == set(DECLARED), counts
+
+
+def test_slow_store_means_declared_ratios(built, origins):
+    app, build = built
+    with LocalRunner(app, build, {"hs_key": HS_KEY}, {n: o.url for n, o in origins.items()}) as runner:
+        runner.start("vercel")
+        runner.set_live("vercel", LIVE_KEYS["vercel"], json.dumps({"A": 0, "B": 100, "C": 0}))
+        runner.set_store("vercel", delay_ms=1500)  # the middleware waits 200 ms (liveTimeoutMs)
+        t0 = time.monotonic()
+        r = request(runner.hosts["vercel"].url + "/landing")
+        assert time.monotonic() - t0 < 1.2
+        assert variant_of(r.headers["set-cookie"]) in DECLARED
+
+
+# ---------------------------------------------------------------- geo-route
+
+
+GEO = [("DE", "eu"), ("FR", "eu"), ("GR", "eu"), ("de", "eu"), (" it ", "eu"), ("US", "us"), ("CA", "us"), ("JP", "apac"),
+       ("KR", "apac"), ("NO", "default"), ("GB", "default"), ("CH", "default"), ("BR", "default"),
+       ("XX", "eu"), ("T1", "eu"), ("ZZ", "eu"), ("UK", "eu"), ("EL", "eu"), ("D3", "eu"), ("", "eu"), (None, "eu")]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("country, origin", GEO)
+def test_country_picks_the_origin(stack, fresh, target, country, origin):
+    headers = {"x-edgeport-country": country} if country is not None else {}
+    r = request(url(stack, target, "/geo/catalog?page=2"), headers=headers)
+    assert r.status == 200 and r.headers["x-edgeport-origin"] == origin
+    assert hit(fresh) == [(origin, "/geo/catalog")]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_request_cannot_pick_an_undeclared_origin(stack, fresh, target):
+    h = urlsplit(url(stack, target))
+    cases = [
+        ("/geo/x", {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}),
+        ("http://evil.example/geo/x", {}),  # absolute-form request line
+        ("//evil.example/geo/x", {}),
+        ("/geo/x?url=https://evil.example/", {}),
+        ("/geo/%2F%2Fevil.example/x", {}),
+    ]
+    for target_path, headers in cases:
+        conn = http.client.HTTPConnection(h.hostname, h.port, timeout=15)
+        conn.putrequest("GET", target_path, skip_host="Host" in headers)
+        for k, v in {"x-edgeport-country": "US", **headers}.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        res = conn.getresponse()
+        res.read()
+        conn.close()
+        if target == "cloudflare" and target_path.startswith("http://"):
+            # workerd's HTTP server refuses absolute-form request lines before any Worker code runs
+            assert res.status == 500, res.status
+            continue
+        assert res.status == 200, (target_path, res.status)
+    assert {name for name, _ in hit(fresh)} <= {"us", "default"}, hit(fresh)
+    assert all(not p.startswith("//") or name == "us" for name, p in hit(fresh))
+
+
+# ---------------------------------------------------------------- esi-compose
+
+
+def _esi_origin(fresh, *, recs=None, cart=None):
+    d = fresh["default"]
+    d.script("/shell.html", body=SHELL, headers={"cache-control": "public, max-age=60"})
+    d.script("/frag/recs", **(recs or {"body": "<ul>for you</ul>"}))
+    d.script("/frag/cart", **(cart or {"body": "<b>2 items</b>"}))
+
+
+def test_compose_with_fast_fragments(stack, fresh):
+    _esi_origin(fresh)
+    for t in TARGETS:
+        r = request(url(stack, t, "/page/home"), headers={"Cookie": "sid=42"})
+        assert r.status == 200, (t, r.text)
+        assert r.text == SHELL.replace("<!--esi:recs-->", "<ul>for you</ul>").replace("<!--esi:cart-->", "<b>2 items</b>"), t
+        assert r.headers["cache-control"] == "private, no-store"
+        frag = [q for q in fresh["default"].requests if q["path"] == "/frag/recs"][-1]
+        assert frag["headers"].get("cookie") == "sid=42", "fragments are personalised with the viewer's cookies"
+
+
+@pytest.mark.parametrize("target, streams", [("cloudflare", True), ("vercel", True), ("lambda-edge", False)])
+def test_shell_bytes_arrive_before_a_slow_fragment(stack, fresh, target, streams):
+    """Lambda@Edge cannot stream a generated response: the whole page comes at once (declared difference)."""
+    _esi_origin(fresh, recs={"body": "<ul>slow</ul>", "delay": 1.5})
+    u = urlsplit(url(stack, target))
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+    t0 = time.monotonic()
+    conn.request("GET", "/page/home")
+    res = conn.getresponse()
+    first = res.read1(4096) if hasattr(res, "read1") else res.read(1)
+    t_first = time.monotonic() - t0
+    rest = res.read()
+    total = time.monotonic() - t0
+    conn.close()
+    body = (first + rest).decode()
+    assert "<ul>slow</ul>" in body and total >= 1.4
+    if streams:
+        assert t_first < 1.0 and first.decode().startswith("<!doctype html><html><body><h1>Shop</h1>"), (t_first, first)
+    else:
+        assert t_first >= 1.4
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("cart", [{"body": "<b>late</b>", "delay": 1.5}, {"status": 500, "body": "boom"}, {"fail": True},
+                                  {"status": 404, "body": "nope"}])
+def test_failing_or_late_fragment_leaves_the_fallback(stack, fresh, target, cart):
+    _esi_origin(fresh, cart=cart)
+    r = request(url(stack, target, "/page/home"))
+    assert r.status == 200
+    assert "<aside><p>cart</p></aside>" in r.text and "<ul>for you</ul>" in r.text
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_missing_shell_passes_to_the_origin(stack, fresh, target):
+    fresh["default"].script("/shell.html", status=503, body="down")
+    r = request(url(stack, target, "/page/home"))
+    assert r.status == 200 and r.json()["path"] == "/page/home", "the origin answered the page itself"
+
+
+def test_shell_over_the_generated_response_limit_on_lambda_edge(stack, fresh):
+    big = "<html><body>" + "x" * (1100 * 1024) + "<!--esi:recs--></body></html>"
+    fresh["default"].script("/big-shell.html", body=big)
+    fresh["default"].script("/frag/recs", body="<ul>r</ul>")
+    r = request(url(stack, "lambda-edge", "/bigpage/home"))
+    assert r.status == 200, r.text[:200]
+    assert r.json()["path"] == "/bigpage/home", "CloudFront's 1 MB limit: the origin serves the page instead of a 502"
+    for t in ("cloudflare", "vercel"):  # no such limit where the page is streamed
+        r = request(url(stack, t, "/bigpage/home"))
+        assert r.status == 200 and r.text.endswith("<ul>r</ul></body></html>") and len(r.body) > 1100 * 1024
+
+
+# ---------------------------------------------------------------- composition
+
+
+def _token(**over):
+    now = int(time.time())
+    return pyjwt.encode({"sub": "alice", "iss": ISS, "aud": AUD, "exp": now + 300, **over}, HS_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_geo_auth_ab_on_one_route(stack, fresh, target):
+    r = request(url(stack, target, "/shop/cart"), headers={"x-edgeport-country": "DE", "Authorization": f"Bearer {_token()}",
+                                                          "x-user-id": "mallory"})
+    assert r.status == 200, r.text
+    v = r.headers["set-cookie"].split(";")[0]
+    assert v in ("edgeport-ab-shop-exp=X", "edgeport-ab-shop-exp=Y")
+    (seen,) = fresh["eu"].requests
+    assert seen["path"] == "/shop/cart"
+    assert seen["headers"]["x-user-id"] == "alice"
+    assert seen["headers"]["x-edgeport-ab-shop-exp"] == v.split("=")[1]
+    assert seen["headers"]["x-edgeport-geo"] == "DE"
+    # sticky and from another country
+    r = request(url(stack, target, "/shop/cart"), headers={"x-edgeport-country": "US", "Authorization": f"Bearer {_token()}",
+                                                          "Cookie": v})
+    assert r.status == 200 and "set-cookie" not in r.headers
+    assert fresh["default"].requests[-1]["headers"]["x-edgeport-ab-shop-exp"] == v.split("=")[1]
+    # a bad token stops the chain: no origin, no assignment
+    for o in fresh.values():
+        o.clear()
+    r = request(url(stack, target, "/shop/cart"), headers={"x-edgeport-country": "DE", "Authorization": "Bearer x.y.z"})
+    assert r.status == 401 and "set-cookie" not in r.headers
+    assert hit(fresh) == []
+
+
+# ---------------------------------------------------------------- realtime-room (Cloudflare)
+
+
+def ws_url(stack, path):
+    return url(stack, "cloudflare", path).replace("http://", "ws://")
+
+
+ORIGIN = {"origin": "https://shop.example.com"}
+
+
+def recv_json(ws, timeout=5):
+    return json.loads(ws.recv(timeout=timeout))
+
+
+def recv_until(ws, pred, timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        m = recv_json(ws, max(0.1, deadline - time.monotonic()))
+        if pred(m):
+            return m
+
+
+def test_room_broadcast_and_presence(stack):
+    with connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as a:
+        assert recv_json(a)["type"] == "welcome"
+        assert recv_until(a, lambda m: m["type"] == "presence")["count"] == 1
+        with connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as b, \
+                connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as c:
+            recv_until(a, lambda m: m.get("count") == 3)
+            recv_until(b, lambda m: m.get("count") == 3)
+            recv_until(c, lambda m: m.get("count") == 3)
+            a.send("hello room")
+            for peer in (b, c):
+                m = recv_until(peer, lambda m: m["type"] == "message")
+                assert m["data"] == "hello room"
+            with pytest.raises(TimeoutError):
+                recv_until(a, lambda m: m["type"] == "message", timeout=0.5)  # no echo to the sender
+        assert recv_until(a, lambda m: m["type"] == "presence" and m["count"] == 1)["count"] == 1
+    with connect(ws_url(stack, "/rooms/r2"), additional_headers=ORIGIN) as other:  # rooms are separate
+        recv_json(other)
+        assert recv_until(other, lambda m: m["type"] == "presence")["count"] == 1
+
+
+def _closed_with(ws):
+    with pytest.raises(ConnectionClosed) as e:
+        for _ in range(50):
+            ws.recv(timeout=5)
+    return e.value.rcvd.code if e.value.rcvd else None
+
+
+def test_room_limits_close_with_their_codes(stack):
+    with connect(ws_url(stack, "/rooms/limits-size"), additional_headers=ORIGIN) as ws:
+        ws.send("x" * 257)  # maxMessageBytes 256
+        assert _closed_with(ws) == 1009
+    with connect(ws_url(stack, "/rooms/limits-rate"), additional_headers=ORIGIN) as ws:
+        for _ in range(6):  # 2 messages/s, burst 3
+            ws.send("m")
+        assert _closed_with(ws) == 1008
+    with connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as a, \
+            connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as b, \
+            connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as c:
+        recv_until(c, lambda m: m.get("count") == 3)
+        with connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as fourth:  # maxConnections 3
+            assert _closed_with(fourth) == 1013
+        a.send("still here")
+        assert recv_until(b, lambda m: m["type"] == "message")["data"] == "still here"
+
+
+def test_room_upgrade_checks(stack):
+    with pytest.raises(InvalidStatus) as e:
+        connect(ws_url(stack, "/rooms/r1"), additional_headers={"origin": "https://evil.example"})
+    assert e.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as e:
+        connect(ws_url(stack, "/rooms/bad%20id"), additional_headers=ORIGIN)
+    assert e.value.response.status_code == 404
+    r = request(url(stack, "cloudflare", "/rooms/r1"))
+    assert r.status == 426 and r.json() == {"error": "websocket_required"}
+
+
+def test_room_close_without_code_is_answered_with_1000_and_reconnect_works(stack):
+    ws = connect(ws_url(stack, "/rooms/closing"), additional_headers=ORIGIN, legacy=True)
+    recv_json(ws)
+    recv_until(ws, lambda m: m["type"] == "presence")
+    raw: socket.socket = ws.socket
+    raw.sendall(b"\x88\x80\x00\x00\x00\x00")  # masked close frame with no status code: the server sees 1005
+    raw.settimeout(5)
+    data = b""
+    while True:
+        chunk = raw.recv(4096)
+        assert chunk, "connection ended without a close frame"
+        data += chunk
+        i = data.find(b"\x88")
+        if i >= 0 and len(data) >= i + 4:
+            break
+    length = data[i + 1] & 0x7F
+    assert length >= 2 and int.from_bytes(data[i + 2:i + 4], "big") == 1000
+    raw.close()
+    with connect(ws_url(stack, "/rooms/closing"), additional_headers=ORIGIN) as again:
+        recv_json(again)
+        assert recv_until(again, lambda m: m["type"] == "presence")["count"] == 1
+
+
+@pytest.mark.parametrize("target", ["vercel", "lambda-edge"])
+def test_rooms_are_not_served_where_they_cannot_run(stack, fresh, target):
+    """realtime-room is declared for cloudflare only; elsewhere /rooms/* is plain origin traffic."""
+    r = request(url(stack, target, "/rooms/r1"))
+    assert r.status == 200 and r.json()["path"] == "/rooms/r1"
