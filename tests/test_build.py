@@ -22,12 +22,16 @@ def result(tmp_path_factory):
 
 def test_one_bundle_per_target(result):
     assert [(a.target, a.event) for a in result.artifacts] == [
-        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("vercel", None)]
+        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("lambda-edge", "origin-request"),
+        ("lambda-edge", "viewer-response"), ("vercel", None)]
     manifest = json.loads(result.manifest_path.read_text())
     assert [a["file"] for a in manifest["artifacts"]] == [
-        "cloudflare/worker.mjs", "lambda-edge/viewer-request/index.js", "vercel/middleware.js"]
+        "cloudflare/worker.mjs", "lambda-edge/viewer-request/index.js", "lambda-edge/origin-request/index.js",
+        "lambda-edge/viewer-response/index.js", "vercel/middleware.js"]
     assert manifest["targets"]["cloudflare"]["compatibilityDate"] == "2026-04-01"
-    assert manifest["origins"] == {"default": "https://origin.example.com"}
+    assert manifest["origins"]["default"] == "https://origin.example.com"
+    assert manifest["targets"]["cloudflare"]["durableObjects"] == {"EDGEPORT_ROOMS": "EdgeportRoom"}
+    assert manifest["targets"]["lambda-edge"]["forwardCountry"] is True
 
 
 def test_cloudflare_config_travels_beside_the_bundle(result):
@@ -41,13 +45,21 @@ def test_cloudflare_config_travels_beside_the_bundle(result):
 def test_vercel_config_is_inlined_with_a_static_matcher(result):
     (a,) = result.for_target("vercel")
     assert "https://auth.shop.example.com/" in a.code
-    assert a.code.rstrip().endswith('export const config = {"matcher":["/account","/api/(.*)"]};')
+    assert a.code.rstrip().endswith(
+        'export const config = {"matcher":["/account","/landing","/home","/","/landing/(.*)","/store/(.*)","/api/(.*)"]};')
     vj = json.loads((a.path.parent / "vercel.json").read_text())
     assert vj == {"rewrites": [{"source": "/:path*", "destination": "https://origin.example.com/:path*"}]}
 
 
+def test_each_lambda_trigger_gets_only_its_patterns(result):
+    names = {a.event: [p["name"] for p in a.config["patterns"]] for a in result.for_target("lambda-edge")}
+    assert names == {"viewer-request": ["api-auth", "landing-exp"],
+                     "origin-request": ["regional", "landing-exp", "home"],  # the A/B test has a variant with its own origin
+                     "viewer-response": ["landing-exp"]}
+
+
 def test_lambda_config_is_baked_and_the_sdk_is_external(result):
-    (a,) = result.for_target("lambda-edge")
+    a = result.for_target("lambda-edge")[0]
     assert "https://auth.shop.example.com/" in a.code
     assert 'require("@aws-sdk/client-secrets-manager")' in a.code
     assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC", "awsSecretId": "edgeport/shop/dev/jwt_hmac"}}
@@ -59,7 +71,7 @@ def test_sizes_and_budgets(result):
         assert 0 < a.gzip_size < a.size and a.zip_size > a.gzip_size
         assert not a.over_budget
     assert {a.target: a.budget.measure for a in result.artifacts} == {"cloudflare": "gzip", "lambda-edge": "zip", "vercel": "gzip"}
-    assert result.for_target("lambda-edge")[0].budget.limit == 1024 * 1024
+    assert [a.budget.limit for a in result.for_target("lambda-edge")] == [1024 * 1024, 50 * 1024 * 1024, 1024 * 1024]
 
 
 def test_builds_are_reproducible(result, tmp_path):

@@ -77,16 +77,19 @@ def test_build_json(tmp_path):
     assert r.exit_code == 0, r.output
     payload = json.loads(r.stdout)
     assert [(a["target"], a["event"]) for a in payload["artifacts"]] == [
-        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("vercel", None)]
+        ("cloudflare", None), ("lambda-edge", "viewer-request"), ("lambda-edge", "origin-request"),
+        ("lambda-edge", "viewer-response"), ("vercel", None)]
     assert all(a["bytes"] > 0 and not a["overBudget"] for a in payload["artifacts"])
 
 
 def test_build_table(tmp_path):
     r = run("build", "--stack", "dev", "--out", str(tmp_path))
     assert r.exit_code == 0
-    head, *rows = r.stdout.splitlines()[:4]
+    head, *rows = r.stdout.splitlines()[:6]
     assert head.split() == ["target", "trigger", "bytes", "gzip", "zip", "budget", "used"]
-    assert [row.split()[0] for row in rows] == ["cloudflare", "lambda-edge", "vercel"]
+    assert [row.split()[:2] for row in rows] == [["cloudflare", "-"], ["lambda-edge", "viewer-request"],
+                                                 ["lambda-edge", "origin-request"], ["lambda-edge", "viewer-response"],
+                                                 ["vercel", "-"]]
 
 
 def test_plan_lists_resources_per_target_offline():
@@ -95,13 +98,15 @@ def test_plan_lists_resources_per_target_offline():
     assert p.returncode == 0, p.stderr
     plan = json.loads(p.stdout)
     types = {t: sorted({r["type"] for r in plan["resources"] if r["target"] == t}) for t in ("cloudflare", "lambda-edge", "vercel")}
-    assert types["cloudflare"] == ["cloudflare:index/workersRoute:WorkersRoute", "cloudflare:index/workersScript:WorkersScript",
+    assert types["cloudflare"] == ["cloudflare:index/workersKv:WorkersKv", "cloudflare:index/workersKvNamespace:WorkersKvNamespace",
+                                   "cloudflare:index/workersRoute:WorkersRoute", "cloudflare:index/workersScript:WorkersScript",
                                    "edgeport:cloudflare:Worker"]
     assert {"aws:lambda/function:Function", "aws:cloudfront/distribution:Distribution", "aws:iam/role:Role",
             "aws:secretsmanager/secret:Secret", "pulumi:providers:aws"} <= set(types["lambda-edge"])
-    assert types["vercel"] == ["edgeport:vercel:Middleware", "vercel:index/deployment:Deployment", "vercel:index/project:Project",
-                               "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"]
-    env_var = next(r for r in plan["resources"] if r["type"].endswith("ProjectEnvironmentVariable"))
+    assert types["vercel"] == ["edgeport:vercel:Middleware", "vercel:index/deployment:Deployment", "vercel:index/edgeConfig:EdgeConfig",
+                               "vercel:index/edgeConfigItem:EdgeConfigItem", "vercel:index/edgeConfigToken:EdgeConfigToken",
+                               "vercel:index/project:Project", "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"]
+    env_var = next(r for r in plan["resources"] if r["type"].endswith("ProjectEnvironmentVariable") and r["inputs"]["key"] != "EDGE_CONFIG")
     assert env_var["inputs"]["value"] == "[secret]" and env_var["secretInputs"] == ["value"]
     assert plan["leaks"] == []
     assert "jwt_hmac has no value" in plan["warnings"][0]

@@ -19,13 +19,25 @@ from edgeport.spec import load_stack, parse_app
 from edgeport.spec.validate import check_secret_value
 
 SECRET = "test-secret-value-" + "k" * 40
-DEV = load_stack("dev", ROOT).app
+DEV_RAW = load_stack("dev", ROOT).config["edgeport:app"]
+DEV = parse_app(DEV_RAW)
 PROD = load_stack("prod", ROOT).app
+
+
+def jwt_only(raw=DEV_RAW):
+    """The dev stack reduced to its jwt-auth pattern: the focused per-target tests below."""
+    out = copy.deepcopy(raw)
+    out["patterns"] = [p for p in out["patterns"] if p["type"] == "jwt-auth"]
+    out["origins"] = {"default": out["origins"]["default"]}
+    return out
+
+
+JWT = parse_app(jwt_only())
 
 
 @pytest.fixture(scope="module")
 def dev_build(tmp_path_factory):
-    return build_app(DEV, "test", tmp_path_factory.mktemp("dev-build"))
+    return build_app(JWT, "test", tmp_path_factory.mktemp("jwt-build"))
 
 
 def materialize(name, app, build, secrets=None, stack="test"):
@@ -79,7 +91,7 @@ def test_cloudflare_worker(dev_build):
         assert {r.inputs["script"] for r in routes} == {"shop-test"}
         assert sorted(r.name for r in routes) == ["cf1-cloudflare-route-account", "cf1-cloudflare-route-api-all"]
 
-    return materialize("cf1", DEV, dev_build).apply(check)
+    return materialize("cf1", JWT, dev_build).apply(check)
 
 
 # ---------------------------------------------------------------- aws
@@ -131,12 +143,12 @@ def test_lambda_edge(dev_build):
         assert assoc == {p: [{"eventType": "viewer-request", "lambdaArn": qualified, "includeBody": False}]
                          for p in ("/account", "/api/*")}
 
-    return materialize("le1", DEV, dev_build).apply(check)
+    return materialize("le1", JWT, dev_build).apply(check)
 
 
 @pulumi.runtime.test
 def test_lambda_edge_on_an_existing_distribution(tmp_path):
-    raw = copy.deepcopy(load_stack("dev", ROOT).config["edgeport:app"])
+    raw = jwt_only()
     raw["targets"] = {"lambda-edge": {"existingDistributionId": "E2QWRUHEXAMPLE"}}
     app = parse_app(raw)
     build = build_app(app, "test", tmp_path)
@@ -177,12 +189,12 @@ def test_vercel(dev_build):
             assert v == f"{len(data)}~{hashlib.sha1(data).hexdigest()}"
         assert any(Path(k).resolve() == art.path for k in files)
 
-    return materialize("vc1", DEV, dev_build).apply(check)
+    return materialize("vc1", JWT, dev_build).apply(check)
 
 
 @pulumi.runtime.test
 def test_vercel_existing_project(tmp_path):
-    raw = copy.deepcopy(load_stack("dev", ROOT).config["edgeport:app"])
+    raw = jwt_only()
     raw["targets"] = {"vercel": {"projectId": "prj_abc123", "teamId": "team_xyz"}}
     app = parse_app(raw)
     build = build_app(app, "test", tmp_path)
@@ -249,11 +261,11 @@ def test_secret_never_appears_unmarked(stack, tmp_path):
 
 def test_missing_secret_is_an_error(dev_build):
     with pytest.raises(EdgeportError, match="pulumi config set --secret jwt_hmac"):
-        EdgeApp("nosecret", EdgeAppArgs(app=DEV, stack="test", build=dev_build, secrets={}))
+        EdgeApp("nosecret", EdgeAppArgs(app=JWT, stack="test", build=dev_build, secrets={}))
 
 
 def test_weak_hmac_secret_is_refused():
-    assert check_secret_value("jwt_hmac", "short", DEV) == [
+    assert check_secret_value("jwt_hmac", "short", JWT) == [
         "secret jwt_hmac is 5 bytes; HS256 needs at least 32 random bytes (RFC 7518 §3.2) - generate one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"]
-    assert check_secret_value("jwt_hmac", "x" * 32, DEV) == []
+    assert check_secret_value("jwt_hmac", "x" * 32, JWT) == []
