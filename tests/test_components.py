@@ -13,7 +13,7 @@ from pulumi.runtime import rpc
 
 from conftest import MOCKS, ROOT
 from edgeport.build import build_app
-from edgeport.components import EdgeApp, EdgeAppArgs
+from edgeport.components import EdgeApp
 from edgeport.errors import EdgeportError
 from edgeport.spec import load_stack, parse_app
 from edgeport.spec.validate import check_secret_value
@@ -47,9 +47,9 @@ def materialize(name, app, build, secrets=None, stack="test"):
     def collect(args):
         collected.append(args.resource)
 
-    EdgeApp(name, EdgeAppArgs(app=app, stack=stack, build=build,
-                              secrets={"jwt_hmac": pulumi.Output.secret(SECRET)} if secrets is None else secrets),
-            opts=pulumi.ResourceOptions(transformations=[collect]))
+    EdgeApp(name, {"app": app, "stack": stack,
+                   "secrets": {"jwt_hmac": pulumi.Output.secret(SECRET)} if secrets is None else secrets},
+            opts=pulumi.ResourceOptions(transformations=[collect]), build=build)
 
     def registered(_):
         names = {r._name for r in collected}
@@ -261,7 +261,7 @@ def test_secret_never_appears_unmarked(stack, tmp_path):
 
 def test_missing_secret_is_an_error(dev_build):
     with pytest.raises(EdgeportError, match="pulumi config set --secret jwt_hmac"):
-        EdgeApp("nosecret", EdgeAppArgs(app=JWT, stack="test", build=dev_build, secrets={}))
+        EdgeApp("nosecret", {"app": JWT, "stack": "test", "secrets": {}}, build=dev_build)
 
 
 def test_weak_hmac_secret_is_refused():

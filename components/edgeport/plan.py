@@ -89,6 +89,18 @@ def _fabricate(typ: str, name: str, inputs: dict) -> dict:
         out["domainName"] = "d111111abcdef8.cloudfront.net"
     elif typ == "vercel:index/deployment:Deployment":
         out["url"] = f"{name}.vercel.app"
+    elif typ == "vercel:index/edgeConfig:EdgeConfig":
+        out["id"] = "ecfg_plan000000000000000000000"
+    elif typ == "vercel:index/edgeConfigToken:EdgeConfigToken":
+        # additional_secret_outputs are applied by the engine, so mocks mark them here
+        from pulumi.runtime import rpc
+
+        out["token"] = rpc.wrap_rpc_secret(f"{name}-token")
+        out["connectionString"] = rpc.wrap_rpc_secret(f"https://edge-config.vercel.com/ecfg_plan?token={name}-token")
+    elif typ == "aws:ssm/parameter:Parameter":
+        out["arn"] = f"arn:aws:ssm:us-east-1:{FAKE_ACCOUNT}:parameter{inputs.get('name', '')}"
+    elif typ == "cloudflare:index/workersKvNamespace:WorkersKvNamespace":
+        out["id"] = "0123456789abcdef0123456789abcdef"
     elif typ == "pulumi-python:dynamic:Resource":
         out["domainName"] = "d111111abcdef8.cloudfront.net"
     return out
@@ -116,18 +128,25 @@ def _make_mocks():
 # ---------------------------------------------------------------- secrets
 
 
-def _walk_mask(value: Any, secrets: list[str], path: str, inside_secret: bool, leaks: list[str]) -> Any:
+# Inside a secret-marked input (one secret element makes the whole input secret), these keys
+# hold structure, not secret values, and stay readable in the plan.
+STRUCTURAL_KEYS = frozenset({"name", "type", "className", "namespaceId", "json", "scriptName", "key"})
+
+
+def _walk_mask(value: Any, secrets: list[str], path: str, inside_secret: bool, leaks: list[str], key: str = "") -> Any:
     from pulumi.runtime import rpc
 
     if rpc.is_rpc_secret(value):
-        return _walk_mask(rpc.unwrap_rpc_secret(value), secrets, path, True, leaks)
+        return _walk_mask(rpc.unwrap_rpc_secret(value), secrets, path, True, leaks, key)
     if isinstance(value, dict):
-        return {k: _walk_mask(v, secrets, f"{path}.{k}", inside_secret, leaks) for k, v in value.items()}
+        return {k: _walk_mask(v, secrets, f"{path}.{k}", inside_secret, leaks, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk_mask(v, secrets, f"{path}[{i}]", inside_secret, leaks) for i, v in enumerate(value)]
+        return [_walk_mask(v, secrets, f"{path}[{i}]", inside_secret, leaks, key) for i, v in enumerate(value)]
     if isinstance(value, str) and any(s in value for s in secrets):
         if not inside_secret:
             leaks.append(path)
+        return "[secret]"
+    if isinstance(value, str) and inside_secret and key not in STRUCTURAL_KEYS:
         return "[secret]"
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire format carries every number as a double

@@ -28,6 +28,13 @@ def _behaviours(v: Any) -> str:
     return " ".join(out)
 
 
+def _default_behaviour(v: Any) -> str:
+    if not isinstance(v, dict):
+        return str(v)
+    ev = ",".join(a.get("eventType", "?") for a in v.get("lambdaFunctionAssociations") or [])
+    return f"*[{ev or '-'}]"
+
+
 def _origins(v: Any) -> str:
     if not isinstance(v, list):
         return str(v)
@@ -64,7 +71,8 @@ def _archive(v: Any) -> str:
 # type -> [(input key, label, formatter)]
 KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
     "cloudflare:index/workersScript:WorkersScript": [("scriptName", None), ("accountId", None), ("mainModule", None),
-                                                      ("compatibilityDate", None), ("content", _size), ("bindings", _bindings)],
+                                                      ("compatibilityDate", None), ("content", _size), ("bindings", _bindings),
+                                                      ("migrations", None)],
     "cloudflare:index/workersRoute:WorkersRoute": [("pattern", None), ("zoneId", None), ("script", None)],
     "pulumi:providers:aws": [("region", None)],
     "aws:secretsmanager/secret:Secret": [("name", None), ("recoveryWindowInDays", None)],
@@ -73,9 +81,17 @@ KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
     "aws:iam/rolePolicy:RolePolicy": [("policy", _policy)],
     "aws:lambda/function:Function": [("name", None), ("runtime", None), ("memorySize", None), ("timeout", None),
                                      ("publish", None), ("skipDestroy", None), ("architectures", None), ("code", _archive)],
-    "aws:cloudfront/distribution:Distribution": [("origins", _origins), ("orderedCacheBehaviors", _behaviours),
+    "aws:cloudfront/distribution:Distribution": [("origins", _origins), ("defaultCacheBehavior", _default_behaviour),
+                                                 ("orderedCacheBehaviors", _behaviours),
                                                  ("priceClass", None), ("waitForDeployment", None)],
     "aws:cloudfront/cachePolicy:CachePolicy": [("comment", None), ("maxTtl", None)],
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": [("comment", None)],
+    "aws:ssm/parameter:Parameter": [("name", None), ("type", None)],
+    "cloudflare:index/workersKvNamespace:WorkersKvNamespace": [("title", None)],
+    "cloudflare:index/workersKv:WorkersKv": [("keyName", None), ("value", None)],
+    "vercel:index/edgeConfig:EdgeConfig": [("name", None)],
+    "vercel:index/edgeConfigItem:EdgeConfigItem": [("key", None), ("valueJson", None)],
+    "vercel:index/edgeConfigToken:EdgeConfigToken": [("label", None)],
     "pulumi-python:dynamic:Resource": [("distribution_id", None), ("associations", None)],
     "vercel:index/project:Project": [("name", None), ("teamId", None)],
     "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": [("key", None), ("sensitive", None),

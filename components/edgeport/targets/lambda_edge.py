@@ -117,28 +117,41 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     ]
 
 
-def behaviours(app: "App") -> list[dict[str, Any]]:
-    """Cache behaviours for the declared routes: path pattern, the triggers it needs, and how it may be cached.
+# CloudFront has no path pattern for the root alone: "/" and "/*" are served by the default behaviour,
+# which then carries the triggers of every pattern that declares them.
+DEFAULT_ROUTES = ("/", "/*")
+
+
+def _behaviour(path_pattern: str, pats: list) -> dict[str, Any]:
+    """What one cache behaviour needs for the patterns that can see its requests.
 
     cache: None (caching disabled) or what the cache key must hold so that cached answers are right:
     the A/B cookies (the variant decides the content) and Authorization (when the token is forwarded,
     a cached answer must never reach another token). Geo routes and composed pages are not cached:
     the origin-request trigger that picks the origin / composes the page runs only on cache misses.
     """
-    out = []
-    for r in routes_for(app, NAME):
-        pats = [p for p in app.patterns if NAME in app.pattern_targets(p) and _overlaps(r, p.routes)]
-        evs = {e for p in pats for e in capabilities.lambda_events_for(p)}
-        types = {p.type for p in pats}
-        cache: dict[str, Any] | None = None
-        if not types & {"geo-route", "esi-compose"}:
-            cookies = sorted(runtime.ab_cookie(p) for p in pats if p.type == "ab-test")
-            headers = ["Authorization"] if any(p.type == "jwt-auth" and p.forward.token for p in pats) else []
-            if cookies or headers:
-                cache = {"cookies": cookies, "headers": headers, "max_ttl": 1 if headers else 31536000}
-        out.append({"path_pattern": r, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs],
-                    "cache": cache, "forward_country": "geo-route" in types})
-    return out
+    evs = {e for p in pats for e in capabilities.lambda_events_for(p)}
+    types = {p.type for p in pats}
+    cache: dict[str, Any] | None = None
+    if not types & {"geo-route", "esi-compose"}:
+        cookies = sorted(runtime.ab_cookie(p) for p in pats if p.type == "ab-test")
+        headers = ["Authorization"] if any(p.type == "jwt-auth" and p.forward.token for p in pats) else []
+        if cookies or headers:
+            cache = {"cookies": cookies, "headers": headers, "max_ttl": 1 if headers else 31536000}
+    return {"path_pattern": path_pattern, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs],
+            "cache": cache, "forward_country": "geo-route" in types}
+
+
+def behaviours(app: "App") -> list[dict[str, Any]]:
+    """Ordered cache behaviours for the declared routes (most specific first)."""
+    on = [p for p in app.patterns if NAME in app.pattern_targets(p)]
+    return [_behaviour(r, [p for p in on if _overlaps(r, p.routes)]) for r in routes_for(app, NAME) if r not in DEFAULT_ROUTES]
+
+
+def default_behaviour(app: "App") -> dict[str, Any] | None:
+    """The default behaviour's needs when a pattern declares / or /*; None when no pattern does."""
+    pats = [p for p in app.patterns if NAME in app.pattern_targets(p) and any(r in DEFAULT_ROUTES for r in p.routes)]
+    return _behaviour("/*", pats) if pats else None
 
 
 def _overlaps(route: str, routes: list[str]) -> bool:
@@ -251,9 +264,10 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=use1, depends_on=[policy]),
             )
 
+        root = default_behaviour(app)
         assoc = [
             {"path_pattern": b["path_pattern"], "event_type": e, "lambda_arn": functions[e].qualified_arn}
-            for b in behaviours(app) for e in b["events"] if e in functions
+            for b in [*behaviours(app), *([root] if root else [])] for e in b["events"] if e in functions
         ]
         if t.existing_distribution_id:
             attached = DistributionAssociations(
@@ -296,8 +310,9 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
             return policies[key].id
 
         bs = behaviours(app)
+        root = default_behaviour(app)
         country_policy = None
-        if any(b["forward_country"] for b in bs):
+        if any(b["forward_country"] for b in [*bs, *([root] if root else [])]):
             # Viewer-request cannot see CloudFront-Viewer-Country; the origin-request trigger can when a policy forwards it.
             country_policy = aws.cloudfront.OriginRequestPolicy(
                 f"{name}-forward-country", comment="edgeport: viewer headers, cookies, query and CloudFront-Viewer-Country",
@@ -339,8 +354,12 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 "allowed_methods": ALL_METHODS,
                 "cached_methods": ["GET", "HEAD"],
                 "compress": True,
-                "cache_policy_id": USE_ORIGIN_CACHE_CONTROL,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST,
+                **({"cache_policy_id": cache_policy(root["cache"]),
+                    "origin_request_policy_id": country_policy.id if root["forward_country"] else ALL_VIEWER_EXCEPT_HOST,
+                    "lambda_function_associations": [
+                        {"event_type": e, "lambda_arn": functions[e].qualified_arn, "include_body": False}
+                        for e in root["events"] if e in functions]}
+                   if root else {"cache_policy_id": USE_ORIGIN_CACHE_CONTROL, "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST}),
             },
             ordered_cache_behaviors=ordered,
             restrictions={"geo_restriction": {"restriction_type": "none"}},
