@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import BuildError
+from ..errors import BuildError, SpecError
 from ..spec.models import App
 from ..targets import profile
 from ..targets.base import BundleUnit
@@ -44,7 +44,15 @@ def node_binary() -> str:
 
 
 def units_for(app: App, stack: str) -> list[BundleUnit]:
-    return [u for t in app.targets.names() for u in profile(t).bundles(app, stack)]
+    """The bundles every target needs; platform quotas that config can break are checked first."""
+    units, issues = [], []
+    for t in app.targets.names():
+        mine = profile(t).bundles(app, stack)
+        issues += profile(t).check_limits(app, stack, mine)
+        units += mine
+    if issues:
+        raise SpecError(issues)
+    return units
 
 
 def build_app(app: App, stack: str, out_dir: Path) -> BuildResult:

@@ -101,12 +101,23 @@ class DistributionSettings(Model):
     wait_for_deployment: bool = True
 
 
+class FunctionSettings(Model):
+    """Memory and timeout of the function for one CloudFront trigger."""
+
+    memory: int | None = Field(default=None, ge=128, description="MB")
+    timeout: int | None = Field(default=None, ge=1, description="seconds")
+
+
+Trigger = Literal["viewer-request", "origin-request", "origin-response", "viewer-response"]
+
+
 class LambdaEdgeTarget(Model):
     """Lambda@Edge functions (us-east-1) on a CloudFront distribution."""
 
     existing_distribution_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{10,20}$")
     distribution: DistributionSettings | None = None
     secret_ttl: int = Field(default=300, ge=10, le=3600, description="seconds a fetched secret is cached per container")
+    functions: dict[Trigger, FunctionSettings] = Field(default_factory=dict, description="per-trigger memory/timeout")
 
 
 class VercelTarget(Model):

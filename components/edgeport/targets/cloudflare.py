@@ -15,6 +15,7 @@ import pulumi
 
 from ..spec import runtime
 from ..spec.secret_refs import env_name
+from ..errors import SpecIssue
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -72,6 +73,25 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
     }
 
 
+ENV_VAR_LIMIT = 5 * 1024  # bytes per environment variable, JSON bindings included (Workers limits)
+
+
+def config_json(config: dict[str, Any]) -> str:
+    """The EDGEPORT_CONFIG binding as sent: compact JSON."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIssue]:
+    issues = []
+    for u in units:
+        size = len(config_json(u.config).encode())
+        if size > ENV_VAR_LIMIT:
+            issues.append(SpecIssue("edgeport:app.patterns", f"the Worker's {CONFIG_BINDING} binding would be {size:,} B; "
+                                    f"Cloudflare allows {ENV_VAR_LIMIT:,} B per variable",
+                                    "move some patterns to their own stack, or shorten large settings such as jwks"))
+    return issues
+
+
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
     cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
     return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=_BUDGETS[app.targets.cloudflare.plan])]
@@ -95,7 +115,7 @@ class CloudflareWorker(pulumi.ComponentResource):
         t = app.targets.cloudflare
         child = pulumi.ResourceOptions(parent=self)
         bindings: list[dict[str, Any]] = [
-            {"name": CONFIG_BINDING, "type": "json", "json": json.dumps(artifact.config, sort_keys=True, separators=(",", ":"))}
+            {"name": CONFIG_BINDING, "type": "json", "json": config_json(artifact.config)}
         ]
         for s in artifact.secret_names:
             bindings.append({"name": env_name(s), "type": "secret_text", "text": pulumi.Output.secret(secrets[s])})

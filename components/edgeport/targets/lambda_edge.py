@@ -25,6 +25,7 @@ import pulumi.dynamic
 from ..spec import capabilities, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
+from ..errors import SpecIssue
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -37,9 +38,12 @@ RUNTIME = "nodejs22.x"
 HANDLER = "index.handler"
 ENTRY = "index.js"
 
-# CloudFront quotas per trigger (Developer Guide, "Quotas on Lambda@Edge").
-VIEWER = {"memory": 128, "timeout": 5, "package": Budget(1024 * 1024, "zip", "viewer triggers: 1 MB package")}
-ORIGIN = {"memory": 256, "timeout": 10, "package": Budget(50 * 1024 * 1024, "zip", "origin triggers: 50 MB package")}
+# CloudFront quotas per trigger (Developer Guide, "Quotas on Lambda@Edge"): defaults edgeport uses, and maxima.
+VIEWER = {"memory": 128, "timeout": 5, "max_memory": 128, "max_timeout": 5,
+          "package": Budget(1024 * 1024, "zip", "viewer triggers: 1 MB package")}
+ORIGIN = {"memory": 256, "timeout": 10, "max_memory": 10240, "max_timeout": 30,
+          "package": Budget(50 * 1024 * 1024, "zip", "origin triggers: 50 MB package")}
+MAX_BEHAVIOURS = 75  # cache behaviours per distribution (default quota)
 
 # AWS managed policies (ids are global constants).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -59,6 +63,37 @@ TRUST_POLICY = json.dumps({
 
 def limits(event: str) -> dict[str, Any]:
     return VIEWER if event.startswith("viewer") else ORIGIN
+
+
+def function_settings(app: "App", event: str) -> tuple[int, int]:
+    """(memory MB, timeout s) for the function serving `event`: the stack's override or the default."""
+    lim = limits(event)
+    override = app.targets.lambda_edge.functions.get(event)
+    return ((override.memory if override and override.memory else lim["memory"]),
+            (override.timeout if override and override.timeout else lim["timeout"]))
+
+
+def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIssue]:
+    """Quotas CloudFront enforces at deploy time, checked before anything is created."""
+    issues = []
+    base = "edgeport:app.targets.lambda-edge"
+    for event, fs in app.targets.lambda_edge.functions.items():
+        lim = limits(event)
+        kind = "viewer" if event.startswith("viewer") else "origin"
+        if fs.memory and fs.memory > lim["max_memory"]:
+            issues.append(SpecIssue(f"{base}.functions.{event}.memory", f"{fs.memory} MB exceeds the {lim['max_memory']} MB "
+                                    f"Lambda@Edge allows for {kind} triggers", f"use at most {lim['max_memory']}"))
+        if fs.timeout and fs.timeout > lim["max_timeout"]:
+            issues.append(SpecIssue(f"{base}.functions.{event}.timeout", f"{fs.timeout} s exceeds the {lim['max_timeout']} s "
+                                    f"Lambda@Edge allows for {kind} triggers", f"use at most {lim['max_timeout']}"))
+        if event not in events(app):
+            issues.append(SpecIssue(f"{base}.functions.{event}", f"no pattern on lambda-edge needs the {event} trigger",
+                                    f"remove it (triggers in use: {', '.join(events(app)) or 'none'})"))
+    n = len(behaviours(app))
+    if n > MAX_BEHAVIOURS:
+        issues.append(SpecIssue(base, f"{n} routes need {n} cache behaviours; CloudFront allows {MAX_BEHAVIOURS} per distribution",
+                                "merge routes (prefixes cover more paths) or request a quota increase"))
+    return issues
 
 
 def events(app: "App") -> list[str]:
@@ -247,7 +282,7 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                                     opts=regional)
         functions = {}
         for a in artifacts:
-            lim = limits(a.event)
+            memory, timeout = function_settings(app, a.event)
             functions[a.event] = aws.lambda_.Function(
                 f"{name}-{a.event}",
                 name=fn_names[a.event],
@@ -256,8 +291,8 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 handler=HANDLER,
                 architectures=["x86_64"],  # Lambda@Edge has no arm64
                 code=pulumi.AssetArchive({ENTRY: pulumi.FileAsset(str(a.path))}),
-                memory_size=lim["memory"],
-                timeout=lim["timeout"],
+                memory_size=memory,
+                timeout=timeout,
                 publish=True,
                 skip_destroy=True,
                 description=f"edgeport {app.name}/{stack} {a.event} ({a.sha256[:12]})",

@@ -19,6 +19,7 @@ import pulumi
 
 from ..spec import runtime
 from ..spec.secret_refs import env_name
+from ..errors import SpecIssue
 from .base import Budget, BundleUnit, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -66,6 +67,20 @@ def local_settings(app: "App", stack: str) -> dict:
         "edgeConfig": bool(live_keys(app)),
         "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
     }
+
+
+EDGE_CONFIG_LIMIT = {"hobby": 8 * 1024, "pro": 64 * 1024, "enterprise": 512 * 1024}  # store size per plan
+
+
+def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIssue]:
+    issues = []
+    plan = app.targets.vercel.plan
+    size = sum(len(k) + len(v) for k, v in local_settings(app, stack)["live"].items())
+    if size > EDGE_CONFIG_LIMIT[plan]:
+        issues.append(SpecIssue("edgeport:app.targets.vercel.plan", f"the live settings need {size:,} B of Edge Config; "
+                                f"the {plan} plan allows {EDGE_CONFIG_LIMIT[plan]:,} B per store",
+                                "use fewer live A/B tests on vercel (live: false) or a larger plan"))
+    return issues
 
 
 def bundles(app: "App", stack: str) -> list[BundleUnit]:

@@ -1,0 +1,120 @@
+"""bench/: the benchmark harness runs end to end in smoke mode and writes results of the documented
+shape; the measuring script refuses to time a request whose outcome is not the expected one.
+Nothing here asserts timing: only that numbers exist and are consistent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+BENCH = ROOT / "bench"
+RUNTIMES = {"cloudflare", "vercel", "lambda-edge"}
+STATS = ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "min_ms", "max_ms")
+
+
+def measure_processes() -> list[str]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(BENCH / "measure.mjs") in cmd:
+                out.append(cmd)
+    return out
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "results.json"
+    cmd = [sys.executable, str(BENCH / "run.py"), "--quick", "--n", "12", "--warmup", "3", "--rounds", "2",
+           "--cold-repeats", "1", "--case", "jwt-auth", "--out", str(out), "--work", str(tmp / "work"), "--quiet"]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert res.returncode == 0, res.stderr
+    return json.loads(out.read_text()), res.stdout
+
+
+def test_machine_facts_and_settings(smoke):
+    data, _ = smoke
+    assert data["schema"] == 1 and data["mode"] == "quick"
+    m = data["machine"]
+    assert m["node"].startswith("v") and m["cpu_count"] >= 1 and m["date"].endswith("+00:00")
+    assert data["settings"]["n"] == 12 and data["settings"]["warmup"] == 3
+    assert set(data["versions"]) >= {"miniflare", "workerd", "edge-runtime"}
+
+
+def test_every_runtime_implementation_and_scenario_is_measured(smoke):
+    data, _ = smoke
+    [case] = data["cases"]
+    assert case["name"] == "jwt-auth"
+    scenarios = {s["name"] for s in case["scenarios"]}
+    assert scenarios == {"valid", "bad-signature"}
+    seen = {(r["runtime"], r["implementation"], r["scenario"]) for r in data["results"]}
+    assert seen == {(rt, impl, s) for rt in RUNTIMES for impl in ("edgeport", "reference") for s in scenarios}
+    for r in data["results"]:
+        assert r["case"] == "jwt-auth" and r["n"] == 12 and r["transport"]
+        assert all(isinstance(r[k], (int, float)) and r[k] > 0 for k in STATS + ("req_per_s",))
+        assert r["min_ms"] <= r["p50_ms"] <= r["p90_ms"] <= r["p99_ms"] <= r["max_ms"]
+        assert r["min_ms"] <= r["mean_ms"] <= r["max_ms"]
+        assert 0 <= r["samples_with_node_gc"] <= r["n"]
+
+
+def test_ratios_cold_starts_and_bundles(smoke):
+    data, _ = smoke
+    assert {(c["runtime"], c["scenario"]) for c in data["comparisons"]} == {(rt, s) for rt in RUNTIMES
+                                                                             for s in ("valid", "bad-signature")}
+    for c in data["comparisons"]:
+        assert all(c[f"{k}_ratio"] > 0 for k in ("p50", "p90", "p99", "mean", "req_per_s"))
+    assert {(c["runtime"], c["implementation"]) for c in data["cold_start"]} == {(rt, i) for rt in RUNTIMES
+                                                                                 for i in ("edgeport", "reference")}
+    for c in data["cold_start"]:
+        assert c["runs"] == 1 and c["total_ms"] > 0 and c["load_ms"] >= 0 and c["first_request_ms"] > 0
+    for b in data["bundles"]:
+        # the edgeport side is the real `edgeport build` output, the reference side the seed sample
+        assert b["edgeport"]["bundle"].endswith((".mjs", ".js")) and b["edgeport"]["bytes"] > 0
+        assert "reference" in b["reference"]["bundle"] and b["reference"]["bytes"] > 0
+
+
+def test_results_carry_no_secret_and_processes_are_gone(smoke):
+    data, _ = smoke
+    text = json.dumps(data)
+    assert "Bearer" not in text and "EDGEPORT_SECRET" not in text
+    assert measure_processes() == []
+
+
+def test_table_shows_ratios(smoke):
+    _, stdout = smoke
+    assert "ratio p50" in stdout and "cold start" in stdout
+    for rt in RUNTIMES:
+        assert rt in stdout
+
+
+def test_reference_implementations_say_where_they_come_from():
+    files = sorted((BENCH / "reference").glob("*.ts"))
+    assert {f.name for f in files} >= {f"jwt-auth.{rt}.ts" for rt in RUNTIMES}
+    for f in files:
+        head = f.read_text()[:2000].lower()
+        assert "seed article" in head and "adaptations" in head, f.name
+
+
+def test_measure_refuses_an_unexpected_outcome(tmp_path):
+    """A request answered differently from the case's expectation fails the run instead of being timed."""
+    mw = tmp_path / "middleware.js"
+    mw.write_text('export default async function middleware() { return new Response("no", { status: 418 }); }\n')
+    job = {"functionsDir": str(ROOT / "functions"), "runtime": "vercel", "mode": "warm", "n": 5, "warmup": 1, "rounds": 1,
+           "impls": [{"name": "reference", "bundle": str(mw), "env": {}}],
+           "scenarios": [{"name": "valid", "method": "GET", "host": "bench.example.com", "path": "/api/x",
+                          "headers": {"Host": "bench.example.com"}, "expect": {"reference": {"kind": "forward"}}}]}
+    res = subprocess.run(["node", str(BENCH / "measure.mjs")], input=json.dumps(job), capture_output=True, text=True,
+                         cwd=ROOT / "functions", timeout=60)
+    assert res.returncode == 1
+    err = json.loads(res.stdout)["error"]
+    assert "expected forward, got respond" in err and "418" in err
