@@ -43,8 +43,10 @@ const TARGETS = {
     format: "cjs",
     platform: "node",
     target: "node20",
-    // The nodejs22.x runtime ships the AWS SDK v3.
+    // The nodejs22.x runtime ships the AWS SDK v3. It is found through NODE_PATH, which only
+    // require() honours: lazy import()s become require() calls.
     external: ["@aws-sdk/*"],
+    supported: { "dynamic-import": false },
     define: { __EDGEPORT_CONFIG__: JSON.stringify(b.config) },
   }),
 };
