@@ -155,19 +155,24 @@ def build(stack_name: str, out: Path | None, as_json: bool, project_dir: Path | 
 @main.command()
 @stack_option
 @json_option
+@click.option("--markdown", "as_markdown", is_flag=True, help="A summary for a pull-request comment.")
 @project_option
-def plan(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
+def plan(stack_name: str, as_json: bool, as_markdown: bool, project_dir: Path | None) -> None:
     """Offline plan: run the Pulumi program under Pulumi's mocks and print the
     resources per target (type, name, key inputs; secrets shown as [secret]).
     Needs no credentials, state or Pulumi CLI - fit for a pull request."""
     from .plan import run_plan
-    from .plan_render import render_text
+    from .plan_render import render_markdown, render_text
 
+    if as_json and as_markdown:
+        raise click.UsageError("choose one of --json and --markdown")
     st = _load(stack_name, project_dir)
     _progress(f"planning {stack_name} offline (Pulumi program under mocks) ...")
     p = run_plan(st)
     if as_json:
         click.echo(json.dumps({"ok": True, **p.to_json()}, indent=2, default=str))
+    elif as_markdown:
+        click.echo(render_markdown(p))
     else:
         click.echo(render_text(p))
     for w in p.warnings:

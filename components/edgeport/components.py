@@ -181,6 +181,8 @@ class PatternArgs(TypedDict, total=False):
     """App name used in physical names (default: the component name)."""
     stack: str
     """Stack name used in physical names (default: the current Pulumi stack)."""
+    previous_names: list[str]
+    """Earlier names of this component, oldest first: cookies and store keys keep the first name."""
 
 
 class TokenArgs(TypedDict, total=False):

@@ -37,6 +37,8 @@ class PlannedResource:
     type: str
     name: str
     parent: str | None  # parent resource name
+    urn: str
+    aliases: list[str]  # URNs this resource was known by (a rename moves it instead of replacing it)
     custom: bool
     provider: str | None
     inputs: dict[str, Any]  # secrets masked as "[secret]"
@@ -44,8 +46,8 @@ class PlannedResource:
     target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "parent": self.parent, "target": self.target, "custom": self.custom,
-                "inputs": self.inputs, "secretInputs": self.secret_inputs}
+        return {"type": self.type, "name": self.name, "urn": self.urn, "aliases": self.aliases, "parent": self.parent,
+                "target": self.target, "custom": self.custom, "inputs": self.inputs, "secretInputs": self.secret_inputs}
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Plan:
     leaks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    bundles: list[dict[str, Any]] = field(default_factory=list)  # the build manifest's artifacts
 
     def by_target(self) -> dict[str, list[PlannedResource]]:
         out: dict[str, list[PlannedResource]] = {}
@@ -68,7 +71,8 @@ class Plan:
         return {
             "stack": self.stack, "app": self.app, "seconds": round(self.seconds, 3),
             "counts": {t: len(rs) for t, rs in self.by_target().items()},
-            "resources": [r.to_json() for r in self.resources], "warnings": self.warnings, "leaks": self.leaks,
+            "resources": [r.to_json() for r in self.resources], "bundles": self.bundles, "warnings": self.warnings,
+            "leaks": self.leaks,
         }
 
 
@@ -200,12 +204,25 @@ def run_plan(stack: Stack) -> Plan:
     mocks = _make_mocks()
     pulumi.runtime.set_mocks(mocks, project="edgeport", stack=stack.name, preview=False)
 
-    parents: dict[tuple[str, str], str | None] = {}
+    parents: dict[tuple[str, str], tuple[str, str] | None] = {}
+    alias_names: dict[tuple[str, str], list[str]] = {}
 
     def record_parent(args):
         parent = args.opts.parent if args.opts else None
-        parents[(args.type_, args.name)] = getattr(parent, "_name", None) if parent is not None else None
+        parents[(args.type_, args.name)] = (parent._type, parent._name) if parent is not None else None
+        alias_names[(args.type_, args.name)] = [a.name for a in (args.opts.aliases or []) if isinstance(a, pulumi.Alias) and a.name]
         return None
+
+    def type_chain(key: tuple[str, str]) -> str:
+        chain = [key[0]]
+        p = parents.get(key)
+        while p is not None:
+            chain.insert(0, p[0])
+            p = parents.get(p)
+        return "$".join(chain)
+
+    def urn(typ: str, name: str) -> str:
+        return f"urn:pulumi:{stack.name}::edgeport::{type_chain((typ, name))}::{name}"
 
     failure: list[BaseException] = []
 
@@ -236,8 +253,10 @@ def run_plan(stack: Stack) -> Plan:
         from pulumi.runtime import rpc
 
         secret_inputs = sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v))
-        r = PlannedResource(type=a.typ, name=a.name, parent=parents.get((a.typ, a.name)), custom=bool(a.custom),
-                            provider=(a.provider or None), inputs=masked, secret_inputs=secret_inputs)
+        parent = parents.get((a.typ, a.name))
+        r = PlannedResource(type=a.typ, name=a.name, parent=parent[1] if parent else None, urn=urn(a.typ, a.name),
+                            aliases=[urn(a.typ, a.name).rsplit("::", 1)[0] + f"::{old}" for old in alias_names.get((a.typ, a.name), [])],
+                            custom=bool(a.custom), provider=(a.provider or None), inputs=masked, secret_inputs=secret_inputs)
         plan.resources.append(r)
         by_name[a.name] = r
         plan.leaks += [f"{a.typ} {leak}: a secret value in an input not marked secret" for leak in leaks]
@@ -247,6 +266,12 @@ def run_plan(stack: Stack) -> Plan:
         while node is not None and node.type not in TARGET_OF_COMPONENT:
             node = by_name.get(node.parent) if node.parent else None
         r.target = TARGET_OF_COMPONENT[node.type] if node is not None else None
+    from .build import default_out_dir
+    from .build.artifacts import MANIFEST
+
+    manifest = default_out_dir(stack.project_dir, stack.name) / MANIFEST
+    if manifest.exists():
+        plan.bundles = json.loads(manifest.read_text())["artifacts"]
     plan.seconds = time.perf_counter() - t0
     if plan.leaks:
         raise EdgeportError("secret leak in the planned resources:\n  " + "\n  ".join(plan.leaks))

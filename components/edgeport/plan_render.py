@@ -137,3 +137,35 @@ def render_text(plan: Plan) -> str:
     for root in children.get(None, []):
         walk(root, 0)
     return "\n".join(head + body)
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1048576:.3g} MB"
+
+
+def render_markdown(plan: Plan) -> str:
+    """A summary for a pull-request comment: counts and bundle budgets up front, resources folded per target."""
+    counts = plan.by_target()
+    lines = [f"### edgeport plan: stack `{plan.stack}`, app `{plan.app}`", "",
+             "| target | resources | bundles (size / budget) |", "|---|---:|---|"]
+    for target, rs in counts.items():
+        bundles = [b for b in plan.bundles if b["target"] == target]
+        cells = []
+        for b in bundles:
+            measured = b["gzipBytes"] if b["budget"]["measure"] == "gzip" else b["zipBytes"]
+            label = b["event"] or b["file"].rsplit("/", 1)[-1]
+            flag = " ⚠ over budget" if b["overBudget"] else ""
+            cells.append(f"{label} {_kb(measured)} {b['budget']['measure']} / {_kb(b['budget']['bytes'])}{flag}")
+        lines.append(f"| {target} | {len(rs)} | {' · '.join(cells) or '-'} |")
+    lines.append("")
+    for target, rs in counts.items():
+        lines += [f"<details><summary>{target}: {len(rs)} resources</summary>", "", "| type | name | key inputs |",
+                  "|---|---|---|"]
+        for r in rs:
+            inputs = "; ".join(_lines(r)).replace("|", "\\|")
+            lines.append(f"| `{r.type}` | `{r.name}` | {inputs} |")
+        lines += ["", "</details>", ""]
+    for w in plan.warnings:
+        lines.append(f"> **warning:** {w}")
+    lines.append(f"<sub>offline plan (Pulumi program under mocks, no credentials) in {plan.seconds:.1f} s</sub>")
+    return "\n".join(lines) + "\n"

@@ -145,6 +145,13 @@ class PatternBase(Model):
     name: Slug
     routes: list[Route] = Field(min_length=1)
     targets: list[TargetName] | None = Field(default=None, description="default: every target the stack declares")
+    previous_names: list[Slug] = Field(default_factory=list, description="earlier names, oldest first: a rename keeps "
+                                       "cookies, store keys and Pulumi resources instead of replacing them")
+
+    @property
+    def stable_id(self) -> str:
+        """The name physical identifiers (cookies, store keys) derive from: the first name the pattern had."""
+        return self.previous_names[0] if self.previous_names else self.name
 
 
 class Jwk(BaseModel):

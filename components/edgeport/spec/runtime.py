@@ -67,11 +67,11 @@ def _jwt(p: JwtAuth, app: App) -> dict[str, Any]:
 
 
 def ab_cookie(p: AbTest) -> str:
-    return p.cookie or f"edgeport-ab-{p.name}"
+    return p.cookie or f"edgeport-ab-{p.stable_id}"
 
 
 def ab_header(p: AbTest) -> str:
-    return f"x-edgeport-ab-{p.name}"
+    return f"x-edgeport-ab-{p.stable_id}"
 
 
 def ab_defaults(p: AbTest) -> dict[str, float]:

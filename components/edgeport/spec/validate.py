@@ -201,7 +201,12 @@ def validate_app(app: App) -> Problems:
                      "keep projectId to use an existing project, or projectName to let edgeport create one")
 
     names: dict[str, int] = {}
+    current = {p.name for p in app.patterns}
     for i, p in enumerate(app.patterns):
+        for j, old in enumerate(p.previous_names):
+            if old in current:
+                problems.add(f"{ROOT}.patterns[{i}].previousNames[{j}]", f"{old!r} is the name of a pattern in this stack",
+                             "list only names this pattern no longer uses")
         path = f"{ROOT}.patterns[{i}]"
         if p.name in names:
             problems.add(f"{path}.name", f"duplicate pattern name {p.name!r} (also patterns[{names[p.name]}])",

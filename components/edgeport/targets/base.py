@@ -40,6 +40,16 @@ def resource_slug(text: str, taken: set[str] | None = None) -> str:
     return s
 
 
+def pattern_resource(prefix: str, pattern, taken: set[str], parent) -> tuple[str, "object"]:
+    """Logical name and ResourceOptions for a resource that belongs to one pattern: named after the pattern,
+    with aliases to its previous names so a rename moves the resource instead of replacing it."""
+    import pulumi
+
+    name = f"{prefix}-{resource_slug(pattern.name, taken)}"
+    aliases = [pulumi.Alias(name=f"{prefix}-{resource_slug(old)}") for old in pattern.previous_names]
+    return name, pulumi.ResourceOptions(parent=parent, aliases=aliases)
+
+
 def routes_for(app, target: str) -> list[str]:
     """Every route any pattern on `target` covers, most specific first (exact, then longer prefixes)."""
     seen: list[str] = []

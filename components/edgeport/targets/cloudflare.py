@@ -16,7 +16,7 @@ import pulumi
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, resource_slug, routes_for
+from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -49,7 +49,7 @@ def secret_refs(app: "App") -> dict[str, dict[str, str]]:
 
 
 def live_key(pattern) -> str:
-    return f"ab/{pattern.name}"
+    return f"ab/{pattern.stable_id}"
 
 
 def live_keys(app: "App") -> dict[str, str]:
@@ -126,10 +126,11 @@ class CloudflareWorker(pulumi.ComponentResource):
                                                title=f"{script_name(app, stack)}-live", opts=child)
             taken: set[str] = set()
             for p in live:
+                rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
                 # Seeds the declared ratios once; later edits in KV are live settings, not drift.
-                cloudflare.WorkersKv(f"{name}-live-{resource_slug(p.name, taken)}", account_id=t.account_id,
-                                     namespace_id=kv.id, key_name=live_key(p), value=json.dumps(runtime.ab_defaults(p)),
-                                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value"]))
+                cloudflare.WorkersKv(rname, account_id=t.account_id, namespace_id=kv.id, key_name=live_key(p),
+                                     value=json.dumps(runtime.ab_defaults(p)),
+                                     opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value"])))
             bindings.append({"name": LIVE_BINDING, "type": "kv_namespace", "namespace_id": kv.id})
             self.live_namespace = kv
         extra: dict[str, Any] = {}

@@ -26,7 +26,7 @@ from ..spec import capabilities, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, resource_slug, routes_for
+from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -104,7 +104,7 @@ def events(app: "App") -> list[str]:
 
 def live_key(app: "App", stack: str, pattern) -> str:
     """SSM parameter (us-east-1) holding a live setting."""
-    return f"/edgeport/{app.name}/{stack}/ab/{pattern.name}"
+    return f"/edgeport/{app.name}/{stack}/ab/{pattern.stable_id}"
 
 
 def live_keys(app: "App", stack: str) -> dict[str, str]:
@@ -265,11 +265,12 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         parameters = []
         taken: set[str] = set()
         for p in runtime.live_patterns(app, NAME):
+            rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
             # Seeds the declared ratios once; later edits of the parameter are live settings, not drift.
-            param = aws.ssm.Parameter(f"{name}-live-{resource_slug(p.name, taken)}", name=live_key(app, stack, p), type="String",
+            param = aws.ssm.Parameter(rname, name=live_key(app, stack, p), type="String",
                                       value=json.dumps(runtime.ab_defaults(p)),
-                                      description=f"edgeport {app.name}/{stack}: live ratios of {p.name}",
-                                      opts=pulumi.ResourceOptions(parent=self, provider=use1, ignore_changes=["value"]))
+                                      description=f"edgeport {app.name}/{stack}: live ratios of {p.stable_id}",
+                                      opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(provider=use1, ignore_changes=["value"])))
             parameters.append(param)
 
         fn_names = {a.event: function_name(app, stack, a.event) for a in artifacts}

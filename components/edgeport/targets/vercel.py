@@ -20,7 +20,7 @@ import pulumi
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, resource_slug, routes_for
+from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -55,7 +55,7 @@ EDGE_CONFIG_ENV = "EDGE_CONFIG"  # the connection string the middleware reads li
 
 
 def live_key(pattern) -> str:
-    return f"ab-{pattern.name}"
+    return f"ab-{pattern.stable_id}"
 
 
 def live_keys(app: "App") -> dict[str, str]:
@@ -148,10 +148,11 @@ class VercelMiddleware(pulumi.ComponentResource):
         if live:
             store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id, opts=child)
             for p in live:
+                rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
                 # Seeds the declared ratios once; later edits in Edge Config are live settings, not drift.
-                vercel.EdgeConfigItem(f"{name}-live-{resource_slug(p.name, taken)}", edge_config_id=store.id, team_id=t.team_id,
-                                      key=live_key(p), value_json=runtime.ab_defaults(p),
-                                      opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value_json"]))
+                vercel.EdgeConfigItem(rname, edge_config_id=store.id, team_id=t.team_id, key=live_key(p),
+                                      value_json=runtime.ab_defaults(p),
+                                      opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value_json"])))
             token = vercel.EdgeConfigToken(f"{name}-edge-config-token", edge_config_id=store.id, team_id=t.team_id,
                                            label=f"edgeport {app.name}/{stack} middleware", opts=child)
             env_vars.append(vercel.ProjectEnvironmentVariable(
