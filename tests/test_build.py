@@ -81,6 +81,6 @@ def test_builds_are_reproducible(result, tmp_path):
 
 def test_over_budget_is_an_error_with_the_figures(tmp_path, monkeypatch):
     tiny = cloudflare.Budget(1000, "gzip", "test budget")
-    monkeypatch.setitem(cloudflare._BUDGETS, "free", tiny)
+    monkeypatch.setitem(cloudflare.BUDGETS, "free", tiny)
     with pytest.raises(BuildError, match=r"cloudflare is [\d,]+ B \(gzip\), limit 1,000 B \(test budget\)"):
         build_app(DEV.app, "dev", tmp_path)

@@ -297,18 +297,18 @@ def _single_pattern_app(name: str, pattern_type: str, args: Mapping[str, Any]) -
 
 
 class _PatternComponent(_EdgeComponent):
-    _type: str = ""
+    _pattern_type = ""  # (Resource itself uses _type for the type token)
 
     def __init__(self, token: str, name: str, args: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]):
         super().__init__(token, name, None, opts)
-        raw, secrets = _single_pattern_app(name, self._type, args)
+        raw, secrets = _single_pattern_app(name, self._pattern_type, args)
         self._materialize(name, parse_app(raw), args.get("stack") or pulumi.get_stack(), secrets, None, Path.cwd())
 
 
 class JwtAuth(_PatternComponent):
     """Verify bearer JWTs at the edge (fails closed) and forward the verified claims to the origin."""
 
-    _type = "jwt-auth"
+    _pattern_type = "jwt-auth"
 
     def __init__(self, name: str, args: JwtAuthArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("edgeport:index:JwtAuth", name, args, opts)
@@ -317,7 +317,7 @@ class JwtAuth(_PatternComponent):
 class AbTest(_PatternComponent):
     """Sticky, weighted A/B assignment with live-adjustable ratios."""
 
-    _type = "ab-test"
+    _pattern_type = "ab-test"
 
     def __init__(self, name: str, args: AbTestArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("edgeport:index:AbTest", name, args, opts)
@@ -326,7 +326,7 @@ class AbTest(_PatternComponent):
 class GeoRoute(_PatternComponent):
     """Route each viewer country to a declared origin; unknown countries go to the strictest region."""
 
-    _type = "geo-route"
+    _pattern_type = "geo-route"
 
     def __init__(self, name: str, args: GeoRouteArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("edgeport:index:GeoRoute", name, args, opts)
@@ -335,7 +335,7 @@ class GeoRoute(_PatternComponent):
 class EsiCompose(_PatternComponent):
     """Compose a cached HTML shell with personalised fragments, streamed where the platform allows."""
 
-    _type = "esi-compose"
+    _pattern_type = "esi-compose"
 
     def __init__(self, name: str, args: EsiComposeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("edgeport:index:EsiCompose", name, args, opts)
@@ -344,7 +344,7 @@ class EsiCompose(_PatternComponent):
 class RealtimeRoom(_PatternComponent):
     """WebSocket rooms on Durable Objects (Cloudflare only): broadcast, presence and limits."""
 
-    _type = "realtime-room"
+    _pattern_type = "realtime-room"
 
     def __init__(self, name: str, args: RealtimeRoomArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("edgeport:index:RealtimeRoom", name, args, opts)

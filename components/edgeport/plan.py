@@ -47,7 +47,8 @@ class PlannedResource:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "urn": self.urn, "aliases": self.aliases, "parent": self.parent,
-                "target": self.target, "custom": self.custom, "inputs": self.inputs, "secretInputs": self.secret_inputs}
+                "target": self.target, "custom": self.custom, "provider": self.provider, "inputs": self.inputs,
+                "secretInputs": self.secret_inputs}
 
 
 @dataclass

@@ -33,7 +33,7 @@ MIGRATION = {"new_tag": "edgeport-v1", "new_sqlite_classes": [ROOM_CLASS]}
 # Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
 DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
 
-_BUDGETS = {
+BUDGETS = {
     "free": Budget(3 * 1024 * 1024, "gzip", "Workers Free: 3 MB after gzip"),
     "paid": Budget(10 * 1024 * 1024, "gzip", "Workers Paid: 10 MB after gzip"),
 }
@@ -94,7 +94,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
 
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
     cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
-    return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=_BUDGETS[app.targets.cloudflare.plan])]
+    return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=BUDGETS[app.targets.cloudflare.plan])]
 
 
 def route_patterns(app: "App") -> list[str]:

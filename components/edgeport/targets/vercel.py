@@ -30,7 +30,7 @@ NAME = "vercel"
 ENTRY = "middleware.js"
 ENV_TARGETS = ["production", "preview"]  # sensitive variables cannot target development
 
-_BUDGETS = {
+BUDGETS = {
     "hobby": Budget(1024 * 1024, "gzip", "Vercel Hobby: 1 MB Edge code after gzip"),
     "pro": Budget(2 * 1024 * 1024, "gzip", "Vercel Pro: 2 MB Edge code after gzip"),
     "enterprise": Budget(4 * 1024 * 1024, "gzip", "Vercel Enterprise: 4 MB Edge code after gzip"),
@@ -87,7 +87,7 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
     return [
         BundleUnit(
-            NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=_BUDGETS[app.targets.vercel.plan],
+            NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=BUDGETS[app.targets.vercel.plan],
             matcher=[matcher(r) for r in routes_for(app, NAME)], extra_files={f"{NAME}/vercel.json": vercel_json(app)},
         )
     ]

@@ -225,6 +225,9 @@ function viewerResponse(cf: CfRequest, res: CfResponse): CfResponse {
 export const handler = async (event: CfEvent): Promise<CfRequest | CfResponse> => {
   const { config, request, response } = event.Records[0].cf;
   try {
+    // A bundle associated with the wrong trigger would skip its checks (auth on origin-request runs only on
+    // cache misses): refuse to serve rather than guess.
+    if (config.eventType !== CFG.event) throw new Error(`built for ${CFG.event}, invoked for ${config.eventType}`);
     switch (CFG.event) {
       case "viewer-request":
         return await viewerRequest(request, config.distributionDomainName);
