@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := .make
 STACK  ?= dev
 
-.PHONY: setup run test test-js test-py typecheck bench clean
+.PHONY: setup run test test-js test-py typecheck bench schema clean
 
 setup: $(STAMP)/python $(STAMP)/node
 
@@ -37,6 +37,10 @@ test: typecheck test-js test-py
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The component package schema for other Pulumi languages (checked in; a test compares).
+schema: setup
+	$(BIN)/python -m edgeport.schema > provider/schema.json
 
 clean:
 	rm -rf .edgeport $(STAMP) functions/node_modules $(VENV)

@@ -78,3 +78,45 @@ def test_dev_serves_every_target_and_stops_cleanly(sig):
     time.sleep(0.2)
     left = [p for p in children if alive(p)]
     assert left == [], f"orphans: {left}"
+
+
+def test_dev_reloads_on_stack_changes_and_survives_a_broken_edit(tmp_path):
+    from conftest import write_project
+
+    stack = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    write_project(tmp_path, {"dev": stack})
+    env = {**os.environ, "EDGEPORT_SECRET_JWT_HMAC": secrets.token_urlsafe(40), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "edgeport.cli", "dev", "--stack", "dev", "--target", "vercel", "--port", "0"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+
+    def wait_for(text, timeout=90):
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            lines.append(line)
+            if text in line:
+                return line
+            if time.monotonic() > deadline:
+                break
+        raise AssertionError(f"no {text!r} in:\n{''.join(lines[-30:])}")
+
+    try:
+        wait_for("Ctrl-C to stop")
+        url = next(re.match(r"\s+vercel\s+(\S+)$", l.rstrip()).group(1) for l in lines if re.match(r"\s+vercel\s+http", l))
+        assert request(f"{url}/store/x", headers={"x-edgeport-country": "US"}).headers["x-edgeport-origin"] == "us"
+        time.sleep(1.1)  # a new mtime
+        (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack.replace("{ countries: [US, CA], origin: us }",
+                                                                           "{ countries: [US, CA], origin: beta }"))
+        wait_for("reloaded in")
+        assert request(f"{url}/store/x", headers={"x-edgeport-country": "US"}).headers["x-edgeport-origin"] == "beta"
+        (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack.replace("routes: [\"/store/*\"]", "routes: [\"store/*\"]"))
+        wait_for("reload failed, still serving the previous version")
+        assert request(f"{url}/store/x", headers={"x-edgeport-country": "US"}).headers["x-edgeport-origin"] == "beta"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0

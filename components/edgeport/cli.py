@@ -195,59 +195,48 @@ def plan(stack_name: str, as_json: bool, as_markdown: bool, project_dir: Path | 
 def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], project_dir: Path | None) -> None:
     """Serve the stack's edge code on 127.0.0.1 in each target's local runtime:
     workerd (Miniflare) for cloudflare, Vercel's edge-runtime for vercel, and a
-    CloudFront emulation in Node for lambda-edge. Ctrl-C stops everything.
+    CloudFront emulation in Node for lambda-edge. Rebuilds and restarts when
+    functions/ or the stack file change. Ctrl-C stops everything.
 
     Send `x-edgeport-country: DE` to pretend a request comes from a country
     (local hosts only; each turns it into what its platform would set)."""
-    from .local.echo import EchoOrigin
-    from .local.runner import LocalRunner
+    from .local.dev import DevServer
     from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
-    targets = [target] if target else st.app.targets.names()
-    for t in targets:
-        if t not in st.app.targets.names():
-            raise EdgeportError(f"stack {stack_name} declares no {t} target (it has: {', '.join(st.app.targets.names())})")
-    secrets = resolve_local(st.app.secret_names(), st.project_dir)
     origins: dict[str, str] = {}
     for o in origin_overrides:
         name, url = o.split("=", 1) if "=" in o and not o.startswith("http") else ("default", o)
         if name not in st.app.origins:
             raise click.BadParameter(f"{name!r} is not a declared origin ({', '.join(st.app.origins)})", param_hint="--origin")
         origins[name] = url.rstrip("/")
-    result = _build(st, None)
-    echoes = [EchoOrigin(name=n).start() for n in st.app.origins if n not in origins]
-    origins.update({e.name: e.url for e in echoes})
+    targets = [target] if target else st.app.targets.names()
     ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(targets)}
     if port == 0:
         ports = {t: 0 for t in targets}
-    runner = LocalRunner(st.app, result, secrets, origins, echo_logs=True)
+    server = DevServer(stack_name, st.project_dir, targets=targets, ports=ports, origins=origins,
+                       say=lambda m: click.secho(m, fg="cyan", err=True))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        for t in targets:
-            _progress(f"starting {t} ...")
-            runner.start(t, ports[t])
+        _progress(f"building {stack_name} and starting {', '.join(targets)} ...")
+        runner = server.start()
         click.echo(f"\nedgeport dev: stack {stack_name}")
         for t, h in runner.hosts.items():
             click.echo(f"  {t:<12} {h.url}")
         click.echo("origins:")
-        for n, url in origins.items():
-            click.echo(f"  {n:<12} {st.app.origins[n]} -> {url}" + (" (echo)" if any(e.name == n for e in echoes) else ""))
-        _print_try(st, secrets, runner)
-        click.echo("\nCtrl-C to stop.")
+        for n in st.app.origins:
+            local = origins.get(n) or server.echoes[n].url
+            click.echo(f"  {n:<12} {st.app.origins[n]} -> {local}" + ("" if n in origins else " (echo)"))
+        _print_try(st, resolve_local(st.app.secret_names(), st.project_dir), runner)
+        click.echo("\nWatching functions/ and the stack file; Ctrl-C to stop.")
         try:
-            while not stop.wait(0.5):
-                dead = [t for t, h in runner.hosts.items() if h.process.poll() is not None]
-                if dead:
-                    raise EdgeportError(f"the {dead[0]} host exited:\n" + "\n".join(runner.hosts[dead[0]].stderr_tail[-10:]))
+            server.watch(stop)
         except KeyboardInterrupt:
             pass
     finally:
         _progress("stopping ...")
-        runner.stop()
-        for e in echoes:
-            e.stop()
+        server.stop()
 
 
 def _print_try(st, secrets: dict[str, str], runner) -> None:
