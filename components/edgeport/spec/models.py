@@ -90,6 +90,8 @@ class CloudflareTarget(Model):
     script_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,52}[a-z0-9]$")
     compatibility_date: str = Field(default="2026-04-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     plan: Literal["free", "paid"] = "free"
+    custom_domain: bool = Field(default=False, description="also serve the Worker on the hostname as a Workers custom "
+                                "domain (Cloudflare creates the DNS record and certificate; the Worker is the origin)")
 
 
 class DistributionSettings(Model):

@@ -15,7 +15,7 @@ import pulumi
 
 from ..spec import runtime
 from ..spec.secret_refs import env_name
-from ..errors import SpecIssue
+from ..errors import EdgeportError, SpecIssue
 from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
@@ -159,6 +159,11 @@ class CloudflareWorker(pulumi.ComponentResource):
             )
             for r in routes_for(app, NAME)
         ]
+        if t.custom_domain:
+            if t.hostname.startswith("*."):
+                raise EdgeportError("targets.cloudflare.customDomain needs a hostname without a wildcard")
+            cloudflare.WorkersCustomDomain(f"{name}-domain", account_id=t.account_id, zone_id=t.zone_id, hostname=t.hostname,
+                                           service=script.script_name, opts=child)
         self.script_name = script.script_name
         self.register_outputs({"script_name": script.script_name, "routes": [r.pattern for r in self.routes]})
 

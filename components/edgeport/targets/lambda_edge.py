@@ -383,7 +383,8 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
             http_version="http2and3",
             price_class=settings.price_class,
             aliases=list(settings.aliases),
-            origins=[_origin(app.origins["default"], "default")],
+            # Every declared origin, so the distribution documents them; origin-request triggers switch to them.
+            origins=[_origin(url, origin_id) for origin_id, url in app.origins.items()],
             default_cache_behavior={
                 "target_origin_id": "default",
                 "viewer_protocol_policy": "redirect-to-https",
