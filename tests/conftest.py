@@ -18,32 +18,12 @@ from urllib.parse import urlsplit
 import pulumi
 import pytest
 
-from edgeport.plan import _fabricate
+from edgeport.plan import recording_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-class EdgeMocks(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args):
-        self.resources.append(args)
-        state = dict(args.inputs)
-        state.update(_fabricate(args.typ, args.name, args.inputs))
-        return f"{args.name}-id", state
-
-    def call(self, args):
-        return {}
-
-
-MOCKS = EdgeMocks()
+MOCKS = recording_mocks()
 pulumi.runtime.set_mocks(MOCKS, project="edgeport", stack="test", preview=False)
-
-
-@pytest.fixture
-def mocks() -> EdgeMocks:
-    return MOCKS
 
 
 @dataclass

@@ -111,15 +111,17 @@ def _fabricate(typ: str, name: str, inputs: dict) -> dict:
     return out
 
 
-def _make_mocks():
+def recording_mocks():
+    """Pulumi mocks that record every resource and answer with its inputs plus fabricated outputs
+    (the offline plan and the unit tests use the same ones)."""
     import pulumi
 
     class RecordingMocks(pulumi.runtime.Mocks):
         def __init__(self):
-            self.records: list[Any] = []
+            self.resources: list[Any] = []
 
         def new_resource(self, args):
-            self.records.append(args)
+            self.resources.append(args)
             state = dict(args.inputs)
             state.update(_fabricate(args.typ, args.name, args.inputs))
             return f"{args.name}-id", state
@@ -202,7 +204,7 @@ def run_plan(stack: Stack) -> Plan:
     config = {f"{CONFIG_KEY}": json.dumps(stack.config[CONFIG_KEY])}
     config.update({config_key(s): v for s, v in values.items()})
     pulumi.runtime.set_all_config(config, secret_keys=[config_key(s) for s in values])
-    mocks = _make_mocks()
+    mocks = recording_mocks()
     pulumi.runtime.set_mocks(mocks, project="edgeport", stack=stack.name, preview=False)
 
     parents: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -248,7 +250,7 @@ def run_plan(stack: Stack) -> Plan:
 
     secret_values = list(values.values())
     by_name = {}
-    for a in mocks.records:
+    for a in mocks.resources:
         leaks: list[str] = []
         masked = {k: _walk_mask(v, secret_values, f"{a.name}.{k}", False, leaks) for k, v in a.inputs.items()}
         from pulumi.runtime import rpc
