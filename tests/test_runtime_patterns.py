@@ -335,6 +335,20 @@ def test_failing_or_late_fragment_leaves_the_fallback(stack, fresh, target, cart
     assert "<aside><p>cart</p></aside>" in r.text and "<ul>for you</ul>" in r.text
 
 
+@pytest.mark.parametrize("target, cached", [("cloudflare", True), ("vercel", False), ("lambda-edge", False)])
+def test_shell_comes_from_the_platform_cache_where_there_is_one(stack, fresh, target, cached):
+    """Cloudflare keeps the shell in caches.default; the others fetch it every time (no cache API)."""
+    fresh["default"].script("/cached-shell.html", body="<main><!--esi:recs--></main>")
+    fresh["default"].script("/frag/recs", body="<ul>r</ul>")
+    for _ in range(3):
+        r = request(url(stack, target, f"/cached/{target}"))
+        assert r.text == "<main><ul>r</ul></main>"
+    shells = [q for q in fresh["default"].requests if q["path"] == "/cached-shell.html"]
+    frags = [q for q in fresh["default"].requests if q["path"] == "/frag/recs"]
+    assert len(frags) == 3, "fragments are personal: fetched every time"
+    assert len(shells) == (1 if cached else 3)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_missing_shell_passes_to_the_origin(stack, fresh, target):
     fresh["default"].script("/shell.html", status=503, body="down")

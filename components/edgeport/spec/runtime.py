@@ -111,8 +111,7 @@ def _geo(p: GeoRoute, app: App, live_key: str | None) -> dict[str, Any]:
     for rule in p.rules:
         for c in sorted(geo.expand(rule.countries)):
             countries[c] = rule.origin
-    return {"countries": countries, "known": ISO_CODES, "default": p.default, "fallback": geo_fallback(p),
-            "header": "x-edgeport-geo"}
+    return {"countries": countries, "default": p.default, "fallback": geo_fallback(p), "header": "x-edgeport-geo"}
 
 
 def _esi(p: EsiCompose, app: App, live_key: str | None) -> dict[str, Any]:
@@ -175,6 +174,8 @@ def runtime_config(app: App, stack: str, target: str, *, event: str | None = Non
         "secrets": {k: v for k, v in (secrets or {}).items() if k in used},
         "origins": dict(app.origins),
     }
+    if any(isinstance(p, GeoRoute) for p in pats):
+        cfg["countries"] = ISO_CODES  # once per bundle, whatever the number of geo patterns
     if event is not None:
         cfg["event"] = event
     cfg.update(extra or {})

@@ -37,6 +37,8 @@ export interface RuntimeConfig {
   origins: Record<string, string>;
   /** seconds a fetched secret stays cached per container (Lambda@Edge) */
   secretTtl?: number;
+  /** every ISO 3166-1 alpha-2 code, space-separated (present when a geo-route runs in this bundle) */
+  countries?: string;
 }
 
 export function routeMatches(m: RouteMatcher, path: string): boolean {

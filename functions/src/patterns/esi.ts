@@ -48,10 +48,13 @@ async function fragment(ctx: EdgeContext, f: FragmentConfig): Promise<string> {
 }
 
 async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | null> {
-  const url = originUrl(ctx.cfg, ctx.origin ?? DEFAULT_ORIGIN, cfg.shell).href;
+  const origin = ctx.origin ?? DEFAULT_ORIGIN;
+  const url = originUrl(ctx.cfg, origin, cfg.shell).href;
+  // Cache entries are keyed on the site's own host (a zone's cache holds its own URLs), per shell and origin.
+  const key = new URL(`/__edgeport/esi-shell?pattern=${encodeURIComponent(cfg.name)}&origin=${encodeURIComponent(origin)}`, ctx.request.url).href;
   const cache = ctx.platform.cache;
   if (cache) {
-    const hit = await cache.match(url).catch(() => undefined);
+    const hit = await cache.match(key).catch(() => undefined);
     if (hit) return hit;
   }
   let res: Response;
@@ -63,7 +66,7 @@ async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | null>
   if (!res.ok || !res.body) return null;
   if (cache && cfg.shellCacheTtl > 0) {
     const copy = new Response(res.clone().body, { headers: { "content-type": res.headers.get("content-type") ?? "text/html", "cache-control": `public, max-age=${cfg.shellCacheTtl}` } });
-    const put = cache.put(url, copy).catch(() => undefined);
+    const put = cache.put(key, copy).catch(() => undefined);
     ctx.platform.waitUntil ? ctx.platform.waitUntil(put) : await put;
   }
   return res;

@@ -8,24 +8,23 @@ export interface GeoConfig extends PatternBase {
   type: "geo-route";
   /** ISO 3166-1 alpha-2 -> origin name (groups already expanded) */
   countries: Record<string, string>;
-  /** every valid ISO code, so that unmapped real countries take `default` and anything else `fallback` */
-  known: string;
   default: string;
   fallback: string;
   /** header telling the origin which country was used */
   header: string;
 }
 
-export function originFor(cfg: GeoConfig, raw: string | null | undefined): { origin: string; country: string } {
+/** `known`: every ISO 3166-1 code, space-separated (shared by all geo patterns: RuntimeConfig.countries). */
+export function originFor(cfg: GeoConfig, known: string, raw: string | null | undefined): { origin: string; country: string } {
   const code = (raw ?? "").trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(code) || code === "XX" || code === "T1") return { origin: cfg.fallback, country: "unknown" };
   const mapped = cfg.countries[code];
   if (mapped !== undefined) return { origin: mapped, country: code };
-  return cfg.known.includes(` ${code} `) ? { origin: cfg.default, country: code } : { origin: cfg.fallback, country: "unknown" };
+  return known.includes(` ${code} `) ? { origin: cfg.default, country: code } : { origin: cfg.fallback, country: "unknown" };
 }
 
 export async function geoStep(ctx: EdgeContext, cfg: GeoConfig): Promise<void> {
-  const { origin, country } = originFor(cfg, ctx.country);
+  const { origin, country } = originFor(cfg, ctx.cfg.countries ?? "", ctx.country);
   ctx.origin = origin;
   ctx.headers.set(cfg.header, country);
 }
