@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := .make
 STACK  ?= dev
 
-.PHONY: setup run test test-js test-py typecheck bench schema clean
+.PHONY: setup run test test-js test-py typecheck lint bench schema clean
 
 setup: $(STAMP)/python $(STAMP)/node
 
@@ -27,13 +27,16 @@ run: setup
 typecheck: setup
 	cd functions && npx tsc -p tsconfig.json && npx tsc -p tsconfig.web.json
 
+lint: setup
+	$(BIN)/ruff check components tests policy bench provider
+
 test-js: setup
 	cd functions && node --test --test-reporter=dot test/
 
 test-py: setup
 	$(BIN)/python -m pytest -q
 
-test: typecheck test-js test-py
+test: lint typecheck test-js test-py
 
 bench: setup
 	$(BIN)/python bench/run.py

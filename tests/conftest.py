@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pulumi
-import pytest
 
 from edgeport.plan import recording_mocks
 

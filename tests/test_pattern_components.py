@@ -10,7 +10,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from conftest import MOCKS, ROOT
-from edgeport.components import COMPONENTS, AbTest, EdgeApp, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
+from edgeport.components import COMPONENTS, AbTest, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
 from edgeport.errors import SpecError
 from edgeport.spec import load_stack
 from edgeport.spec.models import (AbTest as AbModel, App, CloudflareTarget, DistributionSettings, Forward,

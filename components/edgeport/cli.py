@@ -332,5 +332,13 @@ def capabilities(as_json: bool) -> None:
         click.echo(f"{r['pattern']:<14} {r['target']:<12} {mark:<4} {r['how']}")
 
 
+def _register_conformance() -> None:
+    from .conformance.cli import conformance_command
+
+    main.add_command(conformance_command)
+
+
+_register_conformance()
+
 if __name__ == "__main__":
     main()

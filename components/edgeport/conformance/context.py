@@ -37,7 +37,7 @@ _COMMON = [r"route(:\d+)?", r"prefix(:\d+)?", r"pattern", r"app", r"unique", r"r
 _BY_TYPE = {
     "jwt-auth": [r"token(:.*)?", r"sub", r"realm", r"claims_header", r"token_header", r"issuer", r"audience"],
     "ab-test": [r"cookie", r"variant_header", r"variants", r"cookie_max_age", r"variant\[[^\]]+\]\.(name|path|origin)"],
-    "geo-route": [r"geo\.(default|fallback|header|unmapped_country)", r"geo\.sample\.(country|origin)",
+    "geo-route": [r"geo\.(default|fallback|header|unmapped_country)", r"geo\.sample\.(country|country_lower|origin)",
                   r"geo\.origin_for\[[^\]]*\]"],
     "esi-compose": [r"shell", r"shell_origin", r"shell_body", r"fragment\[[^\]]+\]\.(slot|path|origin|fallback|timeout_ms)",
                     r"first_fragment\.(slot|path|origin|fallback|timeout_ms)"],
@@ -50,7 +50,7 @@ KNOWN = {t: re.compile("^(" + "|".join(_COMMON + extra) + ")$") for t, extra in 
 FOR_EACH = {"jwt-auth": {"routes", "forwarded-claims"}, "ab-test": {"routes", "variants"},
             "geo-route": {"routes", "geo-countries"}, "esi-compose": {"routes", "fragments"},
             "realtime-room": {"routes"}}
-REQUIRES = {"jwt-auth": {"hmac", "issuer", "audience", "claims-header", "forward-token"},
+REQUIRES = {"jwt-auth": {"hmac", "issuer", "audience", "claims-header", "forward-token", "require-exp"},
             "ab-test": {"path-variant", "origin-variant"}, "geo-route": set(), "esi-compose": set(),
             "realtime-room": {"allowed-origins"}}
 
@@ -126,6 +126,7 @@ class PatternContext:
             "audience": (getattr(p, "audience", None) is not None, "declares no audience"),
             "claims-header": (isinstance(p, JwtAuth) and bool(p.forward.claims_header), "forwards no claims header"),
             "forward-token": (isinstance(p, JwtAuth) and p.forward.token, "does not forward the token"),
+            "require-exp": (isinstance(p, JwtAuth) and p.require_exp, "accepts tokens without exp (requireExp: false)"),
             "path-variant": (isinstance(p, AbTest) and any(v.path for v in p.variants), "has no variant with a path"),
             "origin-variant": (isinstance(p, AbTest) and any(v.origin for v in p.variants), "has no variant with an origin"),
             "allowed-origins": (isinstance(p, RealtimeRoom) and bool(p.allowed_origins), "declares no allowedOrigins"),
@@ -313,7 +314,7 @@ class PatternContext:
             fb = geo_fallback(p)
             rule = next((r for r in reversed(p.rules) if r.origin != fb), p.rules[0])
             country = sorted(geo.expand(rule.countries))[0]
-            return country if name.endswith("country") else rule.origin
+            return {"geo.sample.country": country, "geo.sample.country_lower": country.lower()}.get(name, rule.origin)
         m = re.fullmatch(r"geo\.origin_for\[([^\]]*)\]", name)
         if m:
             return self.origin_for(m[1])

@@ -95,10 +95,6 @@ class Scenario:
     fragments: dict[str, Any] = field(default_factory=dict)
     pattern: str | None = None
 
-    @property
-    def uses_websockets(self) -> bool:
-        return any(s.action in WS_ACTIONS for s in self.steps)
-
 
 @dataclass(frozen=True)
 class ScenarioFile:
@@ -355,6 +351,8 @@ class _Checker:
         keys = ("status", "headers", "body", "cookies", "first_chunk", "origin", "origin_requests", "origin_not_requested")
         if not self.mapping(path, v, keys):
             return
+        if partial:
+            v = {k: x for k, x in v.items() if x is not None}  # null in a difference drops a common expectation
         if not v and not partial:
             self.err(path, "an empty expect checks nothing", "expect at least a status")
         if "status" in v:
@@ -421,7 +419,7 @@ class _Checker:
                 elif t in seen:
                     self.err(p + ("targets",), f"target {t} has two differences for the same expectations")
                 seen.add(t)
-            if not isinstance(d.get("reason"), str) or len(d.get("reason", "").strip()) < 10:
+            if "reason" in d and (not isinstance(d["reason"], str) or len(d["reason"].strip()) < 10):
                 self.err(p + ("reason",), "a declared difference needs its reason (a sentence saying why the platform differs)")
             self.expect(p + ("expect",), d.get("expect"), partial=True)
             out.append(Difference(tuple(targets), str(d.get("reason", "")).strip(), d.get("expect") or {}, self.line(p)))
@@ -570,7 +568,7 @@ def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None
         if sc:
             scenarios.append(sc)
     if c.issues:
-        return None, c.issues
+        return None, sorted(c.issues, key=lambda i: i.line or 0)
     return ScenarioFile(path=path, type=ptype, scenarios=tuple(scenarios), pattern=data.get("pattern"),
                         description=str(data.get("description", "")), origins=data.get("origins") or {},
                         shell=data.get("shell"), fragments=data.get("fragments") or {}), []
