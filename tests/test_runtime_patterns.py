@@ -480,24 +480,54 @@ def test_room_upgrade_checks(stack):
     assert r.status == 426 and r.json() == {"error": "websocket_required"}
 
 
+def _raw_ws(host: str, port: int, path: str) -> socket.socket:
+    """A bare WebSocket handshake (no client library reading the socket behind our back)."""
+    import base64
+    import os
+
+    sock = socket.create_connection((host, port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {ORIGIN['origin']}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def _read_frame(sock: socket.socket) -> tuple[int, bytes]:
+    def exactly(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = sock.recv(n - len(buf))
+            assert chunk, "connection ended mid-frame"
+            buf += chunk
+        return buf
+
+    b0, b1 = exactly(2)
+    length = b1 & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(exactly(8), "big")
+    return b0 & 0x0F, exactly(length)
+
+
 def test_room_close_without_code_is_answered_with_1000_and_reconnect_works(stack):
-    ws = connect(ws_url(stack, "/rooms/closing"), additional_headers=ORIGIN, legacy=True)
-    recv_json(ws)
-    recv_until(ws, lambda m: m["type"] == "presence")
-    raw: socket.socket = ws.socket
-    raw.sendall(b"\x88\x80\x00\x00\x00\x00")  # masked close frame with no status code: the server sees 1005
-    raw.settimeout(5)
-    data = b""
-    while True:
-        chunk = raw.recv(4096)
-        assert chunk, "connection ended without a close frame"
-        data += chunk
-        i = data.find(b"\x88")
-        if i >= 0 and len(data) >= i + 4:
-            break
-    length = data[i + 1] & 0x7F
-    assert length >= 2 and int.from_bytes(data[i + 2:i + 4], "big") == 1000
-    raw.close()
+    u = urlsplit(url(stack, "cloudflare"))
+    sock = _raw_ws(u.hostname, u.port, "/rooms/closing")
+    try:
+        opcode, payload = _read_frame(sock)
+        assert opcode == 1 and json.loads(payload)["type"] == "welcome"
+        sock.sendall(b"\x88\x80\x00\x00\x00\x00")  # masked close frame with no status code: the server sees 1005
+        while True:
+            opcode, payload = _read_frame(sock)
+            if opcode == 8:
+                break
+        assert int.from_bytes(payload[:2], "big") == 1000, "1005 may not be sent back; the room answers 1000"
+    finally:
+        sock.close()
     with connect(ws_url(stack, "/rooms/closing"), additional_headers=ORIGIN) as again:
         recv_json(again)
         assert recv_until(again, lambda m: m["type"] == "presence")["count"] == 1
