@@ -9,13 +9,13 @@ A case provides its scenarios (request shapes, e.g. "valid token" / "bad signatu
 each side must answer; bench/measure.mjs checks every request against that, so a number never
 describes an error path by accident.
 
-Adding a pattern (A/B bucketing, geo routing, ESI composition, rooms):
-  1. declare it in bench/stacks/Pulumi.bench.yaml on its own route (once its runtime exists:
-     `edgeport build` refuses unimplemented pattern/target pairs);
+Adding a pattern:
+  1. declare it in bench/stacks/Pulumi.bench.yaml on its own route, mirroring the dev stack
+     (`edgeport build` refuses unimplemented pattern/target pairs);
   2. adapt the seed article's sample into bench/reference/<case>.<runtime>.ts for the runtimes
-     it can run on (the article's samples are Cloudflare Workers; say what changed);
-  3. append a Case to CASES below with its scenarios and expectations.
-Runtimes a case does not list in `reference` are skipped for that case.
+     it can run on without a rewrite (say what changed in the header);
+  3. append a Case to CASES below with its scenarios and expectations; runtimes it does not
+     list in `reference` are skipped, with the reason from `not_compared` in the table.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class Scenario:
     {"kind": "forward" | "respond", "status"?: int, "headers"?: {name: value | True | None}}
     where forward means "continue to the origin" in the runtime's terms (fetch, next(), the
     CloudFront request record), headers are those sent to the origin (forward) or answered
-    (respond); True = present, None = absent.
+    (respond); True = present, None = absent. Optional: "host" / "path" where a forward goes,
+    "bodyIncludes" / "bodyExcludes" (lists of strings) for a response body.
     """
 
     name: str
@@ -49,10 +50,16 @@ class Scenario:
     expect: dict[str, dict[str, Any]]
     method: str = "GET"
     host: str = HOST
+    # the viewer's country, delivered the way each platform does (request.cf.country,
+    # x-vercel-ip-country, CloudFront-Viewer-Country on origin-request); None: not set
+    country: str | None = None
 
     def to_job(self) -> dict[str, Any]:
-        return {"name": self.name, "method": self.method, "host": self.host, "path": self.path,
-                "headers": {"Host": self.host, **self.headers}, "expect": self.expect}
+        job = {"name": self.name, "method": self.method, "host": self.host, "path": self.path,
+               "headers": {"Host": self.host, **self.headers}, "expect": self.expect}
+        if self.country is not None:
+            job["country"] = self.country
+        return job
 
 
 @dataclass
@@ -82,6 +89,24 @@ class Case:
     scenarios: Callable[[Context], list[Scenario]]
     lambda_event: str = "viewer-request"           # the CloudFront trigger the case runs on
     notes: list[str] = field(default_factory=list)
+    # runtime -> why there is no reference there (printed in the table instead of numbers)
+    not_compared: dict[str, str] = field(default_factory=dict)
+    # origin pages (path -> {"type", "body", "delayMs"}); every other path echoes the request
+    site: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # runtimes where the response streams: time to first byte is measured next to the total
+    ttfb: tuple[str, ...] = ()
+    # runtime -> site paths put into caches.default for the reference before it runs (Cloudflare)
+    reference_cache: dict[str, list[str]] = field(default_factory=dict)
+    # fraction of the run's n and warm-up this case uses: keeps `make bench` within its time
+    # budget (ESI requests wait >= 50 ms for the origin by design)
+    scale: float = 1.0
+
+    def settings(self, base: dict[str, int]) -> dict[str, int]:
+        """This case's n and warm-up: the run's, scaled (at least 3 and 1 when scaled down)."""
+        if self.scale == 1.0:
+            return dict(base)
+        return {**base, "n": max(min(base["n"], 3), round(base["n"] * self.scale)),
+                "warmup": max(min(base["warmup"], 1), round(base["warmup"] * self.scale))}
 
 
 # ---------------------------------------------------------------- jwt-auth
@@ -124,4 +149,190 @@ JWT_AUTH = Case(
     ],
 )
 
-CASES: list[Case] = [JWT_AUTH]
+# ---------------------------------------------------------------- ab-test
+
+def ab_scenarios(ctx: Context) -> list[Scenario]:
+    p = ctx.pattern("landing-exp")
+    cookie, header = p.cookie or f"edgeport-ab-{p.name}", f"x-edgeport-ab-{p.name}"
+    sticky = next(v for v in p.variants if v.path)  # a variant whose assignment rewrites the path
+    path = "/landing"
+    sticky_path = sticky.path.replace("{path}", path)
+    return [
+        # No cookie: edgeport draws a variant by weight (live ratios from the platform's store,
+        # cached per isolate for liveTtl), sets the cookie and tells the origin; which variant
+        # varies per request (control: path unchanged, new-hero: path rewrite, beta-stack: other
+        # origin). The reference has no assignment: no cookie means A.
+        Scenario("first-visit", "first visit (no cookie)", path, {}, expect={
+            "edgeport": {"kind": "forward", "headers": {header: True}},
+            "reference": {"kind": "forward", "path": "/variants/A"},
+        }),
+        # Both sides' cookies in one request, so each sees its own sticky assignment.
+        Scenario("returning", "returning visitor (cookie)", path, {"Cookie": f"variant=B; {cookie}={sticky.name}"}, expect={
+            "edgeport": {"kind": "forward", "path": sticky_path, "headers": {header: sticky.name}},
+            "reference": {"kind": "forward", "path": "/variants/B"},
+        }),
+    ]
+
+
+AB_TEST = Case(
+    name="ab-test",
+    title="cookie A/B test on /landing: a first visit is assigned, a returning visitor keeps its variant",
+    pattern="landing-exp",
+    reference={rt: f"ab-test.{rt}.ts" for rt in RUNTIMES},
+    reference_secrets={},
+    scenarios=ab_scenarios,
+    scale=0.5,
+    notes=[
+        "edgeport assigns first visits by weight (50/30/20, live ratios read from KV / Edge Config / SSM and "
+        "cached for liveTtl=10 s), sets the sticky cookie and an x-edgeport-ab-* header for the origin; the "
+        "reference only reads a `variant` cookie (no cookie: A) and never sets one.",
+        "first visit: edgeport's variant is random per request, so its samples mix three paths (control: "
+        "forward unchanged, new-hero: path rewrite, beta-stack: another origin).",
+        "Lambda@Edge: the viewer-request trigger (assignment and rewrite) is timed. edgeport also runs on "
+        "viewer-response (Set-Cookie on first visits) and, for beta-stack, origin-request (origin switch); "
+        "those invocations are not part of the numbers.",
+    ],
+)
+
+
+# ---------------------------------------------------------------- geo-route
+
+def geo_scenarios(ctx: Context) -> list[Scenario]:
+    p = ctx.pattern("regional")
+    origins = {o: f"{o}.origin.{HOST}" for o in ("eu", "us")}
+    assert all(str(ctx.app.origins[o]).rstrip("/") == f"https://{h}" for o, h in origins.items())
+    rules = {c: r.origin for r in p.rules for c in r.countries}
+    assert rules.get("EEA") == "eu" and rules.get("US") == "us"
+    path = "/store/items"
+    return [
+        Scenario("de", "DE (EU rule)", path, {}, country="DE", expect={
+            "edgeport": {"kind": "forward", "host": origins["eu"], "path": path, "headers": {"x-edgeport-geo": "DE"}},
+            "reference": {"kind": "forward", "host": "api-eu.example.com", "path": path},
+        }),
+        Scenario("us", "US (US rule)", path, {}, country="US", expect={
+            "edgeport": {"kind": "forward", "host": origins["us"], "path": path, "headers": {"x-edgeport-geo": "US"}},
+            "reference": {"kind": "forward", "host": "api-us.example.com", "path": path},
+        }),
+    ]
+
+
+GEO_ROUTE = Case(
+    name="geo-route",
+    title="country routing on /store/*: DE goes to the EU origin, US to the US origin",
+    pattern="regional",
+    reference={rt: f"geo-route.{rt}.ts" for rt in RUNTIMES},
+    reference_secrets={},
+    scenarios=geo_scenarios,
+    lambda_event="origin-request",
+    scale=0.5,
+    notes=[
+        "edgeport looks the country up in a deploy-time table (EEA/GB/CH -> eu, US/CA -> us, other real "
+        "countries -> default, unknown/XX/T1 -> the strictest region) and tells the origin in x-edgeport-geo; "
+        "the reference maps four countries and sends everything else, unknown included, to the US origin.",
+        "Cloudflare: the country arrives as request.cf.country (Miniflare's MF-CF-Blob header); Vercel: "
+        "x-vercel-ip-country; Lambda@Edge: CloudFront-Viewer-Country in the origin-request trigger, the "
+        "only one that sees it, and the one that can switch origins.",
+    ],
+)
+
+
+# ---------------------------------------------------------------- esi-compose
+
+FRAGMENT_DELAY_MS = 50
+
+
+def _esi_site() -> dict[str, dict[str, Any]]:
+    """A storefront shell (~10 KB) and two fragments. The shell carries edgeport's slots
+    (<!--esi:NAME-->) and the article's marker (<!-- PERSONALIZED_SLOT -->), so both sides
+    read the same page; each leaves the other's markers as plain comments. The cart slot sits
+    in the header, before any product, so a streaming side can send the head and navigation
+    before the slow recommendations fragment arrives."""
+    cards = "\n".join(
+        f'<li class="card"><a href="/p/{i}"><img src="/img/{i}.webp" alt="" width="240" height="240">'
+        f'<h3>Product {i}</h3><p class="price">{10 + i}.99 EUR</p></a></li>' for i in range(48))
+    shell = (
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bench shop</title>\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<link rel=\"stylesheet\" href=\"/static/app.css\"><script defer src=\"/static/app.js\"></script>\n"
+        "</head><body>\n<header><a href=\"/\" class=\"logo\">Bench shop</a><nav><a href=\"/new\">New</a> "
+        "<a href=\"/sale\">Sale</a> <a href=\"/help\">Help</a></nav>\n"
+        "<div class=\"cart\"><!--esi:cart--></div></header>\n"
+        f"<main><h1>This week</h1><ul class=\"grid\">\n{cards}\n</ul>\n"
+        "<section class=\"recs\"><h2>For you</h2><!--esi:recommendations--><!-- PERSONALIZED_SLOT --></section>\n"
+        "</main><footer><p>Bench shop - a benchmark page</p></footer></body></html>\n")
+    recs = "<ul data-fragment=\"recommendations\">" + "".join(
+        f'<li><a href="/p/{100 + i}">Recommended {i}</a></li>' for i in range(12)) + "</ul>"
+    cart = "<span data-fragment=\"cart\">3 items</span>"
+    return {
+        "/shell.html": {"type": "text/html; charset=utf-8", "body": shell, "delayMs": 0},
+        "/fragments/recommendations": {"type": "text/html; charset=utf-8", "body": recs, "delayMs": FRAGMENT_DELAY_MS},
+        "/fragments/cart": {"type": "text/html; charset=utf-8", "body": cart, "delayMs": 0},
+    }
+
+
+def esi_scenarios(ctx: Context) -> list[Scenario]:
+    p = ctx.pattern("home")
+    assert p.shell == "/shell.html" and {f.slot for f in p.fragments} == {"recommendations", "cart"}
+    route = p.routes[0]
+    assert route == "/", route
+    filled = ['data-fragment="recommendations"', 'data-fragment="cart"', "</html>"]
+    # identity: Miniflare's entry worker would otherwise gzip/brotli text/html for Node's fetch,
+    # and a compressor may hold back the first bytes, which is not what is being measured here.
+    headers = {"Cookie": "session=bench-user", "Accept-Encoding": "identity"}
+    return [
+        Scenario("page", f"page (fragment {FRAGMENT_DELAY_MS} ms)", route, headers, expect={
+            "edgeport": {"kind": "respond", "status": 200, "headers": {"x-edgeport-esi": p.name},
+                         "bodyIncludes": filled, "bodyExcludes": ["<!--esi:", "Popular this week"]},
+            "reference": {"kind": "respond", "status": 200, "bodyIncludes": filled,
+                          "bodyExcludes": ["<!-- PERSONALIZED_SLOT -->"]},
+        }),
+    ]
+
+
+ESI_COMPOSE = Case(
+    name="esi-compose",
+    title=f"ESI page on /: a cached shell plus two fragments, one answering after {FRAGMENT_DELAY_MS} ms",
+    pattern="home",
+    reference={rt: f"esi-compose.{rt}.ts" for rt in RUNTIMES},
+    reference_secrets={},
+    scenarios=esi_scenarios,
+    lambda_event="origin-request",
+    site=_esi_site(),
+    ttfb=("cloudflare", "vercel"),
+    reference_cache={"cloudflare": ["/shell.html"]},
+    scale=0.02,
+    notes=[
+        f"The recommendations fragment answers after {FRAGMENT_DELAY_MS} ms, the cart and the shell at once, "
+        "so the page cannot be complete before that: compare time to first byte (TTFB) and to the last byte.",
+        "edgeport streams the shell and fills each slot when its turn comes (per-fragment timeouts 300/200 ms, "
+        "fallbacks); the reference waits for the shell and every fragment, then sends the page.",
+        "Cloudflare: both read the shell from caches.default (edgeport after its first request, the reference "
+        "from a copy the harness puts there: the sample never fills it). Vercel and Lambda@Edge have no Cache "
+        "API: both fetch the shell from the origin on every request.",
+        "Lambda@Edge: both answer from origin-request with a generated response, which CloudFront does not "
+        "stream: TTFB is not measured there.",
+        f"Requests take >= {FRAGMENT_DELAY_MS} ms by design, so the case runs 2 % of n (100 requests in a full run).",
+    ],
+)
+
+# ---------------------------------------------------------------- realtime-room (listed, not measured)
+
+NO_WEBSOCKETS = "neither side can run there (no WebSockets at this edge; edgeport refuses rooms on it)"
+
+REALTIME_ROOM = Case(
+    name="realtime-room",
+    title="WebSocket chat room (Durable Object)",
+    pattern="support-chat",  # the dev stack's; not in the bench stack while it has no measurement
+    reference={},
+    reference_secrets={},
+    scenarios=lambda ctx: [],
+    not_compared={
+        "cloudflare": "not measured yet: a room is a WebSocket session, not a request, so it needs a WebSocket "
+                      "driver in bench/measure.mjs; the sample is a Durable Object class without the Worker "
+                      "that routes to it; and the dev stack's 5 messages/s per connection limits sampling",
+        "vercel": NO_WEBSOCKETS,
+        "lambda-edge": NO_WEBSOCKETS,
+    },
+)
+
+CASES: list[Case] = [JWT_AUTH, AB_TEST, GEO_ROUTE, ESI_COMPOSE, REALTIME_ROOM]

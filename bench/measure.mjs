@@ -8,15 +8,28 @@
 //   functionsDir, runtime: "cloudflare" | "vercel" | "lambda-edge", mode: "warm" | "cold",
 //   cloudflare: { compatibilityDate, compatibilityFlags, hostname, kv, durableObjects, live },
 //                                                                     // manifest targets.cloudflare
-//   impls: [{ name, bundle, config?, env? }],                         // "warm": all, "cold": exactly one
-//   event: "viewer-request",                                          // Lambda@Edge trigger
+//   vercel: { edgeConfig, live },                                     // manifest targets.vercel
+//   origins: { <name>: url },                                         // the stack's declared origins
+//   siteHost: "bench.example.com",                                    // the site's own host
+//   site: { <path>: { type, body, delayMs } },                        // origin pages (others: echo)
+//   impls: [{ name, bundle, config?, env?, liveStore?, cache? }],     // "warm": all, "cold": exactly one
+//   event: "viewer-request" | "origin-request",                       // Lambda@Edge trigger
 //   cfTransport: "http" | "dispatchFetch",                            // Cloudflare only (default http)
-//   scenarios: [{ name, method, host, path, headers, expect: { <impl name>: Expect } }],
+//   ttfb: false,                                                      // also time the first body byte
+//   scenarios: [{ name, method, host, path, headers, country?, expect: { <impl name>: Expect } }],
 //   n, warmup, rounds
 // }
-// Expect = { kind: "forward" | "respond", status?, headers?: { name: value | true | null } }
-//   (true = present, null = absent). Every warm-up and every timed request is checked; a
-//   mismatch fails the run, so the numbers always describe the intended code path.
+// Expect = { kind: "forward" | "respond", status?, headers?: { name: value | true | null },
+//            host?, path?, bodyIncludes?: [string], bodyExcludes?: [string] }
+//   (true = present, null = absent; host/path: where a forward goes; body*: of a response).
+//   Every warm-up and every timed request is checked; a mismatch fails the run, so the numbers
+//   always describe the intended code path.
+// impl.liveStore (Vercel): serve the manifest's live settings from a loopback Edge Config
+// stand-in (EDGE_CONFIG). impl.cache (Cloudflare): site paths put into caches.default before the
+// first request, untimed (the ESI reference reads its shell from a cache it never fills).
+// scenario.country: the viewer's country as each platform delivers it (Cloudflare request.cf via
+// Miniflare's MF-CF-Blob header, Vercel x-vercel-ip-country, CloudFront-Viewer-Country on an
+// origin-request record).
 //
 // How each runtime is driven (bundles loaded the way functions/local/* load them for `edgeport dev`,
 // minus what only the local host needs):
@@ -31,27 +44,41 @@
 //                `outboundService`, so no Node server is on the timed path.
 //   vercel       Vercel's edge-runtime VM loaded by functions/local/vercel.mjs (loadMiddleware),
 //                timed around runtime.dispatchFetch + waitUntil; x-middleware-next/rewrite means
-//                "forward". Matcher and origin proxying are host work and are not timed.
+//                "forward". Matcher and origin proxying are host work and are not timed. Fetches
+//                the middleware makes itself (ESI shell and fragments) go to a loopback origin
+//                server in this process.
 //   lambda-edge  the CommonJS handler loaded with loadHandler (functions/local/lambda-edge.mjs),
-//                called in-process with a CloudFront viewer-request event built by makeEvent
-//                (built before the timer starts). Results are checked against CloudFront's rules
-//                (cloudfront-rules.mjs) outside the timed region.
+//                called in-process with a CloudFront viewer-request or origin-request event built
+//                by makeEvent (built before the timer starts; origin-request records carry the
+//                distribution's default origin and its Host, as CloudFront sends them). Results are
+//                checked against CloudFront's rules (cloudfront-rules.mjs) outside the timed region.
+//                The handler's own fetches go to the same loopback origin server as on Vercel.
 // Output per (implementation, scenario): n, p50/p90/p99/mean/min/max in ms, req/s, and how many
-// samples overlapped a garbage collection of this Node process (with p99 over the others).
+// samples overlapped a garbage collection of this Node process (with p99 over the others); with
+// job.ttfb also ttfb_* (time to the first byte of the response body) next to the totals.
 // The job arrives on stdin because it carries the benchmark's secret.
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
+// The origin behind the edge: the pages of job.site (after their delay), an echo of the request
+// for every other path, so forwards can be checked against what the origin actually received.
 const ORIGIN_WORKER = `export default {
-  async fetch(request) {
+  async fetch(request, env) {
+    const page = env.SITE[new URL(request.url).pathname];
+    if (page) {
+      if (page.delayMs) await new Promise((r) => setTimeout(r, page.delayMs));
+      return new Response(page.body, { headers: { "content-type": page.type } });
+    }
     const headers = {};
     request.headers.forEach((v, k) => { headers[k] = v; });
     return new Response(JSON.stringify({ method: request.method, url: request.url, headers }),
       { headers: { "content-type": "application/json", "x-bench-origin": "1" } });
   },
 };`;
+const CF_BLOB = { country: "US", colo: "LCL" }; // always set: undefined would make Miniflare fetch cf.json
 
 async function readStdin() {
   const chunks = [];
@@ -62,13 +89,99 @@ async function readStdin() {
 const lower = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 const webHeaders = (s) => Object.fromEntries(Object.entries(s.headers).filter(([k]) => k.toLowerCase() !== "host"));
 const urlOf = (s) => `https://${s.host}${s.path}`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Read a response body; with `timed`, also when its first byte arrived (performance.now()). */
+async function readBody(res, timed) {
+  if (!timed) return { body: await res.text() };
+  let body = "";
+  let firstByteAt;
+  if (res.body) {
+    const reader = res.body.getReader();
+    const dec = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (firstByteAt === undefined && value.byteLength) firstByteAt = performance.now();
+      body += dec.decode(value, { stream: true });
+    }
+    body += dec.decode();
+  }
+  return { body, firstByteAt };
+}
+
+/** Close a loopback server now: keep-alive connections from the runtime under test would hold it open. */
+function stopServer(server) {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(r));
+}
+
+// ---------------------------------------------------------------- loopback origin (Vercel, Lambda@Edge)
+// Same pages as ORIGIN_WORKER, as a Node server on 127.0.0.1 in this process (where the edge-runtime
+// VM and the Lambda handler run too). One per process, shared by both implementations.
+
+let nodeOrigin;
+function startNodeOrigin(job) {
+  nodeOrigin ??= new Promise((resolveStart) => {
+    const site = job.site ?? {};
+    const server = createServer(async (req, res) => {
+      const page = site[new URL(req.url, "http://origin").pathname];
+      if (page) {
+        if (page.delayMs) await sleep(page.delayMs);
+        res.writeHead(200, { "content-type": page.type }).end(page.body);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json", "x-bench-origin": "1" })
+        .end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
+    });
+    server.keepAliveTimeout = 60_000;
+    server.listen(0, "127.0.0.1", () => resolveStart({ base: `http://127.0.0.1:${server.address().port}`, close: () => stopServer(server) }));
+  });
+  return nodeOrigin;
+}
+
+/** Declared origins and the site's own host -> the loopback origin; nothing else may leave the machine. */
+function remapper(job, base) {
+  const mapped = new Set([...Object.values(job.origins ?? {}), `https://${job.siteHost}`].map((u) => new URL(u).origin));
+  return (input) => {
+    const u = new URL(String(input));
+    if (mapped.has(u.origin)) {
+      const out = new URL(base);
+      out.pathname = u.pathname;
+      out.search = u.search;
+      return out;
+    }
+    if (u.hostname === "127.0.0.1") return u;
+    throw new Error(`bench: refusing to fetch ${u.origin}: not a declared origin, and nothing leaves this machine`);
+  };
+}
+
+/** A loopback stand-in for Edge Config's read API (GET <id>/item/<key>), serving the manifest's live settings. */
+function startEdgeConfig(items) {
+  const token = "bench-token";
+  return new Promise((resolveStart) => {
+    const server = createServer((req, res) => {
+      const m = /^\/ecfg_bench\/item\/([^/?]+)/.exec(req.url ?? "");
+      const key = m && decodeURIComponent(m[1]);
+      if (req.headers.authorization !== `Bearer ${token}`) return res.writeHead(401).end();
+      if (!key || !(key in items)) return res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+      res.writeHead(200, { "content-type": "application/json" }).end(items[key]); // the values are JSON text
+    });
+    server.listen(0, "127.0.0.1", () => resolveStart({
+      conn: `http://127.0.0.1:${server.address().port}/ecfg_bench?token=${token}`,
+      close: () => stopServer(server),
+    }));
+  });
+}
 
 // ---------------------------------------------------------------- drivers
-// A driver: pre(scenario) -> state (untimed), fire(scenario, state) -> raw (timed),
-// outcome(scenario, state, raw) -> { kind, status, headers } (untimed), close().
+// A driver: load() (timed for cold starts), prepare() (untimed harness set-up), pre(scenario) ->
+// state (untimed), fire(scenario, state) -> raw (timed), outcome(scenario, state, raw) ->
+// { kind, status, headers, url?, body? } (untimed), close().
 
 async function cloudflareDriver(job, impl) {
-  const { Miniflare } = createRequire(join(job.functionsDir, "package.json"))("miniflare");
+  // Miniflare's own Response: its proxy (getCaches) serialises that class, not Node's.
+  const { Miniflare, Response: MfResponse } = createRequire(join(job.functionsDir, "package.json"))("miniflare");
   const cf = job.cloudflare ?? {}; // the manifest's settings for the cloudflare target
   const bindings = { ...(impl.env ?? {}) };
   if (impl.config) bindings.EDGEPORT_CONFIG = impl.config;
@@ -78,7 +191,7 @@ async function cloudflareDriver(job, impl) {
       this.mf = new Miniflare({
         host: "127.0.0.1",
         port: 0,
-        cf: { country: "US", colo: "LCL" }, // always set: undefined would fetch cf.json
+        cf: CF_BLOB,
         // as on a zone route: the Worker sees https://<hostname>/..., and fetch(request) goes "upstream"
         ...(cf.hostname ? { upstream: `https://${cf.hostname}` } : {}),
         workers: [
@@ -92,26 +205,47 @@ async function cloudflareDriver(job, impl) {
             ...(isEdgeport ? { kvNamespaces: cf.kv ?? [], durableObjects: cf.durableObjects ?? {} } : {}),
             outboundService: "origin",
           },
-          { name: "origin", modules: true, script: ORIGIN_WORKER, compatibilityDate: cf.compatibilityDate },
+          { name: "origin", modules: true, script: ORIGIN_WORKER, compatibilityDate: cf.compatibilityDate, bindings: { SITE: job.site ?? {} } },
         ],
       });
       this.url = await this.mf.ready;
+    },
+    async prepare() {
+      // Seeding stores is deployment work (Pulumi seeds KV with the declared ratios), not cold start.
       if (isEdgeport && (cf.kv ?? []).length) {
         const kv = await this.mf.getKVNamespace(cf.kv[0], "edge");
         for (const [k, v] of Object.entries(cf.live ?? {})) await kv.put(k, v);
       }
+      if (!impl.cache?.length) return;
+      const caches = await this.mf.getCaches();
+      for (const path of impl.cache) {
+        const page = job.site?.[path];
+        if (!page) throw new Error(`${impl.name}: cache seed ${path} is not a site page`);
+        const url = `https://${cf.hostname}${path}`;
+        await caches.default.put(url, new MfResponse(page.body, { headers: { "content-type": page.type, "cache-control": "public, max-age=3600" } }));
+        if (!(await caches.default.match(url))) throw new Error(`${impl.name}: ${url} did not stay in caches.default`);
+      }
     },
-    pre: () => undefined,
-    async fire(s) {
+    pre(s) {
+      const headers = webHeaders(s);
+      if (s.country === undefined) return { headers };
+      const blob = { ...CF_BLOB, country: s.country };
+      // over HTTP, Miniflare's entry worker takes request.cf from this header (dispatchFetch: the cf option)
+      return job.cfTransport === "dispatchFetch" ? { headers, cf: blob } : { headers: { ...headers, "MF-CF-Blob": JSON.stringify(blob) } };
+    },
+    async fire(s, st) {
       // "http": Node fetch (undici, keep-alive) to workerd's own loopback port, as a client would;
       // "dispatchFetch": Miniflare's API, which adds its own hop (~0.5 ms here).
       const res = job.cfTransport === "dispatchFetch"
-        ? await this.mf.dispatchFetch(urlOf(s), { method: s.method, headers: webHeaders(s) })
-        : await fetch(new URL(s.path, this.url), { method: s.method, headers: webHeaders(s) });
-      return { status: res.status, headers: res.headers, body: await res.text() };
+        ? await this.mf.dispatchFetch(urlOf(s), { method: s.method, headers: st.headers, ...(st.cf ? { cf: st.cf } : {}) })
+        : await fetch(new URL(s.path, this.url), { method: s.method, headers: st.headers });
+      return { status: res.status, headers: res.headers, ...(await readBody(res, job.ttfb)) };
     },
     outcome(s, _st, raw) {
-      if (raw.headers.get("x-bench-origin") === "1") return { kind: "forward", status: raw.status, headers: JSON.parse(raw.body).headers };
+      if (raw.headers.get("x-bench-origin") === "1") {
+        const echo = JSON.parse(raw.body);
+        return { kind: "forward", status: raw.status, headers: echo.headers, url: echo.url };
+      }
       return { kind: "respond", status: raw.status, headers: Object.fromEntries(raw.headers), body: raw.body };
     },
     close() {
@@ -125,34 +259,57 @@ async function vercelDriver(job, impl) {
   // loadMiddleware converts the module to a classic script with esbuild; start esbuild's
   // service first so a cold start measures the runtime, not the esbuild process spawn.
   await createRequire(join(job.functionsDir, "package.json"))("esbuild").transform("");
+  const origin = await startNodeOrigin(job);
+  const store = impl.liveStore ? await startEdgeConfig(job.vercel?.live ?? {}) : null;
   return {
     async load() {
-      // remap: identity (the host maps declared origins to local stand-ins; nothing is fetched here)
-      this.mw = await loadMiddleware(impl.bundle, { env: impl.env ?? {}, remap: (u) => new URL(u) });
+      const env = { ...(impl.env ?? {}), ...(store ? { EDGE_CONFIG: store.conn } : {}) };
+      this.mw = await loadMiddleware(impl.bundle, { env, remap: remapper(job, origin.base) });
       for (const s of job.scenarios) {
         if (!this.mw.matches(s.path)) throw new Error(`${impl.name}: the middleware matcher does not run on ${s.path}`);
       }
     },
-    pre: () => undefined,
-    async fire(s) {
-      const res = await this.mw.runtime.dispatchFetch(urlOf(s), { method: s.method, headers: webHeaders(s) });
-      await res.waitUntil();
-      return { status: res.status, headers: res.headers, body: await res.text() };
+    pre(s) {
+      const headers = webHeaders(s);
+      // Vercel's proxy sets the geolocation headers (clients cannot); here the scenario does.
+      return { headers: s.country === undefined ? headers : { ...headers, "x-vercel-ip-country": s.country } };
     },
-    outcome(s, _st, raw) {
+    async fire(s, st) {
+      const res = await this.mw.runtime.dispatchFetch(urlOf(s), { method: s.method, headers: st.headers });
+      await res.waitUntil();
+      return { status: res.status, headers: res.headers, ...(await readBody(res, job.ttfb)) };
+    },
+    outcome(s, st, raw) {
       const h = raw.headers;
-      if (h.get("x-middleware-next") === "1" || h.get("x-middleware-rewrite")) {
-        let fwd = lower(webHeaders(s));
+      const rewritten = h.get("x-middleware-rewrite");
+      if (h.get("x-middleware-next") === "1" || rewritten) {
+        let fwd = lower(st.headers);
         const override = h.get("x-middleware-override-headers");
         if (override !== null) {
           fwd = {};
           for (const k of override.split(",").filter(Boolean)) fwd[k] = h.get(`x-middleware-request-${k}`);
         }
-        return { kind: "forward", status: 200, headers: fwd };
+        return { kind: "forward", status: 200, headers: fwd, url: rewritten ? new URL(rewritten, urlOf(s)).href : urlOf(s) };
       }
       return { kind: "respond", status: raw.status, headers: Object.fromEntries(h), body: raw.body };
     },
-    close() {},
+    close() {
+      return store?.close();
+    },
+  };
+}
+
+/** The handlers share this process: their fetches go to the loopback origin (patched once per process). */
+let fetchPatched = false;
+function patchFetch(remap) {
+  if (fetchPatched) return;
+  fetchPatched = true;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+    const to = remap(url).href;
+    if (to === url) return realFetch(input, init);
+    return typeof input === "object" && !(input instanceof URL) ? realFetch(new Request(to, input), init) : realFetch(to, init);
   };
 }
 
@@ -160,6 +317,10 @@ async function lambdaDriver(job, impl) {
   const local = pathToFileURL(join(job.functionsDir, "local")).href;
   const { loadHandler, makeEvent, cfHeaders } = await import(`${local}/lambda-edge.mjs`);
   const { validateResult, isGeneratedResponse } = await import(`${local}/cloudfront-rules.mjs`);
+  const origin = await startNodeOrigin(job);
+  patchFetch(remapper(job, origin.base));
+  const event = job.event ?? "viewer-request";
+  const defaultOrigin = new URL(job.origins?.default ?? `https://${job.siteHost}`);
   return {
     load() {
       this.handler = loadHandler(impl.bundle);
@@ -167,17 +328,29 @@ async function lambdaDriver(job, impl) {
     pre(s) {
       const raw = Object.entries(s.headers).flat();
       const request = { clientIp: "203.0.113.10", method: s.method, uri: s.path, querystring: "", headers: cfHeaders(raw) };
-      const event = makeEvent(job.event ?? "viewer-request", request);
-      return { event, input: structuredClone(event) };
+      if (event === "origin-request") {
+        // What CloudFront sends an origin-request trigger on a cache miss: the distribution's
+        // default origin, Host = that origin, and (origin request policy) the viewer's country.
+        request.origin = {
+          custom: { customHeaders: {}, domainName: defaultOrigin.hostname, keepaliveTimeout: 5, path: "", port: 443, protocol: "https",
+                    readTimeout: 30, sslProtocols: ["TLSv1.2"] },
+        };
+        request.headers.host = [{ key: "Host", value: defaultOrigin.host }];
+        if (s.country !== undefined) request.headers["cloudfront-viewer-country"] = [{ key: "CloudFront-Viewer-Country", value: s.country }];
+      }
+      const ev = makeEvent(event, request);
+      return { event: ev, input: structuredClone(ev) };
     },
     fire(_s, st) {
       return this.handler(st.event);
     },
     outcome(_s, st, out) {
-      validateResult(job.event ?? "viewer-request", st.input, out); // throws what CloudFront would answer with a 502
+      validateResult(event, st.input, out); // throws what CloudFront would answer with a 502
       const headers = Object.fromEntries(Object.entries(out.headers ?? {}).map(([k, vs]) => [k, vs.map((v) => v.value).join(", ")]));
       if (isGeneratedResponse(out)) return { kind: "respond", status: Number(out.status), headers, body: out.body };
-      return { kind: "forward", status: 200, headers };
+      const c = out.origin?.custom;
+      const url = c ? `${c.protocol}://${c.domainName}${c.path ?? ""}${out.uri}` : `https://${headers.host}${out.uri}`;
+      return { kind: "forward", status: 200, headers, url };
     },
     close() {},
   };
@@ -188,7 +361,7 @@ const TRANSPORT = {
   cloudflare: "workerd (Miniflare), HTTP to its loopback port with Node fetch (origin = Worker in the same workerd)",
   "cloudflare/dispatchFetch": "workerd via Miniflare dispatchFetch (origin = Worker in the same workerd)",
   vercel: "edge-runtime VM runtime.dispatchFetch",
-  "lambda-edge": "handler called in-process with a CloudFront viewer-request event",
+  "lambda-edge": "handler called in-process with a CloudFront event",
 };
 
 // ---------------------------------------------------------------- checking and statistics
@@ -203,35 +376,51 @@ function check(implName, s, got) {
     const have = got.headers?.[k.toLowerCase()];
     if (v === true ? have == null : v === null ? have != null : have !== v) problems.push(`header ${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(have)}`);
   }
+  if (want.host !== undefined || want.path !== undefined) {
+    const u = got.url ? new URL(got.url) : null;
+    if (want.host !== undefined && u?.host !== want.host) problems.push(`expected to go to host ${want.host}, went to ${u?.host}`);
+    if (want.path !== undefined && u?.pathname !== want.path) problems.push(`expected path ${want.path}, got ${u?.pathname}`);
+  }
+  for (const x of want.bodyIncludes ?? []) if (!String(got.body ?? "").includes(x)) problems.push(`body lacks ${JSON.stringify(x)}`);
+  for (const x of want.bodyExcludes ?? []) if (String(got.body ?? "").includes(x)) problems.push(`body contains ${JSON.stringify(x)}`);
   if (problems.length) {
     const said = got.kind === "respond" ? ` (answered ${got.status}: ${String(got.body ?? "").slice(0, 200)})` : "";
     throw new Error(`${implName} / ${s.name}: ${problems.join("; ")}${said}`);
   }
 }
 
-function stats(samples, wallMs) {
+// 5 significant digits: Vercel and Lambda@Edge cells can be a few hundred nanoseconds, where a
+// fixed 0.0001 ms rounding would leave one digit (and ratios of rounding noise).
+const sig5 = (x) => Number(x.toPrecision(5));
+
+function percentiles(samples, prefix = "") {
   const s = Float64Array.from(samples).sort();
   const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-  const r = (x) => Math.round(x * 10000) / 10000;
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
   return {
-    n: samples.length,
-    p50_ms: r(q(0.5)),
-    p90_ms: r(q(0.9)),
-    p99_ms: r(q(0.99)),
-    mean_ms: r(mean),
-    min_ms: r(s[0]),
-    max_ms: r(s[s.length - 1]),
-    req_per_s: Math.round((samples.length / wallMs) * 1000),
+    [`${prefix}p50_ms`]: sig5(q(0.5)),
+    [`${prefix}p90_ms`]: sig5(q(0.9)),
+    [`${prefix}p99_ms`]: sig5(q(0.99)),
+    [`${prefix}mean_ms`]: sig5(mean),
+    [`${prefix}min_ms`]: sig5(s[0]),
+    [`${prefix}max_ms`]: sig5(s[s.length - 1]),
   };
 }
 
-async function one(d, implName, s, starts) {
+function stats(samples, wallMs) {
+  return { n: samples.length, ...percentiles(samples), req_per_s: Math.round((samples.length / wallMs) * 1000) };
+}
+
+/** One checked request. acc (timed runs): collects its start and, with job.ttfb, its time to first byte. */
+async function one(d, implName, s, acc) {
   const st = d.pre(s);
   const t = performance.now();
   const raw = await d.fire(s, st);
   const ms = performance.now() - t;
-  starts?.push(t);
+  if (acc) {
+    acc.starts.push(t);
+    if (acc.ttfb) acc.ttfb.push(raw.firstByteAt === undefined ? ms : raw.firstByteAt - t); // empty body: first byte = last
+  }
   check(implName, s, d.outcome(s, st, raw));
   return ms;
 }
@@ -247,7 +436,7 @@ function observeGc() {
   obs.observe({ entryTypes: ["gc"] });
   return {
     async stop() {
-      await new Promise((r) => setTimeout(r, 20)); // let buffered entries arrive
+      await sleep(20); // let buffered entries arrive
       obs.disconnect();
       return entries.sort((a, b) => a[0] - b[0]);
     },
@@ -273,7 +462,7 @@ function gcStats(samples, starts, gcs) {
   }
   const s = Float64Array.from(clean).sort();
   const p99 = s.length ? s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] : null;
-  return { samples_with_node_gc: n, p99_without_node_gc_ms: p99 === null ? null : Math.round(p99 * 10000) / 10000 };
+  return { samples_with_node_gc: n, p99_without_node_gc_ms: p99 === null ? null : sig5(p99) };
 }
 
 // ---------------------------------------------------------------- modes
@@ -285,6 +474,7 @@ async function cold(job) {
     const t0 = performance.now();
     await d.load();
     const t1 = performance.now();
+    await d.prepare?.();
     const first = await one(d, impl.name, job.scenarios[0]);
     const r = (x) => Math.round(x * 100) / 100;
     return { runtime: job.runtime, implementation: impl.name, load_ms: r(t1 - t0), first_request_ms: r(first), total_ms: r(t1 - t0 + first) };
@@ -296,11 +486,12 @@ async function cold(job) {
 async function warm(job) {
   const drivers = [];
   try {
-    for (const impl of job.impls) {
-      const d = await DRIVERS[job.runtime](job, impl);
-      drivers.push({ impl, d });
+    for (const impl of job.impls) drivers.push({ impl, d: await DRIVERS[job.runtime](job, impl) });
+    // Loading is not timed here: start both runtimes at once (two workerd processes boot in parallel).
+    await Promise.all(drivers.map(async ({ d }) => {
       await d.load();
-    }
+      await d.prepare?.();
+    }));
     for (const { impl, d } of drivers) for (const s of job.scenarios) for (let i = 0; i < job.warmup; i++) await one(d, impl.name, s);
     // Interleave: every round runs a block of each (implementation, scenario), alternating
     // which implementation goes first, so drift on a shared machine hits both sides alike.
@@ -313,10 +504,10 @@ async function warm(job) {
       for (const s of job.scenarios) {
         for (const { impl, d } of order) {
           const key = `${impl.name}\u0000${s.name}`;
-          const a = acc.get(key) ?? { impl: impl.name, scenario: s.name, samples: [], starts: [], wall: 0 };
+          const a = acc.get(key) ?? { impl: impl.name, scenario: s.name, samples: [], starts: [], ttfb: job.ttfb ? [] : null, wall: 0 };
           acc.set(key, a);
           const t = performance.now();
-          for (let i = 0; i < count; i++) a.samples.push(await one(d, impl.name, s, a.starts));
+          for (let i = 0; i < count; i++) a.samples.push(await one(d, impl.name, s, a));
           a.wall += performance.now() - t;
         }
       }
@@ -326,6 +517,7 @@ async function warm(job) {
       implementation: a.impl,
       scenario: a.scenario,
       ...stats(a.samples, a.wall),
+      ...(a.ttfb ? percentiles(a.ttfb, "ttfb_") : {}),
       ...gcStats(a.samples, a.starts, gcs),
     }));
     const transport = TRANSPORT[job.runtime === "cloudflare" && job.cfTransport === "dispatchFetch" ? "cloudflare/dispatchFetch" : job.runtime];
@@ -345,5 +537,7 @@ try {
 } catch (e) {
   out = { error: e?.message ?? String(e) };
   code = 1;
+} finally {
+  if (nodeOrigin) await (await nodeOrigin).close();
 }
 process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(code));

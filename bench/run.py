@@ -7,9 +7,10 @@ article's reference implementations, per pattern (case) and per runtime.
 
 Steps: build the bench stack with `edgeport build` (the real bundles), bundle the reference
 implementations with the same esbuild settings, mint tokens once, start a moto server for
-Lambda@Edge's Secrets Manager, then run bench/measure.mjs in fresh Node processes: per runtime
-one warm process (both implementations, interleaved) and a few cold-start processes per
-implementation. Every Node process runs in its own process group and is killed with it.
+Lambda@Edge's Secrets Manager and SSM (live A/B ratios), then run bench/measure.mjs in fresh
+Node processes: per case and runtime one warm process (both implementations, interleaved) and a
+few cold-start processes per implementation. Every Node process runs in its own process group
+and is killed with it.
 See docs/benchmarks.md for what the numbers mean.
 """
 
@@ -46,12 +47,12 @@ try:
 except ImportError:  # pragma: no cover - older layout
     from edgeport.spec.secrets import env_name
 
-from cases import CASES, RUNTIMES, Case, Context  # noqa: E402
+from cases import CASES, HOST, RUNTIMES, Case, Context  # noqa: E402
 
 STACK = "bench"
 SCHEMA = 1
 FULL = {"n": 5000, "warmup": 500, "rounds": 10, "cold_repeats": 3}
-QUICK = {"n": 500, "warmup": 100, "rounds": 4, "cold_repeats": 1}
+QUICK = {"n": 200, "warmup": 40, "rounds": 4, "cold_repeats": 1}
 NODE_TIMEOUT = 300.0
 STOP_GRACE = 3.0
 VERSION_PACKAGES = ["miniflare", "workerd", "edge-runtime", "@edge-runtime/vm", "esbuild", "@aws-sdk/client-secrets-manager"]
@@ -158,6 +159,8 @@ def edgeport_impl(manifest: dict, case: Case, rt: str, secrets: dict[str, str]) 
         impl["config"] = json.loads((base / a["configFile"]).read_text())
     if rt != "lambda-edge":  # Lambda@Edge reads Secrets Manager (moto) instead
         impl["env"] = {env_name(s): secrets[s] for s in a["secrets"]}
+    if rt == "vercel" and ((manifest.get("targets") or {}).get("vercel") or {}).get("edgeConfig"):
+        impl["liveStore"] = True  # measure.mjs serves the live settings from an Edge Config stand-in
     return impl
 
 
@@ -173,6 +176,8 @@ def reference_impl(ref: dict, case: Case, rt: str, secrets: dict[str, str]) -> d
     impl: dict[str, Any] = {"name": "reference", "bundle": ref["outfile"], "bytes": ref["bytes"]}
     if rt != "lambda-edge":
         impl["env"] = {k: secrets[s] for k, s in case.reference_secrets.items()}
+    if case.reference_cache.get(rt):
+        impl["cache"] = case.reference_cache[rt]
     return impl
 
 
@@ -221,6 +226,10 @@ def package_versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------- run
 
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else None  # never 0 in practice; JSON has no infinity
+
+
 def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[str], log) -> dict[str, Any]:
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -246,13 +255,22 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
             mod = profile("lambda-edge")
             for s in secret_names:
                 aws.put_secret(mod.secret_id(st.app, STACK, s), secrets[s])
+            # live A/B ratios, seeded with the declared ones as a deployment would
+            ssm = aws.client("ssm")
+            for key, value in ((manifest.get("targets") or {}).get("lambda-edge") or {}).get("live", {}).items():
+                ssm.put_parameter(Name=key, Value=value, Type="String", Overwrite=True)
         for case in cases:
             defined = case.scenarios(ctx)  # tokens etc. are made once, here
             scenarios = [s.to_job() for s in defined]
+            cs = case.settings(settings)
             case_info.append({"name": case.name, "title": case.title, "pattern": case.pattern,
-                              "scenarios": [{"name": s.name, "label": s.label, "method": s.method, "path": s.path}
-                                            for s in defined],
+                              "scenarios": [{"name": s.name, "label": s.label, "method": s.method, "path": s.path,
+                                             **({"country": s.country} if s.country else {})} for s in defined],
                               "reference": {rt: f"bench/reference/{f}" for rt, f in case.reference.items()},
+                              "not_compared": {rt: why for rt, why in case.not_compared.items() if rt in runtimes},
+                              "n": cs["n"], "warmup": cs["warmup"],
+                              "ttfb": [rt for rt in case.ttfb if rt in runtimes],
+                              "lambda_event": case.lambda_event,
                               "notes": case.notes})
             for rt in runtimes:
                 if rt not in case.reference:
@@ -262,9 +280,12 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                 bundles.append({"case": case.name, "runtime": rt, **{i["name"]: public(i) for i in impls}})
                 env = node_env(aws.env() if (aws and rt == "lambda-edge") else None)
                 base = {"functionsDir": str(functions_dir()), "runtime": rt, "event": case.lambda_event,
-                        "cfTransport": args.cf_transport, "scenarios": scenarios}
+                        "cfTransport": args.cf_transport, "scenarios": scenarios, "ttfb": rt in case.ttfb,
+                        "origins": manifest["origins"], "siteHost": HOST, "site": case.site}
                 if rt == "cloudflare":
                     base["cloudflare"] = cf_settings(manifest)
+                if rt == "vercel":
+                    base["vercel"] = (manifest.get("targets") or {}).get("vercel") or {}
                 # cold starts: fresh processes, one implementation each, alternating order
                 samples: dict[str, list[dict]] = {i["name"]: [] for i in impls}
                 for r in range(settings["cold_repeats"]):
@@ -280,9 +301,9 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                                  "load_ms": round(statistics.median(x["load_ms"] for x in runs), 2),
                                  "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
                                  "samples_total_ms": [x["total_ms"] for x in runs]})
-                log(f"{case.name} / {rt}: {settings['n']} requests x {len(scenarios)} scenarios x 2 implementations ...")
-                warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": impls, "n": settings["n"],
-                                                         "warmup": settings["warmup"], "rounds": settings["rounds"]},
+                log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x 2 implementations ...")
+                warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": impls, "n": cs["n"],
+                                                         "warmup": cs["warmup"], "rounds": settings["rounds"]},
                                 env, f"{case.name}/{rt} warm run")
                 by = {}
                 for r in warm["results"]:
@@ -292,9 +313,13 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                     by[(r["scenario"], r["implementation"])] = row
                 for s in scenarios:
                     e, ref = by[(s["name"], "edgeport")], by[(s["name"], "reference")]
-                    comparisons.append({"case": case.name, "runtime": rt, "scenario": s["name"],
-                                        **{f"{k}_ratio": round(e[f"{k}_ms"] / ref[f"{k}_ms"], 3) for k in ("p50", "p90", "p99", "mean")},
-                                        "req_per_s_ratio": round(e["req_per_s"] / ref["req_per_s"], 3)})
+                    comp = {"case": case.name, "runtime": rt, "scenario": s["name"],
+                            **{f"{k}_ratio": _ratio(e[f"{k}_ms"], ref[f"{k}_ms"]) for k in ("p50", "p90", "p99", "mean")},
+                            "req_per_s_ratio": _ratio(e["req_per_s"], ref["req_per_s"])}
+                    if "ttfb_p50_ms" in e:  # streamed responses: time to first byte as well
+                        comp.update({f"ttfb_{k}_ratio": _ratio(e[f"ttfb_{k}_ms"], ref[f"ttfb_{k}_ms"])
+                                     for k in ("p50", "p90", "p99", "mean")})
+                    comparisons.append(comp)
     finally:
         if aws is not None:
             aws.stop()
@@ -307,7 +332,8 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "settings": {**settings, "stack": f"bench/stacks/Pulumi.{STACK}.yaml", "cf_transport": args.cf_transport,
                      "timing": "performance.now() around one dispatch, sequential, after warm-up; ms",
                      "ratio": "edgeport / reference (> 1: edgeport slower)",
-                     "percentiles": "nearest rank"},
+                     "percentiles": "nearest rank", "rounding": "5 significant digits",
+                     "ttfb": "time to the first byte of the response body, same timer (cases that stream)"},
         "cases": case_info,
         "bundles": bundles,
         "results": results,
@@ -326,11 +352,26 @@ def _table(rows: list[list[str]], right_from: int = 2) -> str:
                      for r in rows)
 
 
+def _x(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def _ms(v: float) -> str:
+    """ms with three decimals, four below 0.1 ms (Vercel and Lambda@Edge cells are microseconds)."""
+    return f"{v:.4f}" if v < 0.1 else f"{v:.3f}"
+
+
+def _diff_us(a: float, b: float) -> str:
+    """edgeport - reference in microseconds: at sub-microsecond references, ratios say little."""
+    d = (a - b) * 1000
+    return f"{d:+.1f}" if abs(d) < 100 else f"{d:+.0f}"
+
+
 def render(data: dict[str, Any]) -> str:
     m, s = data["machine"], data["settings"]
     lines = [f"edgeport bench ({data['mode']}): node {m['node']}, {m['cpus_usable']} CPU(s) usable, {m['date']}",
-             f"n={s['n']} sequential requests per cell after {s['warmup']} warm-up, interleaved in {s['rounds']} rounds; "
-             f"ms; ratio = edgeport / reference"]
+             f"n={s['n']} sequential requests per cell after {s['warmup']} warm-up (unless a case says otherwise), "
+             f"interleaved in {s['rounds']} rounds; ms; ratio = edgeport / reference"]
     la = m.get("loadavg_at_start")
     if la:  # the bench itself keeps about one core busy, so only the load before it started says much
         busy = la[0] > 0.5 * (m["cpus_usable"] or 1)
@@ -339,18 +380,35 @@ def render(data: dict[str, Any]) -> str:
     res = {(r["case"], r["runtime"], r["scenario"], r["implementation"]): r for r in data["results"]}
     for case in data["cases"]:
         comps = [c for c in data["comparisons"] if c["case"] == case["name"]]
-        if not comps:
+        skipped = case.get("not_compared") or {}
+        if not comps and not skipped:
             continue
         labels = {x["name"]: x["label"] for x in case["scenarios"]}
-        lines += ["", f"{case['name']}: {case['title']}"]
-        rows = [["runtime", "request", "edgeport p50", "p99", "reference p50", "p99", "ratio p50", "ratio p99",
+        head = f"{case['name']}: {case['title']}"
+        if case.get("n", s["n"]) != s["n"]:
+            head += f" (n={case['n']} after {case['warmup']} warm-up)"
+        lines += ["", head]
+        ttfb = [c for c in comps if "ttfb_p50_ratio" in c]
+        rows = [["runtime", "request", "edgeport p50", "p99", "reference p50", "p99", "diff p50 us", "ratio p50", "ratio p99",
                  "edgeport req/s", "reference req/s"]]
         for c in comps:
             e, r = res[(c["case"], c["runtime"], c["scenario"], "edgeport")], res[(c["case"], c["runtime"], c["scenario"], "reference")]
-            rows.append([c["runtime"], labels[c["scenario"]], f"{e['p50_ms']:.3f}", f"{e['p99_ms']:.3f}", f"{r['p50_ms']:.3f}",
-                         f"{r['p99_ms']:.3f}", f"{c['p50_ratio']:.2f}x", f"{c['p99_ratio']:.2f}x", f"{e['req_per_s']:,}",
-                         f"{r['req_per_s']:,}"])
-        lines.append(_table(rows))
+            rows.append([c["runtime"], labels[c["scenario"]], _ms(e["p50_ms"]), _ms(e["p99_ms"]), _ms(r["p50_ms"]),
+                         _ms(r["p99_ms"]), _diff_us(e["p50_ms"], r["p50_ms"]), _x(c["p50_ratio"]), _x(c["p99_ratio"]),
+                         f"{e['req_per_s']:,}", f"{r['req_per_s']:,}"])
+        if comps:
+            lines.append(_table(rows))
+        lines += [f"{rt}: not compared - {why}" for rt, why in skipped.items()]
+        if ttfb:
+            lines += ["", f"time to first byte vs last byte, {case['name']} (ms; runtimes where the response streams)"]
+            rows = [["runtime", "request", "edgeport TTFB p50", "p99", "last p50", "reference TTFB p50", "p99", "last p50",
+                     "ratio TTFB p50", "ratio TTFB p99"]]
+            for c in ttfb:
+                e, r = res[(c["case"], c["runtime"], c["scenario"], "edgeport")], res[(c["case"], c["runtime"], c["scenario"], "reference")]
+                rows.append([c["runtime"], labels[c["scenario"]], _ms(e["ttfb_p50_ms"]), _ms(e["ttfb_p99_ms"]), _ms(e["p50_ms"]),
+                             _ms(r["ttfb_p50_ms"]), _ms(r["ttfb_p99_ms"]), _ms(r["p50_ms"]),
+                             _x(c["ttfb_p50_ratio"]), _x(c["ttfb_p99_ratio"])])
+            lines.append(_table(rows))
         cold = {(c["runtime"], c["implementation"]): c for c in data["cold_start"] if c["case"] == case["name"]}
         if cold:
             runs = max(c["runs"] for c in cold.values())
