@@ -301,16 +301,11 @@ async function vercelDriver(job, impl) {
 
 /** The handlers share this process: their fetches go to the loopback origin (patched once per process). */
 let fetchPatched = false;
-function patchFetch(remap) {
+async function patchFetch(remap, functionsDir) {
   if (fetchPatched) return;
   fetchPatched = true;
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = (input, init) => {
-    const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
-    const to = remap(url).href;
-    if (to === url) return realFetch(input, init);
-    return typeof input === "object" && !(input instanceof URL) ? realFetch(new Request(to, input), init) : realFetch(to, init);
-  };
+  const { remappedFetch } = await import(`${pathToFileURL(join(functionsDir, "local")).href}/origins.mjs`);
+  globalThis.fetch = remappedFetch(globalThis.fetch, remap);
 }
 
 async function lambdaDriver(job, impl) {
@@ -318,7 +313,7 @@ async function lambdaDriver(job, impl) {
   const { loadHandler, makeEvent, cfHeaders } = await import(`${local}/lambda-edge.mjs`);
   const { validateResult, isGeneratedResponse } = await import(`${local}/cloudfront-rules.mjs`);
   const origin = await startNodeOrigin(job);
-  patchFetch(remapper(job, origin.base));
+  await patchFetch(remapper(job, origin.base), job.functionsDir);
   const event = job.event ?? "viewer-request";
   const defaultOrigin = new URL(job.origins?.default ?? `https://${job.siteHost}`);
   return {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
 import { fetchOrigin, requestTarget, serve, textResponse } from "./http.mjs";
-import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
+import { COUNTRY_HEADER, originMapper, remappedFetch } from "./origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
 const emitWarning = process.emitWarning.bind(process);
@@ -189,13 +189,7 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   if (nowMs !== undefined) Date.now = () => Number(nowMs);
   const remap = originMapper(origins);
   // The handlers share this process: their fetches to declared origins go to the local stand-ins.
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = (input, init) => {
-    const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
-    const to = remap(url).href;
-    if (to === url) return realFetch(input, init);
-    return typeof input === "object" && !(input instanceof URL) ? realFetch(new Request(to, input), init) : realFetch(to, init);
-  };
+  globalThis.fetch = remappedFetch(globalThis.fetch, remap);
   const handlers = {};
   for (const a of artifacts) handlers[a.event] = loadHandler(a.path);
   const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, forwardCountry: settings.forwardCountry }), port);

@@ -17,5 +17,15 @@ export function originMapper(map = {}) {
   };
 }
 
+/** A fetch() that sends requests for declared origins to their local stand-ins. */
+export function remappedFetch(baseFetch, remap) {
+  return (input, init) => {
+    const url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+    const to = remap(url).href;
+    if (to === url) return baseFetch(input, init);
+    return typeof input === "object" && !(input instanceof URL) ? baseFetch(new Request(to, input), init) : baseFetch(to, init);
+  };
+}
+
 /** The header a developer or test sets to pretend to come from a country (local hosts only). */
 export const COUNTRY_HEADER = "x-edgeport-country";
