@@ -100,10 +100,6 @@ KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
 }
 
 
-def _short_type(t: str) -> str:
-    return t
-
-
 def _lines(r: PlannedResource) -> list[str]:
     out = []
     for key, fmt in KEY_INPUTS.get(r.type, []):

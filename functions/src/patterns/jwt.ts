@@ -78,11 +78,6 @@ function cachedKey(id: string, make: () => Promise<Key>): Promise<Key> {
   return p;
 }
 
-/** Exposed for tests and benchmarks: how many distinct keys this isolate imported. */
-export function keyCacheSize(): number {
-  return keyCache.size;
-}
-
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function decodeJsonObject(seg: string, what: string): Record<string, unknown> {
