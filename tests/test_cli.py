@@ -118,7 +118,7 @@ def test_plan_text_and_invalid_stack(tmp_path):
     assert "cloudflare:index/workersScript:WorkersScript  shop-cloudflare-script" in p.stdout
     assert ("bindings: EDGEPORT_CONFIG(json), EDGEPORT_SECRET_JWT_HMAC(secret_text), EDGEPORT_LIVE(kv_namespace), "
             "EDGEPORT_ROOMS(durable_object_namespace) (secret)") in p.stdout
-    assert "/partner/*[viewer-request]" in p.stdout and "defaultCacheBehavior: *[origin-request]" in p.stdout
+    assert "/partner/*[viewer-request]" in p.stdout and "defaultCacheBehavior: *[viewer-request,origin-request]" in p.stdout
     write_project(tmp_path, {"bad": BAD})
     p = subprocess.run(EDGEPORT + ["plan", "--stack", "bad"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "HS256 needs an HMAC key" in p.stderr and "Traceback" not in p.stderr

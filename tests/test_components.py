@@ -86,10 +86,10 @@ def test_cloudflare_worker(dev_build):
         assert json.loads(bindings["EDGEPORT_CONFIG"]["json"]) == art.config
         assert bindings["EDGEPORT_SECRET_JWT_HMAC"] == {"name": "EDGEPORT_SECRET_JWT_HMAC", "type": "secret_text", "text": SECRET}
         routes = by_type(res, "cloudflare:index/workersRoute:WorkersRoute")
-        assert sorted(r.inputs["pattern"] for r in routes) == ["shop.example.com/account", "shop.example.com/api/*"]
-        assert {r.inputs["zoneId"] for r in routes} == {"0" * 32}
-        assert {r.inputs["script"] for r in routes} == {"shop-test"}
-        assert sorted(r.name for r in routes) == ["cf1-cloudflare-route-account", "cf1-cloudflare-route-api-all"]
+        # A guard (jwt-auth) puts the Worker in front of every request of the host (docs/jwt.md, Paths).
+        (route,) = routes
+        assert (route.inputs["pattern"], route.inputs["zoneId"], route.inputs["script"]) == ("shop.example.com/*", "0" * 32, "shop-test")
+        assert route.name == "cf1-cloudflare-route-all"
 
     return materialize("cf1", JWT, dev_build).apply(check)
 
@@ -137,7 +137,8 @@ def test_lambda_edge(dev_build):
         d = dist.inputs
         assert d["enabled"] is True
         assert d["origins"][0]["domainName"] == "origin.example.com"
-        assert "lambdaFunctionAssociations" not in d["defaultCacheBehavior"]
+        # The guard runs on the default behaviour too: "/API/x" or "//api/x" match no ordered path pattern.
+        assert [a["eventType"] for a in d["defaultCacheBehavior"]["lambdaFunctionAssociations"]] == ["viewer-request"]
         assoc = {b["pathPattern"]: b["lambdaFunctionAssociations"] for b in d["orderedCacheBehaviors"]}
         qualified = "arn:aws:lambda:us-east-1:123456789012:function:shop-test-viewer-request:1"
         assert assoc == {p: [{"eventType": "viewer-request", "lambdaArn": qualified, "includeBody": False}]
@@ -157,8 +158,9 @@ def test_lambda_edge_on_an_existing_distribution(tmp_path):
         assert not by_type(res, "aws:cloudfront/distribution:Distribution")
         (attach,) = by_type(res, "pulumi-python:dynamic:Resource")
         assert attach.inputs["distribution_id"] == "E2QWRUHEXAMPLE"
+        # The guard goes on every behaviour the distribution has: any of them can route a protected spelling.
         assert sorted((a["path_pattern"], a["event_type"]) for a in attach.inputs["associations"]) == [
-            ("/account", "viewer-request"), ("/api/*", "viewer-request")]
+            ("*every*", "viewer-request")]
         assert {a["lambda_arn"] for a in attach.inputs["associations"]} == {
             "arn:aws:lambda:us-east-1:123456789012:function:shop-test-viewer-request:1"}
 

@@ -55,6 +55,9 @@ def test_declared_differences_are_exactly_the_intended_ones(dev_report):
         ("shell outage after a visit", "cloudflare"),  # the shell is in Cloudflare's edge cache
         ("an absolute-form request line cannot pick the host", "cloudflare"),  # workerd refuses the request line
         ("plain HTTP request gets 426 Upgrade Required", "cloudflare"),  # workerd drops the Upgrade response header
+        # CloudFront answers 403 to a host it does not serve, before any function runs
+        ("Host and X-Forwarded-Host cannot pick the origin", "lambda-edge"),
+        ("an absolute-form request line cannot pick the host", "lambda-edge"),
     }
     assert all(r["reason"] for r in report["results"] if r["status"] == "declared-difference")
 

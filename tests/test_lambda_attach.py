@@ -139,3 +139,19 @@ def test_apply_associations_is_pure_on_the_config_shape():
     assert out["CacheBehaviors"]["Items"][0]["LambdaFunctionAssociations"] == {
         "Quantity": 1, "Items": [{"LambdaFunctionARN": f"{FN}:3", "EventType": "viewer-request", "IncludeBody": False}]}
     assert out["DefaultCacheBehavior"]["LambdaFunctionAssociations"] == before["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
+
+
+def test_a_guard_goes_on_every_behaviour_of_an_existing_distribution():
+    # Any behaviour routes requests to the origin, so a guard (jwt-auth) must run on each of them.
+    cfg = {"DefaultCacheBehavior": behaviour(None),
+           "CacheBehaviors": {"Quantity": 2, "Items": [behaviour("/static/*"), behaviour("/img/*", ((OTHER, "viewer-response"),))]}}
+    every = {"path_pattern": "*every*", "event_type": "viewer-request", "lambda_arn": f"{FN}:4"}
+    out = apply_associations(copy.deepcopy(cfg), [every], set())
+    for b in [out["DefaultCacheBehavior"], *out["CacheBehaviors"]["Items"]]:
+        assert ("viewer-request", f"{FN}:4") in {(i["EventType"], i["LambdaFunctionARN"]) for i in b["LambdaFunctionAssociations"]["Items"]}
+    assert ("viewer-response", OTHER) in {(i["EventType"], i["LambdaFunctionARN"])
+                                          for i in out["CacheBehaviors"]["Items"][1]["LambdaFunctionAssociations"]["Items"]}
+    taken = copy.deepcopy(cfg)
+    taken["CacheBehaviors"]["Items"][0] = behaviour("/static/*", ((OTHER, "viewer-request"),))
+    with pytest.raises(AssociationConflict, match=r"behaviour /static/\* already runs .*someone-elses on viewer-request"):
+        apply_associations(taken, [every], set())

@@ -31,7 +31,7 @@ def dev_raw():
 def test_two_runs_give_identical_urns():
     a, b = plan_json(ROOT, "dev"), plan_json(ROOT, "dev")
     urns = [r["urn"] for r in a["resources"]]
-    assert len(urns) == len(set(urns)) == 35
+    assert len(urns) == len(set(urns)) == 28  # the guard needs one Workers route, "/*"
     assert sorted(urns) == sorted(r["urn"] for r in b["resources"])
 
 
@@ -101,7 +101,7 @@ def test_markdown_summary_for_a_pull_request():
     assert p.returncode == 0, p.stderr
     md = p.stdout
     assert md.startswith("### edgeport plan: stack `prod`, app `shop`")
-    assert "| cloudflare | 13 | worker.mjs" in md and "| lambda-edge | 14 | viewer-request" in md and "| vercel | 8 |" in md
+    assert "| cloudflare | 5 | worker.mjs" in md and "| lambda-edge | 14 | viewer-request" in md and "| vercel | 8 |" in md
     assert "<details><summary>lambda-edge: 14 resources</summary>" in md
     assert "[secret]" in md and "REPLACE_WITH" not in md
 
@@ -117,11 +117,12 @@ def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     script = next(r for r in p["resources"] if r["type"] == "cloudflare:index/workersScript:WorkersScript")
     assert [b["type"] for b in script["inputs"]["bindings"]] == ["json", "secret_text", "kv_namespace", "durable_object_namespace"]
     dist = next(r for r in p["resources"] if r["type"] == "aws:cloudfront/distribution:Distribution")["inputs"]
-    assert [a["eventType"] for a in dist["defaultCacheBehavior"]["lambdaFunctionAssociations"]] == ["origin-request"]
+    # The guard (jwt-auth) runs on viewer-request in every behaviour, the default one included.
+    assert [a["eventType"] for a in dist["defaultCacheBehavior"]["lambdaFunctionAssociations"]] == ["viewer-request", "origin-request"]
     behaviours = {b["pathPattern"]: [a["eventType"] for a in b["lambdaFunctionAssociations"]] for b in dist["orderedCacheBehaviors"]}
     assert behaviours["/checkout/*"] == ["viewer-request", "origin-request", "viewer-response"]
-    assert behaviours["/store/*"] == ["origin-request"] and behaviours["/partner/*"] == ["viewer-request"]
+    assert behaviours["/store/*"] == ["viewer-request", "origin-request"] and behaviours["/partner/*"] == ["viewer-request"]
     fns = {r["inputs"]["name"]: r["inputs"] for r in p["resources"] if r["type"] == "aws:lambda/function:Function"}
     assert (fns["shop-prod-origin-request"]["memorySize"], fns["shop-prod-origin-request"]["timeout"]) == (512, 15)
     assert dist["aliases"] == ["cdn.shop.example.com"]
-    assert p["counts"] == {"cloudflare": 13, "lambda-edge": 14, "vercel": 8}
+    assert p["counts"] == {"cloudflare": 5, "lambda-edge": 14, "vercel": 8}

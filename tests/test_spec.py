@@ -332,4 +332,6 @@ def test_capability_matrix_is_complete():
 def test_runtime_config_strips_client_identity_headers():
     raw = app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub"}}, "patterns__0__stripHeaders": ["x-role"]})
     cfg = runtime_config(parse_app(raw), "t", "vercel")
-    assert cfg["patterns"][0]["stripHeaders"] == ["x-edgeport-claims", "x-role", "x-user-id"]
+    # Every request loses them on entry, whichever pattern (if any) covers it.
+    assert cfg["entry"] == {"strip": ["x-edgeport-claims", "x-role", "x-user-id"], "keep": []}
+    assert cfg["patterns"][0]["guard"] is True

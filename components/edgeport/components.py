@@ -174,6 +174,8 @@ class TargetsArgs(TypedDict, total=False):
 class PatternArgs(TypedDict, total=False):
     routes: Required[list[str]]
     """Paths the pattern covers: exact paths or prefixes ending in '*'."""
+    exclude: list[str]
+    """Paths inside `routes` the pattern leaves alone, matched in their exact spelling (e.g. ['/public/*'])."""
     targets: Required[TargetsArgs]
     origins: Required[dict[str, str]]
     """Origin name -> URL; must include 'default'."""

@@ -1,22 +1,45 @@
 // Cloudflare locally: the built worker in workerd through Miniflare, with the same
 // JSON config binding, secret bindings, KV namespace and Durable Object class the
-// WorkersScript gets. A small local-only front worker turns the x-edgeport-country
-// header into request.cf.country (as Cloudflare's edge would set it), and an
-// outbound service sends fetches for declared origins to their local stand-ins.
+// WorkersScript gets. A small local-only front worker plays the zone: it applies the
+// Workers routes and turns the x-edgeport-country header into request.cf.country (as
+// Cloudflare's edge would set it). An outbound service sends fetches for declared
+// origins to their local stand-ins.
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
 import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
 
-const FRONT = `export default { async fetch(request, env) {
+// The zone in front of the Worker: Cloudflare sends a request to the Worker only when the URL (host, path and
+// query string) matches one of the Workers routes edgeport creates, and everything else straight to the origin
+// (developers.cloudflare.com/workers/configuration/routing/routes/, "Matching behavior": "*" may only begin the
+// host and end the path; the query string is part of what is matched). The routes are the emitted ones
+// (edgeport.targets.cloudflare.worker_routes), so what is tested is what production routes.
+const FRONT = `function routeMatches(pattern, url) {
+  const slash = pattern.indexOf("/");
+  const host = pattern.slice(0, slash), path = pattern.slice(slash);
+  const hostOk = host.startsWith("*") ? url.host.endsWith(host.slice(1)) : url.host === host;
+  const target = url.pathname + url.search;
+  return hostOk && (path.endsWith("*") ? target.startsWith(path.slice(0, -1)) : target === path);
+}
+export default { async fetch(request, env) {
   const country = request.headers.get(${JSON.stringify(COUNTRY_HEADER)});
   const headers = new Headers(request.headers);
   headers.delete(${JSON.stringify(COUNTRY_HEADER)});
-  const cf = { ...(request.cf ?? {}) };
-  if (country !== null) cf.country = country; else delete cf.country;
-  return env.MAIN.fetch(new Request(request, { headers, cf }));
+  // The edge answers "Expect: 100-continue" itself (RFC 9110 §10.1.1); the expectation is not relayed.
+  headers.delete("expect");
+  const url = new URL(request.url);
+  if (env.ROUTES.some((r) => routeMatches(r, url))) {
+    const cf = { ...(request.cf ?? {}) };
+    if (country !== null) cf.country = country; else delete cf.country;
+    return env.MAIN.fetch(new Request(request, { headers, cf }));
+  }
+  const origin = new URL(env.ORIGIN);
+  origin.pathname = origin.pathname.replace(/\\/$/, "") + url.pathname;
+  origin.search = url.search;
+  return fetch(origin, { method: request.method, headers, body: request.body, redirect: "manual" });
 } };`;
 
-export async function startCloudflare({ artifact, settings, origins, port, secrets, nowMs }) {
+export async function startCloudflare({ artifact, settings, manifest, origins, port, secrets, nowMs }) {
+  const defaultOrigin = manifest.origins.default;
   const code = readFileSync(artifact.path, "utf8");
   const modules = [{ type: "ESModule", path: "worker.mjs", contents: code }];
   if (nowMs !== undefined) {
@@ -27,6 +50,12 @@ export async function startCloudflare({ artifact, settings, origins, port, secre
     );
   }
   const remap = originMapper(origins);
+  // Fetches to declared origins leave workerd here and go to their local stand-ins.
+  const toOrigin = (request) => {
+    const headers = new Headers(request.headers);
+    headers.delete("host");
+    return fetch(remap(request.url), { method: request.method, headers, body: request.body, duplex: "half", redirect: "manual" });
+  };
   const durableObjects = Object.fromEntries(Object.entries(settings.durableObjects ?? {}).map(([b, cls]) => [b, cls]));
   const mf = new Miniflare({
     host: "127.0.0.1",
@@ -34,7 +63,8 @@ export async function startCloudflare({ artifact, settings, origins, port, secre
     upstream: `https://${settings.hostname}`,
     workers: [
       { name: "front", modules: [{ type: "ESModule", path: "front.mjs", contents: FRONT }], compatibilityDate: settings.compatibilityDate,
-        serviceBindings: { MAIN: "main" } },
+        serviceBindings: { MAIN: "main" }, bindings: { ROUTES: settings.routes ?? [], ORIGIN: defaultOrigin },
+        outboundService: (request) => toOrigin(request) },
       {
         name: "main",
         modules,
@@ -44,11 +74,7 @@ export async function startCloudflare({ artifact, settings, origins, port, secre
         bindings: { EDGEPORT_CONFIG: artifact.config, ...secrets },
         kvNamespaces: settings.kv ?? [],
         durableObjects,
-        outboundService: (request) => {
-          const headers = new Headers(request.headers);
-          headers.delete("host");
-          return fetch(remap(request.url), { method: request.method, headers, body: request.body, duplex: "half", redirect: "manual" });
-        },
+        outboundService: (request) => toOrigin(request),
       },
     ],
   });

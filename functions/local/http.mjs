@@ -2,8 +2,9 @@
 import { createServer } from "node:http";
 import { Readable } from "node:stream";
 
-// Hop-by-hop and length headers are owned by each connection, never relayed.
-const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "proxy-connection", "content-length", "host"]);
+// Hop-by-hop and length headers are owned by each connection, never relayed; so is "Expect: 100-continue",
+// which the server in front answers itself (RFC 9110 §10.1.1; Node's server sends the 100 Continue).
+const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "proxy-connection", "content-length", "host", "expect"]);
 
 /** The raw path and query of a request line; absolute-form (GET http://host/p) keeps only its path. */
 export function requestTarget(rawTarget) {

@@ -9,7 +9,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
-import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
+import { CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
+import { hostRefusal, triggersFor } from "./cloudfront-routing.mjs";
 import { fetchOrigin, requestTarget, serve, textResponse } from "./http.mjs";
 import { COUNTRY_HEADER, originMapper, remappedFetch } from "./origins.mjs";
 
@@ -30,10 +31,16 @@ export function loadHandler(file) {
   return module.exports.handler;
 }
 
+/**
+ * A viewer's headers as a CloudFront header map. Disallowed headers (Connection, Keep-Alive, Expect, Upgrade, ...)
+ * are handled by CloudFront itself and never exposed to functions ("Restrictions on edge functions"): a browser's
+ * "Connection: keep-alive" is dropped here, not answered with a 502.
+ */
 export function cfHeaders(rawHeaders) {
   const out = {};
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const k = rawHeaders[i].toLowerCase();
+    if (DISALLOWED.some((re) => re.test(k))) continue;
     (out[k] ??= []).push({ key: rawHeaders[i], value: rawHeaders[i + 1] });
   }
   return out;
@@ -78,8 +85,7 @@ export async function invoke(handler, eventType, event) {
 }
 
 function webResponse(cfRes) {
-  const headers = new Headers();
-  for (const vs of Object.values(cfRes.headers ?? {})) for (const v of vs) headers.append(v.key ?? "", v.value);
+  const headers = webHeaders(cfRes.headers);
   const body = cfRes.body === undefined ? null : Buffer.from(cfRes.body, cfRes.bodyEncoding === "base64" ? "base64" : "utf8");
   return new Response(body, { status: Number(cfRes.status), statusText: cfRes.statusDescription, headers });
 }
@@ -96,7 +102,7 @@ function cfResponseFrom(res) {
 
 function webHeaders(cfHeaders) {
   const h = new Headers();
-  for (const vs of Object.values(cfHeaders ?? {})) for (const v of vs) h.append(v.key ?? "", v.value);
+  for (const [name, vs] of Object.entries(cfHeaders ?? {})) for (const v of vs) h.append(v.key || name, v.value);
   return h;
 }
 
@@ -120,13 +126,21 @@ function customOrigin(url) {
 }
 
 /**
- * A loopback CloudFront for one distribution: viewer-request -> (cache miss) origin-request -> origin ->
- * viewer-response, with CloudFront's rules checked on every result. There is no cache: every request is a miss.
+ * A loopback CloudFront for one distribution: Host check -> cache behaviour -> viewer-request -> (cache miss)
+ * origin-request -> origin -> viewer-response, each trigger only where the behaviour associates it, with
+ * CloudFront's rules checked on every result. There is no cache: every request is a miss.
+ * `routing`: the emitted behaviours (cloudfront-routing.mjs); `served()`: the hosts the distribution answers for.
  */
-export function createCloudFront({ handlers, defaultOrigin, remap, forwardCountry }) {
+export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, forwardCountry, routing, served }) {
   return async function handle(req) {
+    // An absolute-form request target names the host itself, and then Host is ignored (RFC 9112 §3.2.2).
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.url);
+    const refused = hostRefusal(absolute ? absolute[1] : req.headers.host, served());
+    if (refused) return textResponse(refused, refused === 403 ? "403 ERROR: Bad request. The request could not be satisfied.\n" : "400 Bad Request\n");
     // An absolute-form request line (GET http://host/path) reaches functions as a path, like any other.
     const { path: uri, query } = requestTarget(req.url);
+    const { events } = triggersFor(routing, uri);
+    const handlers = Object.fromEntries(Object.entries(allHandlers).filter(([e]) => events.includes(e)));
     const headers = cfHeaders(req.rawHeaders);
     const country = headers[COUNTRY_HEADER]?.[0]?.value ?? null;
     delete headers[COUNTRY_HEADER];
@@ -185,6 +199,11 @@ export function createCloudFront({ handlers, defaultOrigin, remap, forwardCountr
   };
 }
 
+/** The hosts CloudFront answers for: its own domain and the distribution's aliases; locally also the emulation's address. */
+function servedHosts(settings, port) {
+  return [DIST.distributionDomainName, ...(settings.aliases ?? []), `127.0.0.1:${port}`, `localhost:${port}`];
+}
+
 export async function startLambdaEdge({ artifacts, settings, manifest, origins, port, nowMs }) {
   if (nowMs !== undefined) Date.now = () => Number(nowMs);
   const remap = originMapper(origins);
@@ -192,6 +211,10 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   globalThis.fetch = remappedFetch(globalThis.fetch, remap);
   const handlers = {};
   for (const a of artifacts) handlers[a.event] = loadHandler(a.path);
-  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, forwardCountry: settings.forwardCountry }), port);
+  let listening = port;
+  const served = () => servedHosts(settings, listening);
+  const routing = { behaviours: settings.behaviours ?? [], defaultEvents: settings.defaultEvents ?? [] };
+  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, forwardCountry: settings.forwardCountry, routing, served }), port);
+  listening = server.address().port;
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -10,7 +10,7 @@ import { loadHandler, makeEvent } from "../local/lambda-edge.mjs";
 
 const config = (event) => ({
   version: 1, app: "t", stack: "s", target: "lambda-edge", event, secrets: {}, origins: { default: "https://origin.example.com" },
-  countries: " DE ",
+  countries: " DE ", entry: { strip: [], keep: [] },
   patterns: [{ name: "geo", type: "geo-route", routes: [{ prefix: "/" }], countries: { DE: "default" },
     default: "default", fallback: "default", header: "x-edgeport-geo" }],
 });

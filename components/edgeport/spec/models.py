@@ -42,9 +42,37 @@ def _route(v: str) -> str:
     segs = v.rstrip("*").split("/")
     if any(s in (".", "..") for s in segs) or "//" in v:
         raise ValueError(f"route {v!r}: write the normalised path (no '.', '..' or '//' segments)")
+    canonical = _canonical_route(v)
+    if canonical != v:
+        raise ValueError(f"route {v!r} is not in the canonical form requests are matched in: write {canonical!r} "
+                         "(see docs/jwt.md, Paths)")
     if len(v) > 255:
         raise ValueError(f"route {v!r} is longer than CloudFront's 255-character path pattern limit")
     return v
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _canonical_route(v: str) -> str:
+    """A route spelled the way the edge engine canonicalises request paths (functions/src/core/path.ts):
+    unreserved characters unescaped, other escapes with upper-case hex. Raises for what the engine refuses."""
+    out, i = "", 0
+    while i < len(v):
+        if v[i] == ";":
+            raise ValueError(f"route {v!r}: ';' (path parameters) is refused in requests, so no route can contain it")
+        if v[i] != "%":
+            out, i = out + v[i], i + 1
+            continue
+        byte = int(v[i + 1:i + 3], 16) if re.fullmatch(r"[0-9A-Fa-f]{2}", v[i + 1:i + 3]) else -1
+        if byte < 0:
+            raise ValueError(f"route {v!r}: '%' must start a percent-escape such as %20")
+        if byte in (0x2F, 0x5C) or byte < 0x20 or byte == 0x7F:
+            raise ValueError(f"route {v!r}: requests with an encoded '/', '\\' or control character are refused, "
+                             "so no route can contain one")
+        out += chr(byte) if chr(byte) in _UNRESERVED else f"%{byte:02X}"
+        i += 3
+    return out
 
 
 def _header(v: str) -> str:
@@ -146,6 +174,8 @@ class Targets(Model):
 class PatternBase(Model):
     name: Slug
     routes: list[Route] = Field(min_length=1)
+    exclude: list[Route] = Field(default_factory=list, description="paths inside `routes` this pattern leaves alone, "
+                                 "matched in their exact spelling only (e.g. jwt-auth on /* with exclude: [/public/*])")
     targets: list[TargetName] | None = Field(default=None, description="default: every target the stack declares")
     previous_names: list[Slug] = Field(default_factory=list, description="earlier names, oldest first: a rename keeps "
                                        "cookies, store keys and Pulumi resources instead of replacing them")

@@ -42,10 +42,6 @@ def _jwt(p: JwtAuth, app: App) -> dict[str, Any]:
             "claims": dict(p.forward.claims),
             "token": p.forward.token,
         },
-        # Headers the edge sets are always removed from what the client sent.
-        "stripHeaders": sorted(
-            set(p.strip_headers) | set(p.forward.claims) | ({p.forward.claims_header} if p.forward.claims_header else set())
-        ),
         "realm": p.realm or app.name,
         "maxTokenBytes": p.max_token_bytes,
     }
@@ -64,6 +60,42 @@ def _jwt(p: JwtAuth, app: App) -> dict[str, Any]:
     if p.typ is not None:
         out["typ"] = p.typ
     return out
+
+
+def identity_headers(p: JwtAuth) -> set[str]:
+    """Headers whose value at the origin must come from the edge alone: the verified claims it forwards and
+    `stripHeaders`. Every request loses them on entry (RuntimeConfig.entry), in any spelling."""
+    return set(p.strip_headers) | set(p.forward.claims) | ({p.forward.claims_header} if p.forward.claims_header else set())
+
+
+def origin_headers(p: PatternBase) -> set[str]:
+    """The request headers a pattern sets for the origin."""
+    if isinstance(p, JwtAuth):
+        return set(p.forward.claims) | ({p.forward.claims_header} if p.forward.claims_header else set())
+    if isinstance(p, AbTest):
+        return {ab_header(p)}
+    if isinstance(p, GeoRoute):
+        return {GEO_HEADER}
+    return set()
+
+
+def entry_rules(app: App, target: str) -> dict[str, list[str]]:
+    """RuntimeConfig.entry for a bundle that sees requests first: drop every identity header of the target's
+    jwt-auth patterns, and (in the engine) every x-edgeport-* header."""
+    strip: set[str] = set()
+    for p in app.patterns:
+        if isinstance(p, JwtAuth) and target in app.pattern_targets(p):
+            strip |= identity_headers(p)
+    return {"strip": sorted(strip), "keep": []}
+
+
+def guards_every_request(app: App, target: str) -> bool:
+    """Whether the edge must run on every request of the target, not only on the declared routes.
+
+    With a jwt-auth pattern it must: origins route spellings onto a protected handler that no platform route
+    syntax can list (Express folds case, Werkzeug decodes %61 and merges slashes; docs/jwt.md, Paths), and the
+    identity headers the edge forwards must be stripped from requests to every path, not only protected ones."""
+    return any(isinstance(p, JwtAuth) and target in app.pattern_targets(p) for p in app.patterns)
 
 
 def ab_cookie(p: AbTest) -> str:
@@ -92,6 +124,7 @@ def _ab(p: AbTest, app: App, live_key: str | None) -> dict[str, Any]:
     return out
 
 
+GEO_HEADER = "x-edgeport-geo"  # tells the origin which country the route was chosen for
 ISO_CODES = " " + " ".join(sorted(c.alpha_2 for c in pycountry.countries)) + " "
 
 
@@ -111,7 +144,7 @@ def _geo(p: GeoRoute, app: App, live_key: str | None) -> dict[str, Any]:
     for rule in p.rules:
         for c in sorted(geo.expand(rule.countries)):
             countries[c] = rule.origin
-    return {"countries": countries, "default": p.default, "fallback": geo_fallback(p), "header": "x-edgeport-geo"}
+    return {"countries": countries, "default": p.default, "fallback": geo_fallback(p), "header": GEO_HEADER}
 
 
 def _esi(p: EsiCompose, app: App, live_key: str | None) -> dict[str, Any]:
@@ -139,7 +172,12 @@ _BUILDERS = {
 
 
 def pattern_config(p: PatternBase, app: App, live_key: str | None = None) -> dict[str, Any]:
-    return {"name": p.name, "type": p.type, "routes": [route_matcher(r) for r in p.routes], **_BUILDERS[p.type](p, app, live_key)}
+    out: dict[str, Any] = {"name": p.name, "type": p.type, "routes": [route_matcher(r) for r in p.routes]}
+    if isinstance(p, JwtAuth):
+        out["guard"] = True  # its routes cover every spelling an origin could route onto them (core/config.ts)
+    if p.exclude:
+        out["exclude"] = [route_matcher(r) for r in p.exclude]
+    return {**out, **_BUILDERS[p.type](p, app, live_key)}
 
 
 def patterns_for(app: App, target: str, event: str | None = None) -> list[PatternBase]:
@@ -173,6 +211,7 @@ def runtime_config(app: App, stack: str, target: str, *, event: str | None = Non
         "patterns": [pattern_config(p, app, live_keys.get(p.name)) for p in pats],
         "secrets": {k: v for k, v in (secrets or {}).items() if k in used},
         "origins": dict(app.origins),
+        "entry": entry_rules(app, target),
     }
     if any(isinstance(p, GeoRoute) for p in pats):
         cfg["countries"] = ISO_CODES  # once per bundle, whatever the number of geo patterns

@@ -181,6 +181,13 @@ def _check_esi(p: EsiCompose, path: str, problems: Problems, app: App) -> None:
         problems.add(f"{path}.shell", "must be a path starting with '/'", "e.g. /shell.html")
 
 
+def _route_contains(route: str, inner: str) -> bool:
+    """Whether every path `inner` covers is also covered by `route` (both as declared)."""
+    if route.endswith("*"):
+        return inner.startswith(route[:-1])
+    return inner == route
+
+
 def validate_app(app: App) -> Problems:
     problems = Problems()
     if "default" not in app.origins:
@@ -214,6 +221,10 @@ def validate_app(app: App) -> Problems:
         names.setdefault(p.name, i)
         if len(set(p.routes)) != len(p.routes):
             problems.add(f"{path}.routes", "lists a route twice", "list each route once")
+        for j, ex in enumerate(p.exclude):
+            if not any(_route_contains(r, ex) for r in p.routes):
+                problems.add(f"{path}.exclude[{j}]", f"{ex!r} is outside the pattern's routes ({', '.join(p.routes)})",
+                             "exclude only paths inside `routes`, or remove it")
         explicit = p.targets is not None
         for t in app.pattern_targets(p):
             tp = f"{path}.targets" if explicit else path

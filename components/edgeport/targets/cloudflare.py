@@ -66,10 +66,12 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
     return {
         "compatibilityDate": t.compatibility_date,
         "compatibilityFlags": [],
-        "hostname": t.hostname.lstrip("*."),
+        # A wildcard zone host is served locally as one of its subdomains, so the route patterns still apply.
+        "hostname": f"local.{t.hostname[2:]}" if t.hostname.startswith("*.") else t.hostname,
         "kv": [LIVE_BINDING] if live_keys(app) else [],
         "durableObjects": {ROOMS_BINDING: ROOM_CLASS} if has_rooms(app) else {},
         "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        "routes": worker_routes(app),
     }
 
 
@@ -97,9 +99,25 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=BUDGETS[app.targets.cloudflare.plan])]
 
 
-def route_patterns(app: "App") -> list[str]:
+def _route_path(route: str) -> str:
+    """The Workers route path for a declared route. Cloudflare matches a route against the whole URL including
+    the query string, with "*" only at the end (developers.cloudflare.com/workers/configuration/routing/routes/,
+    "Matching behavior"): "/account" would miss "/account?x=1", so every path ends in "*" - "/account" ->
+    "/account*", "/api/*" -> "/api*" (also "/api"), "/" -> "/*". The Worker may see more than its patterns
+    cover; the engine passes what no pattern covers on to the origin."""
+    base = route.rstrip("*").rstrip("/")
+    return f"{base}*" if base else "/*"
+
+
+def worker_routes(app: "App") -> list[str]:
+    """The Workers route patterns, one source for the WorkersRoute resources and the local zone emulation."""
     host = app.targets.cloudflare.hostname
-    return [f"{host}{r}" for r in routes_for(app, NAME)]
+    if runtime.guards_every_request(app, NAME):
+        return [f"{host}/*"]
+    paths = sorted({_route_path(r) for r in routes_for(app, NAME)})
+    # A pattern another one covers adds nothing ("/landing*" covers "/landing/*").
+    kept = [p for p in paths if not any(q != p and p.startswith(q[:-1]) for q in paths)]
+    return [f"{host}{p}" for p in kept]
 
 
 class CloudflareWorker(pulumi.ComponentResource):
@@ -151,13 +169,13 @@ class CloudflareWorker(pulumi.ComponentResource):
         taken = set()
         self.routes = [
             cloudflare.WorkersRoute(
-                f"{name}-route-{resource_slug(r, taken)}",
+                f"{name}-route-{resource_slug(pattern[len(t.hostname):], taken)}",
                 zone_id=t.zone_id,
-                pattern=f"{t.hostname}{r}",
+                pattern=pattern,
                 script=script.script_name,
                 opts=child,
             )
-            for r in routes_for(app, NAME)
+            for pattern in worker_routes(app)
         ]
         if t.custom_domain:
             if t.hostname.startswith("*."):

@@ -119,6 +119,7 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
     return {
         "forwardCountry": forwards_country(app),
         "live": {live_key(app, stack, p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        **routing(app),
     }
 
 
@@ -138,14 +139,23 @@ def secret_refs(app: "App", stack: str) -> dict[str, dict[str, str]]:
     return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s)} for s in app.secrets_for(NAME)}
 
 
+def _bundle_extra(app: "App", event: str) -> dict[str, Any]:
+    extra: dict[str, Any] = {"secretTtl": app.targets.lambda_edge.secret_ttl}
+    if event == "origin-request":
+        # Entry rules for the second trigger of a request: what viewer-request already filtered and then set stays
+        # (it runs on every behaviour that has a guard); internal carriers such as the deferred Set-Cookie and any
+        # other x-edgeport-* header are dropped before the origin.
+        extra["entry"] = {"strip": [], "keep": viewer_request_headers(app)}
+    return extra
+
+
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
-    t = app.targets.lambda_edge
     refs = secret_refs(app, stack)
     return [
         BundleUnit(
             NAME, e, f"{NAME}/{e}/{ENTRY}",
             runtime.runtime_config(app, stack, NAME, event=e, secrets=refs, live_keys=live_keys(app, stack),
-                                   extra={"secretTtl": t.secret_ttl}),
+                                   extra=_bundle_extra(app, e)),
             inline_config=True, budget=limits(e)["package"],
         )
         for e in events(app)
@@ -157,7 +167,7 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
 DEFAULT_ROUTES = ("/", "/*")
 
 
-def _behaviour(path_pattern: str, pats: list) -> dict[str, Any]:
+def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
     """What one cache behaviour needs for the patterns that can see its requests.
 
     cache: None (caching disabled) or what the cache key must hold so that cached answers are right:
@@ -166,6 +176,8 @@ def _behaviour(path_pattern: str, pats: list) -> dict[str, Any]:
     the origin-request trigger that picks the origin / composes the page runs only on cache misses.
     """
     evs = {e for p in pats for e in capabilities.lambda_events_for(p)}
+    if runtime.guards_every_request(app, NAME):
+        evs.add("viewer-request")  # the guard sees every request, whichever behaviour CloudFront picks
     types = {p.type for p in pats}
     cache: dict[str, Any] | None = None
     if not types & {"geo-route", "esi-compose"}:
@@ -180,13 +192,33 @@ def _behaviour(path_pattern: str, pats: list) -> dict[str, Any]:
 def behaviours(app: "App") -> list[dict[str, Any]]:
     """Ordered cache behaviours for the declared routes (most specific first)."""
     on = [p for p in app.patterns if NAME in app.pattern_targets(p)]
-    return [_behaviour(r, [p for p in on if _overlaps(r, p.routes)]) for r in routes_for(app, NAME) if r not in DEFAULT_ROUTES]
+    return [_behaviour(app, r, [p for p in on if _overlaps(r, p.routes)]) for r in routes_for(app, NAME)
+            if r not in DEFAULT_ROUTES]
 
 
 def default_behaviour(app: "App") -> dict[str, Any] | None:
-    """The default behaviour's needs when a pattern declares / or /*; None when no pattern does."""
+    """The default behaviour's needs when a pattern declares / or /*, or a guard must see every request;
+    None when neither holds (the default behaviour then only proxies to the origin)."""
     pats = [p for p in app.patterns if NAME in app.pattern_targets(p) and any(r in DEFAULT_ROUTES for r in p.routes)]
-    return _behaviour("/*", pats) if pats else None
+    return _behaviour(app, "/*", pats) if pats or runtime.guards_every_request(app, NAME) else None
+
+
+def routing(app: "App") -> dict[str, Any]:
+    """CloudFront's routing as emitted, for the local emulation: ordered behaviours (first match wins) with the
+    triggers each runs, and the default behaviour's triggers."""
+    root = default_behaviour(app)
+    dist = app.targets.lambda_edge.distribution
+    return {"behaviours": [{"pathPattern": b["path_pattern"], "events": b["events"]} for b in behaviours(app)],
+            "defaultEvents": root["events"] if root else [], "aliases": list(dist.aliases) if dist else []}
+
+
+def viewer_request_headers(app: "App") -> list[str]:
+    """Headers the viewer-request trigger sets for the origin: origin-request keeps them (RuntimeConfig.entry)."""
+    out: set[str] = set()
+    for p in app.patterns:
+        if NAME in app.pattern_targets(p) and "viewer-request" in capabilities.lambda_events_for(p):
+            out |= runtime.origin_headers(p)
+    return sorted(out)
 
 
 def _overlaps(route: str, routes: list[str]) -> bool:
@@ -300,11 +332,7 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=use1, depends_on=[policy]),
             )
 
-        root = default_behaviour(app)
-        assoc = [
-            {"path_pattern": b["path_pattern"], "event_type": e, "lambda_arn": functions[e].qualified_arn}
-            for b in [*behaviours(app), *([root] if root else [])] for e in b["events"] if e in functions
-        ]
+        assoc = existing_associations(app, {e: f.qualified_arn for e, f in functions.items()})
         if t.existing_distribution_id:
             attached = DistributionAssociations(
                 f"{name}-associations", distribution_id=t.existing_distribution_id, associations=assoc,
@@ -406,6 +434,23 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         )
 
 
+EVERY_BEHAVIOUR = "*every*"  # an association for every cache behaviour of an existing distribution
+
+
+def existing_associations(app: "App", arns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The associations edgeport adds to a distribution it does not own. A guard's viewer-request goes on every
+    behaviour the distribution has (its other behaviours also route requests to the origin); other triggers go on
+    the behaviours whose path pattern equals a declared route."""
+    root = default_behaviour(app)
+    guard = runtime.guards_every_request(app, NAME)
+    out = [{"path_pattern": b["path_pattern"], "event_type": e, "lambda_arn": arns[e]}
+           for b in [*behaviours(app), *([root] if root else [])] for e in b["events"]
+           if e in arns and not (guard and e == "viewer-request")]
+    if guard:
+        out.append({"path_pattern": EVERY_BEHAVIOUR, "event_type": "viewer-request", "lambda_arn": arns["viewer-request"]})
+    return out
+
+
 def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
                 opts: pulumi.ResourceOptions) -> dict[str, Any]:
     f = LambdaEdgeFunctions(name, app, stack, artifacts, secrets, opts)
@@ -439,22 +484,31 @@ def apply_associations(config: dict, associations: list[dict], remove_functions:
         keep = [i for i in items if _fn_base(i["LambdaFunctionARN"]) not in remove_functions]
         b["LambdaFunctionAssociations"] = {"Quantity": len(keep), **({"Items": keep} if keep else {})}
     for a in associations:
+        if a["path_pattern"] == EVERY_BEHAVIOUR:
+            for pattern, b in [("*", config["DefaultCacheBehavior"]), *behaviours.items()]:
+                _associate(b, pattern, a)
+            continue
         target = config["DefaultCacheBehavior"] if a["path_pattern"] == "/*" else behaviours.get(a["path_pattern"])
         if target is None:
             have = ", ".join(sorted(behaviours)) or "none"
             raise AssociationConflict(
                 f"the distribution has no cache behaviour with path pattern {a['path_pattern']} (it has: {have}); "
                 f"add one, or remove existingDistributionId so edgeport creates the distribution")
-        items = target["LambdaFunctionAssociations"].get("Items", [])
-        other = [i for i in items if i["EventType"] == a["event_type"]]
-        if other and _fn_base(other[0]["LambdaFunctionARN"]) != _fn_base(a["lambda_arn"]):
-            raise AssociationConflict(
-                f"behaviour {a['path_pattern']} already runs {other[0]['LambdaFunctionARN']} on {a['event_type']} "
-                f"(CloudFront allows one function per trigger); remove it first")
-        items = [i for i in items if i["EventType"] != a["event_type"]]
-        items.append({"LambdaFunctionARN": a["lambda_arn"], "EventType": a["event_type"], "IncludeBody": False})
-        target["LambdaFunctionAssociations"] = {"Quantity": len(items), "Items": items}
+        _associate(target, a["path_pattern"], a)
     return config
+
+
+def _associate(target: dict, pattern: str, a: dict) -> None:
+    """Put one association on one behaviour, refusing to replace another function's."""
+    items = target["LambdaFunctionAssociations"].get("Items", [])
+    other = [i for i in items if i["EventType"] == a["event_type"]]
+    if other and _fn_base(other[0]["LambdaFunctionARN"]) != _fn_base(a["lambda_arn"]):
+        raise AssociationConflict(
+            f"behaviour {pattern} already runs {other[0]['LambdaFunctionARN']} on {a['event_type']} "
+            f"(CloudFront allows one function per trigger); remove it first")
+    items = [i for i in items if i["EventType"] != a["event_type"]]
+    items.append({"LambdaFunctionARN": a["lambda_arn"], "EventType": a["event_type"], "IncludeBody": False})
+    target["LambdaFunctionAssociations"] = {"Quantity": len(items), "Items": items}
 
 
 class _AssociationsProvider(pulumi.dynamic.ResourceProvider):

@@ -37,9 +37,20 @@ BUDGETS = {
 }
 
 
+# Every path, including ones path-to-regexp's ":path*" would miss ("//api/x" has an empty segment).
+EVERY_PATH = "/(.*)"
+
+
 def matcher(route: str) -> str:
     """A route as a Vercel matcher (path-to-regexp). Prefixes become `(.*)` suffixes."""
     return route[:-1] + "(.*)" if route.endswith("*") else route
+
+
+def matchers(app: "App") -> list[str]:
+    """`config.matcher` of the middleware: the declared routes, or every path when a guard must see every request."""
+    if runtime.guards_every_request(app, NAME):
+        return [EVERY_PATH]
+    return [matcher(r) for r in routes_for(app, NAME)]
 
 
 def secret_refs(app: "App") -> dict[str, dict[str, str]]:
@@ -88,7 +99,7 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     return [
         BundleUnit(
             NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=BUDGETS[app.targets.vercel.plan],
-            matcher=[matcher(r) for r in routes_for(app, NAME)], extra_files={f"{NAME}/vercel.json": vercel_json(app)},
+            matcher=matchers(app), extra_files={f"{NAME}/vercel.json": vercel_json(app)},
         )
     ]
 

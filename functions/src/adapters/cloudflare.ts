@@ -62,15 +62,14 @@ export default {
     if (!cfg) return internalError();
     const out = await runEdge(request, cfg, platformFor(env, cfg, ctx), { country: (request.cf?.country as string | undefined) ?? null });
     if (out.kind === "respond") return out.response;
-    const url = out.kind === "forward" ? out.url : new URL(request.url);
-    const target = originUrl(cfg, (out.kind === "forward" && out.origin) || DEFAULT_ORIGIN, url.pathname, url.search);
-    const res = await fetch(target, {
-      method: request.method,
-      headers: forwardable(out.kind === "forward" ? out.headers : request.headers),
-      body: request.body,
-      redirect: "manual",
-    });
-    return out.kind === "forward" ? withHeaders(res, out.responseHeaders) : res;
+    const target = originUrl(cfg, out.origin ?? DEFAULT_ORIGIN, out.url.pathname, out.url.search);
+    const headers = forwardable(out.headers);
+    // A WebSocket handshake no room answered goes on to the origin: fetch() with "Upgrade: websocket" returns the
+    // origin's 101 with the socket (developers.cloudflare.com/workers/examples/websockets/), passed back as it is.
+    const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    if (upgrade) headers.set("upgrade", "websocket");
+    const res = await fetch(target, { method: request.method, headers, body: request.body, redirect: "manual" });
+    return upgrade && res.status === 101 ? res : withHeaders(res, out.responseHeaders);
   },
 };
 

@@ -116,12 +116,30 @@ for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined)
 const platform: Platform = { secret, live, now: () => Date.now() };
 
 // ---- CloudFront records <-> Web objects --------------------------------------------
+/**
+ * A Fetch header value: CloudFront hands over header values as JS strings; characters above U+00FF (which the
+ * Headers class refuses) travel as their UTF-8 bytes, as they arrived on the wire.
+ */
+function byteString(value: string): string {
+  return /[^\u0000-\u00ff]/.test(value) ? String.fromCharCode(...new TextEncoder().encode(value)) : value;
+}
+
+/**
+ * The Web Request for a CloudFront request record. The URL is built from the distribution's own domain and
+ * `uri` (assigned as a path, so "?" or "#" in it stay in the path), never from the viewer's Host header, which
+ * the viewer chooses. Entries without `key` use the map's name; cookie entries (HTTP/2 crumbs) are joined
+ * with "; " as one Cookie header (RFC 9113 §8.2.3).
+ */
 export function toRequest(cf: CfRequest, distributionDomainName: string): Request {
   const headers = new Headers();
-  for (const entries of Object.values(cf.headers)) for (const h of entries) headers.append(h.key ?? "", h.value);
-  const host = cf.headers.host?.[0]?.value ?? distributionDomainName;
-  const qs = cf.querystring ? `?${cf.querystring}` : "";
-  return new Request(`https://${host}${cf.uri}${qs}`, { method: cf.method, headers });
+  for (const [name, entries] of Object.entries(cf.headers)) {
+    if (name === "cookie") headers.set("cookie", entries.map((h) => byteString(h.value)).join("; "));
+    else for (const h of entries) headers.append(h.key || name, byteString(h.value));
+  }
+  const url = new URL(`https://${distributionDomainName}/`);
+  url.pathname = cf.uri;
+  url.search = cf.querystring ? `?${cf.querystring}` : "";
+  return new Request(url, { method: cf.method, headers });
 }
 
 /** Write changed headers back, keeping untouched entries (and their key spelling) as they were. */
@@ -130,7 +148,8 @@ function applyHeaders(cf: CfRequest, headers: Headers): void {
   for (const [name, entries] of Object.entries(cf.headers)) {
     const now = headers.get(name);
     if (now === null) continue;
-    out[name] = now === entries.map((e) => e.value).join(", ") ? entries : [{ key: name, value: now }];
+    const was = entries.map((e) => byteString(e.value)).join(name === "cookie" ? "; " : ", ");
+    out[name] = now === was ? entries : [{ key: name, value: now }];
   }
   headers.forEach((value, name) => {
     if (!(name in out) && !(name in cf.headers)) out[name] = [{ key: name, value }];
@@ -178,17 +197,14 @@ function setOrigin(cf: CfRequest, name: string): void {
 }
 
 async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
-  delete cf.headers[DEFERRED_COOKIES]; // internal: never taken from the client
   const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "viewer-request" });
   if (out.kind === "respond") return toCfResponse(out.response);
-  if (out.kind === "forward") {
-    const cookies = out.responseHeaders.getSetCookie();
-    if (cookies.length) out.headers.set(DEFERRED_COOKIES, btoa(JSON.stringify(cookies)));
-    applyHeaders(cf, out.headers);
-    // What the edge checked is what the origin gets: the resolved path.
-    cf.uri = out.url.pathname;
-    cf.querystring = out.url.search.replace(/^\?/, "");
-  }
+  const cookies = out.responseHeaders.getSetCookie();
+  if (cookies.length) out.headers.set(DEFERRED_COOKIES, btoa(JSON.stringify(cookies)));
+  applyHeaders(cf, out.headers);
+  // What the edge checked is what the origin gets: the canonical path.
+  cf.uri = out.url.pathname;
+  cf.querystring = out.url.search.replace(/^\?/, "");
   return cf;
 }
 
@@ -202,13 +218,11 @@ async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest |
     console.warn(`edgeport: generated response of ${cfSize(generated)} B exceeds CloudFront's 1 MB; passing to the origin`);
     return cf;
   }
-  if (out.kind === "forward") {
-    applyHeaders(cf, out.headers);
-    cf.uri = out.url.pathname;
-    cf.querystring = out.url.search.replace(/^\?/, "");
-    // A chosen origin (even the default one) also fixes the Host header CloudFront sends.
-    if (out.origin !== undefined) setOrigin(cf, out.origin);
-  }
+  applyHeaders(cf, out.headers);
+  cf.uri = out.url.pathname;
+  cf.querystring = out.url.search.replace(/^\?/, "");
+  // A chosen origin (even the default one) also fixes the Host header CloudFront sends.
+  if (out.origin !== undefined) setOrigin(cf, out.origin);
   return cf;
 }
 

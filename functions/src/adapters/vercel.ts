@@ -7,6 +7,7 @@
 import { next, rewrite } from "@vercel/functions/middleware";
 import type { RuntimeConfig } from "../core/config";
 import { DEFAULT_ORIGIN, runEdge } from "../core/engine";
+import { sameHeaders } from "../core/http";
 import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
 
@@ -48,12 +49,13 @@ const platform: Platform = {
 export default async function middleware(request: Request): Promise<Response> {
   const out = await runEdge(request, CFG, platform, { country: request.headers.get("x-vercel-ip-country") });
   if (out.kind === "respond") return out.response;
-  if (out.kind === "pass") return next();
-  const init = { request: { headers: out.headers }, headers: out.responseHeaders };
+  // The request headers are replaced only when the edge changed them (x-middleware-override-headers).
+  const init = { ...(sameHeaders(request.headers, out.headers) ? {} : { request: { headers: out.headers } }), headers: out.responseHeaders };
   const original = new URL(request.url);
   const origin = out.origin ?? DEFAULT_ORIGIN;
   if (origin === DEFAULT_ORIGIN && out.url.pathname === original.pathname && out.url.search === original.search) {
     return next(init); // vercel.json sends it on to the default origin
   }
+  // A changed path (the canonical spelling, an A/B variant) or another origin: rewrite to the declared origin.
   return rewrite(originUrl(CFG, origin, out.url.pathname, out.url.search), init);
 }

@@ -7,12 +7,21 @@ import type { GeoConfig } from "../patterns/geo";
 import type { JwtConfig } from "../patterns/jwt";
 import type { RoomConfig } from "../patterns/room";
 
-/** How a route is matched against the request path (computed by the spec layer). */
+import { matchKey } from "./path";
+
+/** A declared route (computed by the spec layer): an exact path, or a prefix for routes ending in "*". */
 export type RouteMatcher = { exact: string } | { prefix: string };
 
 export interface PatternBase {
   name: string;
   routes: RouteMatcher[];
+  /**
+   * A security boundary (jwt-auth): its routes cover every spelling an origin could route onto them (ASCII case,
+   * a trailing "/" or "."). Other patterns match the canonical path as declared.
+   */
+  guard?: boolean;
+  /** routes inside `routes` the pattern leaves alone (deny by default: jwt-auth on "/*" with public exceptions) */
+  exclude?: RouteMatcher[];
 }
 
 export type PatternConfig = JwtConfig | AbConfig | GeoConfig | EsiConfig | RoomConfig;
@@ -22,6 +31,16 @@ export interface SecretRef {
   env: string;
   /** Secrets Manager secret id in us-east-1 (Lambda@Edge only) */
   awsSecretId?: string;
+}
+
+/**
+ * What every request loses on entry, before any pattern runs, whether or not a pattern matches: the headers
+ * the edge sets for the origin (identity headers) in any spelling, and every x-edgeport-* header except those
+ * an earlier CloudFront trigger of the same request set (`keep`, Lambda@Edge origin-request only).
+ */
+export interface EntryRules {
+  strip: string[];
+  keep: string[];
 }
 
 export interface RuntimeConfig {
@@ -35,17 +54,34 @@ export interface RuntimeConfig {
   patterns: PatternConfig[];
   secrets: Record<string, SecretRef>;
   origins: Record<string, string>;
+  entry: EntryRules;
   /** seconds a fetched secret stays cached per container (Lambda@Edge) */
   secretTtl?: number;
   /** every ISO 3166-1 alpha-2 code, space-separated (present when a geo-route runs in this bundle) */
   countries?: string;
 }
 
+/** Does a route cover a canonical path, spelled as declared? (Exclusions always match this way: failing closed.) */
 export function routeMatches(m: RouteMatcher, path: string): boolean {
   return "exact" in m ? path === m.exact : path.startsWith(m.prefix);
 }
 
-/** The patterns whose routes match the path, in chain order. */
+/**
+ * Does a guard's route cover a canonical path? Leniently: ASCII case and a trailing "/" or "." do not count, and a
+ * prefix route "/api/*" also covers "/api" - every spelling a common origin framework routes onto the route is
+ * covered (docs/jwt.md "Paths").
+ */
+export function guardMatches(m: RouteMatcher, path: string): boolean {
+  if ("exact" in m) return matchKey(path) === matchKey(m.exact);
+  return path.toLowerCase().startsWith(m.prefix.toLowerCase()) || matchKey(path) === matchKey(m.prefix);
+}
+
+export function patternCovers(p: PatternBase, path: string): boolean {
+  const matches = p.guard ? guardMatches : routeMatches;
+  return p.routes.some((r) => matches(r, path)) && !(p.exclude ?? []).some((r) => routeMatches(r, path));
+}
+
+/** The patterns whose routes cover the canonical path, in chain order. */
 export function chainFor(cfg: RuntimeConfig, path: string): PatternConfig[] {
-  return cfg.patterns.filter((p) => p.routes.some((r) => routeMatches(r, path)));
+  return cfg.patterns.filter((p) => patternCovers(p, path));
 }

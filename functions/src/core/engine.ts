@@ -8,7 +8,8 @@ import { geoStep } from "../patterns/geo";
 import { jwtStep } from "../patterns/jwt";
 import { roomStep } from "../patterns/room";
 import { chainFor, type PatternConfig, type RuntimeConfig } from "./config";
-import { withHeaders } from "./http";
+import { entryHeaders, withHeaders } from "./http";
+import { canonicalPath } from "./path";
 import type { Platform } from "./platform";
 
 /**
@@ -35,10 +36,13 @@ export interface EdgeContext {
   cfg: RuntimeConfig;
 }
 
+/**
+ * What the adapter does with a request. Every request that reaches the edge is either answered here or
+ * forwarded with the canonical path and the entry-filtered headers - also when no pattern covers it.
+ */
 export type EdgeOutcome =
   | { kind: "respond"; response: Response }
-  | { kind: "forward"; url: URL; headers: Headers; origin?: string; responseHeaders: Headers }
-  | { kind: "pass" };
+  | { kind: "forward"; url: URL; headers: Headers; origin?: string; responseHeaders: Headers };
 
 type Step = (ctx: EdgeContext, cfg: any) => Promise<Response | void>;
 
@@ -59,6 +63,13 @@ export function internalError(): Response {
   });
 }
 
+function badPath(reason: string): Response {
+  return new Response(JSON.stringify({ error: "bad_path", detail: `the path has ${reason}` }), {
+    status: 400,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
 export interface RunOptions {
   phase?: Phase;
   country?: string | null;
@@ -66,15 +77,16 @@ export interface RunOptions {
 
 export async function runEdge(request: Request, cfg: RuntimeConfig, platform: Platform, opts: RunOptions = {}): Promise<EdgeOutcome> {
   try {
-    // The path is resolved (dot segments, also %2e forms) before routes are matched.
+    // One canonical path for matching and for the origin (core/path.ts); what cannot be made canonical is refused.
     const url = new URL(request.url);
-    const chain = chainFor(cfg, url.pathname);
-    if (chain.length === 0) return { kind: "pass" };
+    const canonical = canonicalPath(url.pathname);
+    if (!canonical.ok) return { kind: "respond", response: badPath(canonical.reason) };
+    url.pathname = canonical.path;
     const ctx: EdgeContext = {
-      request, url, headers: new Headers(request.headers), responseHeaders: new Headers(),
+      request, url, headers: entryHeaders(request.headers, cfg.entry), responseHeaders: new Headers(),
       phase: opts.phase ?? "all", country: opts.country, platform, cfg,
     };
-    for (const pattern of chain) {
+    for (const pattern of chainFor(cfg, canonical.path)) {
       const step = STEPS[pattern.type];
       if (!step) throw new Error(`pattern type ${(pattern as PatternConfig).type} is not in this bundle`);
       const res = await step(ctx, pattern);

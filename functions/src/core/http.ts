@@ -1,9 +1,14 @@
 // Small Web-standard helpers shared by the patterns.
 
+/**
+ * The cookies of a Cookie request header. HTTP/2 sends cookies as several header fields ("crumbs", RFC 9113
+ * §8.2.3); a runtime that folds them with the generic ", " (Fetch Headers does) leaves commas between pairs,
+ * so "," separates pairs too - RFC 6265 §4.1.1 keeps commas out of cookie values.
+ */
 export function parseCookies(header: string | null): Map<string, string> {
   const out = new Map<string, string>();
   if (!header) return out;
-  for (const part of header.split(";")) {
+  for (const part of header.split(/[;,]/)) {
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();
@@ -12,17 +17,50 @@ export function parseCookies(header: string | null): Map<string, string> {
   return out;
 }
 
-/** Set (or replace) one cookie in a Cookie request header value. */
+/** Set (or replace) one cookie in a Cookie request header value (crumbs are joined with "; "). */
 export function withCookie(header: string | null, name: string, value: string): string {
   const kept = (header ?? "")
-    .split(";")
+    .split(/[;,]/)
     .map((p) => p.trim())
     .filter((p) => p && p.slice(0, p.indexOf("=")).trim() !== name);
   return [...kept, `${name}=${value}`].join("; ");
 }
 
-// Headers that belong to one connection and never travel on.
-const HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "content-length"];
+const INTERNAL_PREFIX = "x-edgeport-";
+
+/** A header name as origins may read it: case folded, and "_" as "-" (CGI/WSGI turn both into HTTP_X_USER_ID). */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/_/g, "-");
+}
+
+/**
+ * The request headers that may go on, before any pattern runs: identity headers the edge sets (`strip`) and
+ * internal x-edgeport-* headers (except `keep`) are dropped in every spelling.
+ */
+export function entryHeaders(incoming: Headers, rules: { strip: string[]; keep: string[] }): Headers {
+  const strip = new Set(rules.strip.map(headerKey));
+  const keep = new Set(rules.keep.map(headerKey));
+  const out = new Headers();
+  incoming.forEach((value, name) => {
+    const key = headerKey(name);
+    if (strip.has(key) || (key.startsWith(INTERNAL_PREFIX) && !keep.has(key))) return;
+    out.append(name, value);
+  });
+  return out;
+}
+
+/** Whether two header sets hold the same fields and values. */
+export function sameHeaders(a: Headers, b: Headers): boolean {
+  const list = (h: Headers) => {
+    const out: string[] = [];
+    h.forEach((v, k) => out.push(`${k}:${v}`));
+    return out.join("\n");
+  };
+  return list(a) === list(b);
+}
+
+// Headers that belong to one connection and never travel on (and "Expect", answered by the server in front).
+const HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "content-length", "expect"];
 
 export function forwardable(headers: Headers): Headers {
   const out = new Headers(headers);

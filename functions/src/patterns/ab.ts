@@ -56,8 +56,9 @@ function pick(weights: [string, number][]): string {
   return weights.filter(([, w]) => w > 0).at(-1)![0];
 }
 
+/** A variant's path template applied to the request path: "{path}" is replaced literally (split/join: no "$&"). */
 export function rewritePath(template: string, path: string): string {
-  return template.includes("{path}") ? template.replace("{path}", path).replace(/\/{2,}/g, "/") : template;
+  return template.includes("{path}") ? template.split("{path}").join(path).replace(/\/{2,}/g, "/") : template;
 }
 
 export async function abStep(ctx: EdgeContext, cfg: AbConfig): Promise<void> {

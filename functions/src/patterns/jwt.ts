@@ -41,7 +41,6 @@ export interface JwtConfig extends PatternBase {
   typ?: string;
   token: { header: string; scheme: string; cookie?: string };
   forward: { claimsHeader?: string; claims: Record<string, string>; token: boolean };
-  stripHeaders: string[];
   realm: string;
   maxTokenBytes: number;
 }
@@ -231,24 +230,38 @@ function unauthorized(cfg: JwtConfig, e: JwtReject): Response {
   });
 }
 
-/** The chain step: answer 401 or adjust the headers sent to the origin. */
+// A lone UTF-16 surrogate cannot be percent-encoded (encodeURIComponent throws); replacing it would let two
+// different claim values reach the origin as one identity.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The headers that carry verified claims to the origin; a claim that cannot travel safely rejects the token. */
+function claimHeaders(cfg: JwtConfig, claims: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  if (cfg.forward.claimsHeader) out.push([cfg.forward.claimsHeader, b64urlEncodeText(JSON.stringify(claims))]);
+  for (const [header, claim] of Object.entries(cfg.forward.claims)) {
+    const v = claims[claim];
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") continue;
+    const text = String(v);
+    if (LONE_SURROGATE.test(text)) throw new JwtReject(`claim ${claim} is not valid Unicode`);
+    out.push([header, encodeURIComponent(text)]);
+  }
+  return out;
+}
+
+/**
+ * The chain step: answer 401 or adjust the headers sent to the origin. The identity headers the edge sets were
+ * already removed from the client's request on entry (engine: cfg.entry), whatever happens here.
+ */
 export async function jwtStep(ctx: { headers: Headers; platform: Platform }, cfg: JwtConfig): Promise<Response | void> {
-  const platform = ctx.platform;
-  // Identity headers the edge sets are never taken from the client, whatever happens next.
-  for (const name of cfg.stripHeaders) ctx.headers.delete(name);
-  let claims: Record<string, unknown>;
+  let forwarded: [string, string][];
   try {
     const token = extractToken(ctx, cfg);
     if (token === null) throw new JwtReject("no token", true);
-    claims = await verifyJwt(token, cfg, platform);
+    forwarded = claimHeaders(cfg, await verifyJwt(token, cfg, ctx.platform));
   } catch (e) {
     if (e instanceof JwtReject) return unauthorized(cfg, e);
     throw e; // internal: the adapter answers 503
   }
   if (!cfg.forward.token) ctx.headers.delete(cfg.token.header);
-  if (cfg.forward.claimsHeader) ctx.headers.set(cfg.forward.claimsHeader, b64urlEncodeText(JSON.stringify(claims)));
-  for (const [header, claim] of Object.entries(cfg.forward.claims)) {
-    const v = claims[claim];
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") ctx.headers.set(header, encodeURIComponent(String(v)));
-  }
+  for (const [header, value] of forwarded) ctx.headers.set(header, value);
 }
