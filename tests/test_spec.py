@@ -333,3 +333,113 @@ def test_runtime_config_strips_client_identity_headers():
     raw = app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub"}}, "patterns__0__stripHeaders": ["x-role"]})
     cfg = runtime_config(parse_app(raw), "t", "vercel")
     assert cfg["patterns"][0]["stripHeaders"] == ["x-edgeport-claims", "x-role", "x-user-id"]
+
+
+# ---------------------------------------------------------------- secret values in the stack file
+
+DEV_APP = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+
+
+def test_plaintext_secret_in_the_stack_file_is_refused(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:jwt_hmac: hunter2-but-longer-than-32-bytes-xxxxx\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    (i,) = e.value.issues
+    line = DEV_APP.count("\n") + 1
+    assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", line, "edgeport:jwt_hmac")
+    assert "plain text" in i.message
+    assert "pulumi config set --secret jwt_hmac <value> -s t" in i.hint and "EDGEPORT_SECRET_JWT_HMAC" in i.hint
+    assert "hunter2" not in e.value.format(), "the value itself is never repeated"
+
+
+def test_plaintext_look_alike_keys_are_refused_and_other_keys_are_not(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:JWT-HMAC: plain\n  edgeport:EDGEPORT_SECRET_JWT_HMAC: plain\n"
+                                           "  edgeport:jwt_hmca: plain\n  edgeport:region: eu-west-1\n  edgeport:jwt_hmac:\n"
+                                           "    secure: v1:AAAABBBB\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    assert [i.path for i in e.value.issues] == ["edgeport:JWT-HMAC", "edgeport:EDGEPORT_SECRET_JWT_HMAC", "edgeport:jwt_hmca"]
+    assert all("looks like secret jwt_hmac" in i.message and "--secret jwt_hmac" in i.hint for i in e.value.issues)
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:region: eu-west-1\n  edgeport:jwt_hmac:\n    secure: v1:AAAABBBB\n"})
+    assert load_stack("t", tmp_path).secret_configured("jwt_hmac")
+
+
+def test_plaintext_secret_is_listed_with_the_other_problems(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP.replace("leeway: 30", "leeway: 9999") + "  edgeport:jwt_hmac: 12345\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    assert [i.path for i in e.value.issues] == ["edgeport:app.patterns[0].leeway", "edgeport:jwt_hmac"]
+
+
+def test_pulumi_up_checks_the_stack_file_too(tmp_path):
+    from edgeport.spec.loader import stack_file_secret_issues
+
+    path = write_project(tmp_path, {"t": DEV_APP + "  edgeport:jwt_hmac: plain\n"}) / "stacks" / "Pulumi.t.yaml"
+    (i,) = stack_file_secret_issues(path, "t", "stacks/Pulumi.t.yaml")
+    assert i.path == "edgeport:jwt_hmac" and i.line == DEV_APP.count("\n") + 1
+
+
+# ---------------------------------------------------------------- local secret values
+
+
+def _hs_app(alg="HS256", encoding="utf8"):
+    return parse_app(app_with(**{"patterns__0__algorithms": [alg], "patterns__0__secretEncoding": encoding}))
+
+
+def test_short_local_secret_names_the_environment_variable():
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+
+    with pytest.raises(LocalSecretError) as e:
+        resolve_local(_hs_app(), ROOT / "nonexistent", environ={"EDGEPORT_SECRET_JWT_HMAC": "short"}, stack="t")
+    (i,) = e.value.issues
+    assert (i.file, i.line, i.path) == ("environment variable EDGEPORT_SECRET_JWT_HMAC", None, "jwt_hmac")
+    assert "5 bytes; HS256 needs at least 32" in i.message
+    assert "unset EDGEPORT_SECRET_JWT_HMAC" in i.hint and "secrets init-local --stack t" in i.hint and "token_urlsafe(32)" in i.hint
+    assert e.value.exit_code == 1
+
+
+def test_short_local_secret_names_the_dev_vars_line(tmp_path):
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+
+    (tmp_path / ".dev.vars").write_text("# local\nother=x\nEDGEPORT_SECRET_JWT_HMAC='" + "a" * 40 + "'\n")
+    with pytest.raises(LocalSecretError) as e:
+        resolve_local(_hs_app("HS512"), tmp_path, environ={})
+    (i,) = e.value.issues
+    assert (i.file, i.line) == (str(tmp_path / ".dev.vars"), 3)
+    assert "40 bytes; HS512 needs at least 64" in i.message
+    assert "delete line 3 (EDGEPORT_SECRET_JWT_HMAC=...)" in i.hint and "only adds names that are missing" in i.hint
+    assert i.format().startswith(f"{tmp_path / '.dev.vars'}:3: jwt_hmac: value is 40 bytes")
+
+
+@pytest.mark.parametrize("value", ["a" * 43 + "=", "a" * 42 + "+/", "a" * 42 + "B", "a" * 45])
+def test_undecodable_base64url_secret_is_refused_like_the_edge_refuses_it(value):
+    # padding, the standard alphabet, non-zero unused bits, an impossible length: functions/src/core/b64.ts refuses each
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+    from edgeport.spec.validate import check_secret_value
+
+    app = _hs_app(encoding="base64url")
+    with pytest.raises(LocalSecretError, match="not valid base64url"):
+        resolve_local(app, ROOT / "nonexistent", environ={"EDGEPORT_SECRET_JWT_HMAC": value})
+    assert "not valid base64url" in check_secret_value("jwt_hmac", value, app)[0]
+
+
+def test_good_local_secrets_pass_and_missing_ones_are_reported_or_left_out(tmp_path):
+    import secrets as random
+
+    from edgeport.errors import EdgeportError
+    from edgeport.spec.secret_refs import init_local, resolve_local
+
+    app = _hs_app("HS512", "base64url")
+    with pytest.raises(EdgeportError, match="no local value for secret jwt_hmac"):
+        resolve_local(app, tmp_path, environ={})
+    assert resolve_local(app, tmp_path, environ={}, missing_ok=True) == {}
+    assert init_local(["jwt_hmac"], tmp_path) == ["jwt_hmac"]
+    # what init-local writes is long enough for HS512 in either encoding
+    assert len(resolve_local(app, tmp_path, environ={})["jwt_hmac"]) >= 86
+    assert len(resolve_local(_hs_app("HS512"), tmp_path, environ={})["jwt_hmac"]) >= 64
+    v = random.token_urlsafe(64)
+    assert resolve_local(app, tmp_path, environ={"EDGEPORT_SECRET_JWT_HMAC": v}) == {"jwt_hmac": v}
+

@@ -82,7 +82,7 @@ class DevServer:
         if missing:
             raise EdgeportError(f"stack {self.stack_name} declares no {missing[0]} target "
                                 f"(it has: {', '.join(st.app.targets.names())})")
-        secrets = resolve_local(st.app.secret_names(), st.project_dir)
+        secrets = resolve_local(st.app, st.project_dir, stack=st.name)
         build = build_app(st.app, st.name, default_out_dir(st.project_dir, st.name))
         for name in st.app.origins:
             if name not in self.origins and name not in self.echoes:

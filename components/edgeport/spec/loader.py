@@ -216,6 +216,19 @@ def find_project_dir(start: Path | None = None) -> Path:
     raise EdgeportError(f"no Pulumi.yaml found in {here} or its parents; run edgeport from your project directory")
 
 
+def stack_file_secret_issues(path: Path, stack: str, file: str | None = None) -> list[SpecIssue]:
+    """plaintext_secret_issues for a stack file on disk (none if it does not parse: load_stack reports that)."""
+    try:
+        text = path.read_text()
+        node, doc = yaml.compose(text), yaml.safe_load(text)
+    except (OSError, yaml.YAMLError):
+        return []
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config, dict):
+        return []
+    return plaintext_secret_issues(config, stack, file, _line_map(node) if node is not None else {})
+
+
 def file_lines(path: Path) -> dict[tuple, int]:
     """Line numbers of the keys under config -> edgeport:app in a stack file (empty if unparsable)."""
     try:
@@ -224,6 +237,65 @@ def file_lines(path: Path) -> dict[tuple, int]:
         return {}
     prefix = ("config", CONFIG_KEY)
     return {k[2:]: v for k, v in (_line_map(node) if node is not None else {}).items() if k[:2] == prefix}
+
+
+# ---------------------------------------------------------------- secret values in the stack file
+
+
+def _referenced_secrets(raw_app: Any) -> list[str]:
+    """Secret names the patterns reference, read from the raw declaration so that this check runs (and its
+    issues are listed) even when the declaration has other problems."""
+    patterns = raw_app.get("patterns") if isinstance(raw_app, dict) else None
+    names: list[str] = []
+    for p in patterns if isinstance(patterns, list) else []:
+        name = p.get("secret") if isinstance(p, dict) else None
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return names
+
+
+def _is_pulumi_secret(value: Any) -> bool:
+    """`pulumi config set --secret` writes `{secure: <ciphertext>}`; anything else is readable by whoever reads the file."""
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def _looks_like(key: str, names: list[str]) -> str | None:
+    """The referenced secret a config key seems meant for (case, '-' for '_', an EDGEPORT_SECRET_ prefix, a typo)."""
+    norm = key.lower().replace("-", "_").removeprefix(secret_names.ENV_PREFIX.lower())
+    if norm in names:
+        return norm
+    close = difflib.get_close_matches(norm, names, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def plaintext_secret_issues(config: dict, stack: str, file: str | None = None,
+                            lines: dict[tuple, int] | None = None) -> list[SpecIssue]:
+    """A secret value written into the stack file in plain text (`edgeport:jwt_hmac: abc...` instead of the
+    `secure: v1:...` that `pulumi config set --secret` writes): for every secret a pattern references, and
+    for any other plain-string `edgeport:*` key that looks like one of them. The value is never repeated."""
+    lines = lines or {}
+    names = _referenced_secrets(config.get(CONFIG_KEY))
+    issues = []
+    for key, value in config.items():
+        if not isinstance(key, str) or not key.startswith("edgeport:") or key == CONFIG_KEY or _is_pulumi_secret(value):
+            continue
+        if value is None or value == "":
+            continue  # holds nothing that could leak (`edgeport plan` warns that the secret is unset)
+        bare = key.removeprefix("edgeport:")
+        if bare in names:
+            name, what = bare, f"the value of secret {bare} is written in plain text"
+        elif isinstance(value, str) and (name := _looks_like(bare, names)):
+            what = (f"holds plain text and looks like secret {name}, which a pattern references "
+                    f"(its value belongs under {secret_names.config_key(name)}, encrypted)")
+        else:
+            continue
+        issues.append(SpecIssue(
+            key, what,
+            f"remove this key and run `pulumi config set --secret {name} <value> -s {stack}` (it stores `secure: v1:...`), "
+            f"or for local runs only set {secret_names.env_name(name)} or put `{name}=...` in {secret_names.DEV_VARS}; "
+            "if this file was ever committed or shared, use a new value",
+            file, lines.get(("config", key))))
+    return issues
 
 
 def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
@@ -248,5 +320,11 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     all_lines = _line_map(node) if node is not None else {}
     prefix = ("config", CONFIG_KEY)
     lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
-    app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
+    leaks = plaintext_secret_issues(config, stack, rel, all_lines)
+    try:
+        app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
+    except SpecError as e:
+        raise SpecError([*e.issues, *leaks]) from None
+    if leaks:
+        raise SpecError(leaks)
     return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config)

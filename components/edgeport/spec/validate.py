@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from dataclasses import dataclass
 
 from ..errors import Problems
 from . import capabilities, geo, secret_refs as secrets
@@ -21,6 +23,20 @@ def _b64url_bytes(s: str | None) -> bytes | None:
         return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
     except (binascii.Error, ValueError):
         return None
+
+
+# The edge decodes a base64url secret strictly (functions/src/core/b64.ts): RFC 4648 §5 alphabet, no
+# padding, canonical. A value it cannot decode makes every request 503, so the same rule applies here.
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64url_strict(s: str) -> bytes | None:
+    if not _B64URL.match(s) or len(s) % 4 == 1:
+        return None
+    raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != s:
+        return None  # non-zero unused bits: a second spelling of the same bytes
+    return raw
 
 
 def _check_jwk(key, i: int, path: str, problems: Problems) -> None:
@@ -242,18 +258,38 @@ def validate_app(app: App) -> Problems:
     return problems
 
 
-def check_secret_value(name: str, value: str, app: App) -> list[str]:
-    """Problems with a secret's value (too short for the HMAC algorithms that use it)."""
+@dataclass(frozen=True)
+class SecretValueProblem:
+    """Why a secret's value cannot serve a pattern, and how many random bytes would."""
+
+    pattern: str
+    message: str  # e.g. "is 5 bytes; HS256 needs at least 32 random bytes (RFC 7518 §3.2)"
+    need: int  # bytes of `secrets.token_urlsafe(need)` that fix it in either encoding
+
+
+def secret_value_problems(name: str, value: str, app: App) -> list[SecretValueProblem]:
+    """Problems with a secret's value for every jwt-auth pattern using it: too short for its HMAC algorithms,
+    or not decodable when the pattern sets secretEncoding: base64url. The value itself never appears."""
     out = []
     for p in app.patterns:
         if isinstance(p, JwtAuth) and p.secret == name:
-            raw = _b64url_bytes(value) if p.secret_encoding == "base64url" else value.encode()
+            hs = [a for a in p.algorithms if a in HMAC_MIN_BYTES]
+            need = max((HMAC_MIN_BYTES[a] for a in hs), default=HMAC_MIN_BYTES["HS256"])
+            raw = b64url_strict(value) if p.secret_encoding == "base64url" else value.encode()
             if raw is None:
-                out.append(f"secret {name} is not valid base64url (pattern {p.name} sets secretEncoding: base64url)")
-                continue
-            need = max(HMAC_MIN_BYTES[a] for a in p.algorithms if a in HMAC_MIN_BYTES)
-            if len(raw) < need:
-                out.append(f"secret {name} is {len(raw)} bytes; {', '.join(a for a in p.algorithms if a.startswith('HS'))} "
-                           f"needs at least {need} random bytes (RFC 7518 §3.2) - generate one with "
-                           f"`python -c 'import secrets; print(secrets.token_urlsafe({need}))'`")
+                out.append(SecretValueProblem(p.name, f"is not valid base64url (pattern {p.name} sets secretEncoding: "
+                                              "base64url; only A-Z a-z 0-9 - _, no padding)", need))
+            elif len(raw) < need:
+                out.append(SecretValueProblem(p.name, f"is {len(raw)} bytes; {', '.join(hs)} needs at least {need} "
+                                              "random bytes (RFC 7518 §3.2)", need))
     return out
+
+
+def token_command(need: int) -> str:
+    """A command printing a random value of `need` bytes (valid in utf8 and base64url encoding alike)."""
+    return f"python -c 'import secrets; print(secrets.token_urlsafe({need}))'"
+
+
+def check_secret_value(name: str, value: str, app: App) -> list[str]:
+    """Problems with a secret's deployed value (too short for the HMAC algorithms that use it), as messages."""
+    return [f"secret {name} {p.message} - generate one with `{token_command(p.need)}`" for p in secret_value_problems(name, value, app)]
