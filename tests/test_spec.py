@@ -443,3 +443,93 @@ def test_good_local_secrets_pass_and_missing_ones_are_reported_or_left_out(tmp_p
     v = random.token_urlsafe(64)
     assert resolve_local(app, tmp_path, environ={"EDGEPORT_SECRET_JWT_HMAC": v}) == {"jwt_hmac": v}
 
+
+# ---------------------------------------------------------------- ROCA (CVE-2017-15361)
+
+
+def _is_probable_prime(n: int, rounds: int = 32) -> bool:
+    import random
+
+    if n < 2:
+        return False
+    for small in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        if n % small == 0:
+            return n == small
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for _ in range(rounds):
+        x = pow(random.randrange(2, n - 1), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _rsalib_style_prime(bits: int = 1024) -> int:
+    """A prime built the way Infineon's RSALib built them: k * M + (65537^a mod M)."""
+    import math
+    import random
+
+    from edgeport.spec import roca
+
+    m = math.prod(roca.PRIMES)
+    while True:
+        # p in [1.5, 2) * 2^(bits-1): the product of two such primes has exactly 2 * bits bits
+        k = random.randrange((3 << (bits - 2)) // m + 1, (1 << bits) // m - 1)
+        p = k * m + pow(roca.GENERATOR, random.getrandbits(64), m)
+        if _is_probable_prime(p):
+            return p
+
+
+def _jwk_from_numbers(n: int, e: int = 65537, **extra) -> dict:
+    import base64
+
+    b = lambda i: base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()  # noqa: E731
+    return {"kty": "RSA", "n": b(n), "e": b(e), **extra}
+
+
+def test_roca_primes_and_subgroups_are_the_detectors():
+    from edgeport.spec import roca
+
+    assert roca.PRIMES == tuple(r for r in range(3, 168) if all(r % d for d in range(2, r)))
+    assert len(roca.PRIMES) == 38
+    # residues the published detector accepts (as listed in D. J. Bernstein's note on it, blog.cr.yp.to 2017-11-05)
+    assert roca.subgroup(11) == {1, 10} and roca.subgroup(37) == {1, 10, 26}
+    assert roca.subgroup(13) == {1, 3, 4, 9, 10, 12} and roca.subgroup(97) == {1, 35, 36, 61, 62, 96}
+    assert roca.subgroup(167) == set(range(1, 167))  # a primitive root there: that prime tells nothing
+    assert roca.false_positive_rate() < 1e-8
+
+
+def test_roca_fingerprint_on_an_rsalib_style_modulus():
+    from edgeport.spec.roca import has_roca_fingerprint
+
+    p, q = _rsalib_style_prime(), _rsalib_style_prime()
+    assert has_roca_fingerprint(p * q) and (p * q).bit_length() == 2048
+    assert not has_roca_fingerprint(p * q + 2) and not has_roca_fingerprint(0) and not has_roca_fingerprint(-p * q)
+
+
+def test_random_keys_do_not_have_the_roca_fingerprint():
+    import random
+
+    from edgeport.spec.roca import has_roca_fingerprint
+
+    keys = [rsa.generate_private_key(65537, 2048).public_key().public_numbers().n for _ in range(20)]
+    assert not any(has_roca_fingerprint(n) for n in keys)
+    assert not any(has_roca_fingerprint(random.getrandbits(2048) | 1) for _ in range(20000))
+
+
+def test_roca_key_in_jwks_is_refused():
+    p, q = _rsalib_style_prime(), _rsalib_style_prime()
+    i = one_issue(_jwks_app(_jwk_from_numbers(p * q, kid="tpm"), algs=("RS256",)))
+    assert i.path == "edgeport:app.patterns[0].jwks.keys[0].n"
+    assert "ROCA" in i.message and "CVE-2017-15361" in i.message
+    assert i.hint.startswith("regenerate the key pair on an unaffected device/library and publish the new public key")
+    ok = rsa.generate_private_key(65537, 2048).public_key().public_numbers()
+    parse_app(_jwks_app(_jwk_from_numbers(ok.n, kid="fine"), algs=("RS256",)))
+
