@@ -201,3 +201,12 @@ def test_conformance_refuses_a_short_local_secret_instead_of_replacing_it(tmp_pa
                                   "hint": payload["issues"][0]["hint"]}]
     assert "delete line 2 (EDGEPORT_SECRET_JWT_HMAC=...)" in payload["issues"][0]["hint"]
 
+
+def test_build_refuses_tokens_cloudfront_cannot_carry(tmp_path):
+    write_project(tmp_path, {"dev": DEV.replace("        secret: jwt_hmac\n", "        secret: jwt_hmac\n        maxTokenBytes: 12288\n")})
+    r = run("build", "--stack", "dev", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.exit_code == 2, r.output
+    line = DEV.split("\n").index("        secret: jwt_hmac") + 2
+    assert f"stacks/Pulumi.dev.yaml:{line}: edgeport:app.patterns[0].maxTokenBytes: tokens up to 12,288 B" in r.output
+    assert "lambda-edge allows 20,480 B" in r.output and "lower maxTokenBytes to 8,035 or less" in r.output
+    assert "Traceback" not in r.output

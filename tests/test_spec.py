@@ -533,3 +533,83 @@ def test_roca_key_in_jwks_is_refused():
     ok = rsa.generate_private_key(65537, 2048).public_key().public_numbers()
     parse_app(_jwks_app(_jwk_from_numbers(ok.n, kid="fine"), algs=("RS256",)))
 
+
+# ---------------------------------------------------------------- maxTokenBytes against request-header limits
+
+
+def _limit_issues(raw, target):
+    from edgeport.targets import profile
+
+    app = parse_app(raw)
+    m = profile(target)
+    return m.check_limits(app, "t", m.bundles(app, "t"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_example_stacks_fit_every_targets_request_headers(stack):
+    from edgeport.build.bundler import units_for
+
+    st = load_stack(stack, ROOT)
+    assert units_for(st.app, stack, st.locate)  # raises SpecError on any platform limit
+
+
+def test_default_max_token_bytes_fits_lambda_edge_with_default_forwarding():
+    from edgeport.targets import lambda_edge
+    from edgeport.targets.base import largest_token_that_fits
+
+    p = parse_app(app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub", "x-tenant": "tid"}}})).patterns[0]
+    assert p.max_token_bytes == 7168 and p.forward.token and p.forward.claims_header
+    assert largest_token_that_fits(p, lambda_edge.REQUEST_HEADERS) >= 7168
+    # the previous default did not fit: the token travels twice (Authorization and the claims header)
+    assert largest_token_that_fits(p, lambda_edge.REQUEST_HEADERS) < 8192
+
+
+def test_large_tokens_over_cloudfronts_header_limit():
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": {"claims": {"x-user-id": "sub"}}})
+    (i,) = _limit_issues(raw, "lambda-edge")
+    assert i.path == "edgeport:app.patterns[0].maxTokenBytes"
+    assert "tokens up to 12,288 B" in i.message and "20,480 B of request line + headers" in i.message
+    assert "x-edgeport-claims 12,309 B" in i.message and "4,096 B for ordinary headers" in i.message
+    assert "lower maxTokenBytes to 8,035 or less" in i.hint
+    assert "forward.token: false" in i.hint and "forward.claimsHeader: null" in i.hint
+    assert _limit_issues(raw, "cloudflare") == [] and _limit_issues(raw, "vercel") == []
+    # either forwarding change alone is enough here; without forwarding the incoming token alone counts
+    assert _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": {"token": False}}), "lambda-edge") == []
+    bare = {"token": False, "claimsHeader": None}
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16384, "patterns__0__forward": bare}), "lambda-edge")
+    assert "the token header is 16,408 B" in i.message and i.hint == "lower maxTokenBytes to 16,360 or less"
+    assert _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16360, "patterns__0__forward": bare}), "lambda-edge") == []
+
+
+@pytest.mark.parametrize("target", ["cloudflare", "vercel"])
+def test_tokens_over_16_kb_per_header(target):
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16384, "patterns__0__forward": {"token": False, "claimsHeader": None}}),
+                         target)
+    assert "one header would be 16,408 B" in i.message and "16,000 B per header" in i.message
+    assert "lower maxTokenBytes to 15,976 or less" == i.hint
+
+
+def test_patterns_on_other_targets_are_not_sized_against_this_one():
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__targets": ["cloudflare", "vercel"]})
+    assert _limit_issues(raw, "lambda-edge") == []
+
+
+def test_header_limit_issues_carry_file_and_line(tmp_path):
+    from edgeport.build.bundler import units_for
+
+    write_project(tmp_path, {"t": DEV_APP.replace("        secret: jwt_hmac\n", "        secret: jwt_hmac\n        maxTokenBytes: 12288\n")})
+    st = load_stack("t", tmp_path)
+    with pytest.raises(SpecError) as e:
+        units_for(st.app, "t", st.locate)
+    (i,) = e.value.issues
+    line = DEV_APP.split("\n").index("        secret: jwt_hmac") + 2
+    assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", line, "edgeport:app.patterns[0].maxTokenBytes")
+
+
+def test_a_token_in_a_cookie_reaches_the_origin_even_without_forward_token():
+    fwd = {"token": False, "claims": {"x-user-id": "sub"}}
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": fwd})
+    assert _limit_issues(raw, "lambda-edge") == []
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": fwd,
+                                     "patterns__0__token": {"cookie": "session"}}), "lambda-edge")
+    assert "forward.token" not in i.hint and "forward.claimsHeader: null" in i.hint

@@ -9,7 +9,7 @@ import pulumi
 from .build import build_app, default_out_dir
 from .components import EdgeApp
 from .errors import EdgeportError, SpecError
-from .spec.loader import file_lines, parse_app, stack_file, stack_file_secret_issues
+from .spec.loader import file_lines, locator, parse_app, stack_file, stack_file_secret_issues
 
 
 def program(project_dir: Path | None = None) -> EdgeApp:
@@ -29,7 +29,7 @@ def program(project_dir: Path | None = None) -> EdgeApp:
     if leaks:
         raise SpecError(leaks)
     secrets = {s: cfg.require_secret(s) for s in app.secret_names()}
-    build = build_app(app, stack, default_out_dir(project_dir, stack))
+    build = build_app(app, stack, default_out_dir(project_dir, stack), locator(rel, lines))
     edge = EdgeApp(app.name, {"app": app, "stack": stack, "secrets": secrets}, build=build, project_dir=project_dir)
     for target, outs in edge.outputs.items():
         pulumi.export(target.replace("-", "_"), outs)

@@ -460,7 +460,7 @@ def run_conformance(stack: str, *, project_dir: Path | None = None, targets: lis
     jobs, results, notes = plan(app, stack, files, chosen, patterns, secrets)
     out = out_dir or default_out_dir(st.project_dir, stack)
     say(f"building {stack} into {out} ...")
-    build = build_app(app, stack, out)
+    build = build_app(app, stack, out, st.locate)
     by_target = {t: [j for j in jobs if j.ctx.target == t] for t in chosen}
     lock = threading.Lock()
 

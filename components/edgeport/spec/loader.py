@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pydantic import ValidationError
@@ -27,6 +27,14 @@ class Stack:
     file: Path | None = None
     project_dir: Path = field(default_factory=Path.cwd)
     config: dict[str, Any] = field(default_factory=dict)  # the whole `config:` map of the stack file
+    lines: dict[tuple, int] = field(default_factory=dict)  # key path under edgeport:app -> line in the file
+
+    def locate(self, issue: SpecIssue) -> SpecIssue:
+        """The issue with this stack file's name and the line of its key path (for checks run after loading)."""
+        if self.file is None:
+            return issue
+        rel = self.file.relative_to(self.project_dir) if self.file.is_relative_to(self.project_dir) else self.file
+        return locator(str(rel), self.lines)(issue)
 
     def secret_configured(self, name: str) -> bool:
         """Whether the stack file holds a value for the secret (normally `secure: ...`)."""
@@ -180,15 +188,24 @@ _PATTERN_HINTS = {
 # ---------------------------------------------------------------- entry points
 
 
-def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
-    """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
+def locator(file: str | None, lines: dict[tuple, int] | None) -> Callable[[SpecIssue], SpecIssue]:
+    """Sets an issue's file and the line of its key path (or of the nearest enclosing key that has one)."""
     lines = lines or {}
 
     def locate(issue: SpecIssue) -> SpecIssue:
+        if not issue.path.startswith(ROOT):
+            return issue  # not under edgeport:app (e.g. a secret's own config key): located where it was made
         loc = _parse_path(issue.path)
         while loc and loc not in lines:
             loc = loc[:-1]
         return replace(issue, file=file, line=lines.get(loc))
+
+    return locate
+
+
+def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
+    """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
+    locate = locator(file, lines)
 
     if not isinstance(raw, dict):
         raise SpecError([locate(SpecIssue(ROOT, f"expected a mapping, got {_yaml_type(raw)}",
@@ -327,4 +344,4 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
         raise SpecError([*e.issues, *leaks]) from None
     if leaks:
         raise SpecError(leaks)
-    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config)
+    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config, lines=lines)
