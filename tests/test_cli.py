@@ -151,3 +151,62 @@ def test_capabilities_json():
     rows = json.loads(r.stdout)
     room = {row["target"]: row for row in rows if row["pattern"] == "realtime-room"}
     assert room["cloudflare"]["supported"] and not room["vercel"]["supported"] and not room["lambda-edge"]["supported"]
+
+
+# ---------------------------------------------------------------- secrets: plain text in the stack file, weak local values
+
+DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+SCENARIOS = str(ROOT / "conformance" / "scenarios")
+
+
+def test_plaintext_secret_in_the_stack_file_exits_2(tmp_path):
+    write_project(tmp_path, {"dev": DEV + "  edgeport:jwt_hmac: correct-horse-battery-staple-0123456789\n"})
+    r = run("validate", "--stack", "dev", cwd=tmp_path)
+    assert r.exit_code == 2
+    assert f"stacks/Pulumi.dev.yaml:{DEV.count(chr(10)) + 1}: edgeport:jwt_hmac: the value of secret jwt_hmac is written in plain text" in r.output
+    assert "pulumi config set --secret jwt_hmac <value> -s dev" in r.output
+    assert "correct-horse" not in r.output and "Traceback" not in r.output
+
+
+def test_token_refuses_a_short_dev_vars_secret(tmp_path, monkeypatch):
+    write_project(tmp_path, {"dev": DEV})
+    monkeypatch.delenv("EDGEPORT_SECRET_JWT_HMAC", raising=False)
+    (tmp_path / ".dev.vars").write_text("jwt_hmac=tooshort\n")
+    r = run("token", "--stack", "dev", cwd=tmp_path)
+    assert r.exit_code == 1, r.output
+    assert f"{tmp_path / '.dev.vars'}:1: jwt_hmac: value is 8 bytes; HS256 needs at least 32 random bytes" in r.output
+    assert "delete line 1 (jwt_hmac=...)" in r.output and "edgeport secrets init-local --stack dev" in r.output
+    assert "Traceback" not in r.output and "eyJ" not in r.stdout
+
+
+def test_dev_refuses_a_short_secret_from_the_environment(tmp_path, monkeypatch):
+    write_project(tmp_path, {"dev": DEV})
+    monkeypatch.setenv("EDGEPORT_SECRET_JWT_HMAC", "tooshort")
+    r = run("dev", "--stack", "dev", "--port", "0", cwd=tmp_path)
+    assert r.exit_code == 1, r.output
+    assert "environment variable EDGEPORT_SECRET_JWT_HMAC: jwt_hmac: value is 8 bytes" in r.output
+    assert "unset EDGEPORT_SECRET_JWT_HMAC" in r.output and "Traceback" not in r.output
+
+
+def test_conformance_refuses_a_short_local_secret_instead_of_replacing_it(tmp_path, monkeypatch):
+    write_project(tmp_path, {"dev": DEV})
+    monkeypatch.delenv("EDGEPORT_SECRET_JWT_HMAC", raising=False)
+    (tmp_path / ".dev.vars").write_text("# dev\nEDGEPORT_SECRET_JWT_HMAC=tooshort\n")
+    r = run("conformance", "--stack", "dev", "--scenarios", SCENARIOS, "--json", cwd=tmp_path)
+    assert r.exit_code == 1, r.output
+    payload = json.loads(r.stdout)
+    assert payload["ok"] is False and "Traceback" not in r.output
+    assert payload["issues"] == [{"file": str(tmp_path / ".dev.vars"), "line": 2, "path": "jwt_hmac",
+                                  "message": "value is 8 bytes; HS256 needs at least 32 random bytes (RFC 7518 §3.2)",
+                                  "hint": payload["issues"][0]["hint"]}]
+    assert "delete line 2 (EDGEPORT_SECRET_JWT_HMAC=...)" in payload["issues"][0]["hint"]
+
+
+def test_build_refuses_tokens_cloudfront_cannot_carry(tmp_path):
+    write_project(tmp_path, {"dev": DEV.replace("        secret: jwt_hmac\n", "        secret: jwt_hmac\n        maxTokenBytes: 12288\n")})
+    r = run("build", "--stack", "dev", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.exit_code == 2, r.output
+    line = DEV.split("\n").index("        secret: jwt_hmac") + 2
+    assert f"stacks/Pulumi.dev.yaml:{line}: edgeport:app.patterns[0].maxTokenBytes: tokens up to 12,288 B" in r.output
+    assert "lambda-edge allows 20,480 B" in r.output and "lower maxTokenBytes to 8,035 or less" in r.output
+    assert "Traceback" not in r.output

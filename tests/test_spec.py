@@ -335,3 +335,283 @@ def test_runtime_config_strips_client_identity_headers():
     # Every request loses them on entry, whichever pattern (if any) covers it.
     assert cfg["entry"] == {"strip": ["x-edgeport-claims", "x-role", "x-user-id"], "keep": []}
     assert cfg["patterns"][0]["guard"] is True
+
+
+# ---------------------------------------------------------------- secret values in the stack file
+
+DEV_APP = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+
+
+def test_plaintext_secret_in_the_stack_file_is_refused(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:jwt_hmac: hunter2-but-longer-than-32-bytes-xxxxx\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    (i,) = e.value.issues
+    line = DEV_APP.count("\n") + 1
+    assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", line, "edgeport:jwt_hmac")
+    assert "plain text" in i.message
+    assert "pulumi config set --secret jwt_hmac <value> -s t" in i.hint and "EDGEPORT_SECRET_JWT_HMAC" in i.hint
+    assert "hunter2" not in e.value.format(), "the value itself is never repeated"
+
+
+def test_plaintext_look_alike_keys_are_refused_and_other_keys_are_not(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:JWT-HMAC: plain\n  edgeport:EDGEPORT_SECRET_JWT_HMAC: plain\n"
+                                           "  edgeport:jwt_hmca: plain\n  edgeport:region: eu-west-1\n  edgeport:jwt_hmac:\n"
+                                           "    secure: v1:AAAABBBB\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    assert [i.path for i in e.value.issues] == ["edgeport:JWT-HMAC", "edgeport:EDGEPORT_SECRET_JWT_HMAC", "edgeport:jwt_hmca"]
+    assert all("looks like secret jwt_hmac" in i.message and "--secret jwt_hmac" in i.hint for i in e.value.issues)
+    write_project(tmp_path, {"t": DEV_APP + "  edgeport:region: eu-west-1\n  edgeport:jwt_hmac:\n    secure: v1:AAAABBBB\n"})
+    assert load_stack("t", tmp_path).secret_configured("jwt_hmac")
+
+
+def test_plaintext_secret_is_listed_with_the_other_problems(tmp_path):
+    write_project(tmp_path, {"t": DEV_APP.replace("leeway: 30", "leeway: 9999") + "  edgeport:jwt_hmac: 12345\n"})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    assert [i.path for i in e.value.issues] == ["edgeport:app.patterns[0].leeway", "edgeport:jwt_hmac"]
+
+
+def test_pulumi_up_checks_the_stack_file_too(tmp_path):
+    from edgeport.spec.loader import stack_file_secret_issues
+
+    path = write_project(tmp_path, {"t": DEV_APP + "  edgeport:jwt_hmac: plain\n"}) / "stacks" / "Pulumi.t.yaml"
+    (i,) = stack_file_secret_issues(path, "t", "stacks/Pulumi.t.yaml")
+    assert i.path == "edgeport:jwt_hmac" and i.line == DEV_APP.count("\n") + 1
+
+
+# ---------------------------------------------------------------- local secret values
+
+
+def _hs_app(alg="HS256", encoding="utf8"):
+    return parse_app(app_with(**{"patterns__0__algorithms": [alg], "patterns__0__secretEncoding": encoding}))
+
+
+def test_short_local_secret_names_the_environment_variable():
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+
+    with pytest.raises(LocalSecretError) as e:
+        resolve_local(_hs_app(), ROOT / "nonexistent", environ={"EDGEPORT_SECRET_JWT_HMAC": "short"}, stack="t")
+    (i,) = e.value.issues
+    assert (i.file, i.line, i.path) == ("environment variable EDGEPORT_SECRET_JWT_HMAC", None, "jwt_hmac")
+    assert "5 bytes; HS256 needs at least 32" in i.message
+    assert "unset EDGEPORT_SECRET_JWT_HMAC" in i.hint and "secrets init-local --stack t" in i.hint and "token_urlsafe(32)" in i.hint
+    assert e.value.exit_code == 1
+
+
+def test_short_local_secret_names_the_dev_vars_line(tmp_path):
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+
+    (tmp_path / ".dev.vars").write_text("# local\nother=x\nEDGEPORT_SECRET_JWT_HMAC='" + "a" * 40 + "'\n")
+    with pytest.raises(LocalSecretError) as e:
+        resolve_local(_hs_app("HS512"), tmp_path, environ={})
+    (i,) = e.value.issues
+    assert (i.file, i.line) == (str(tmp_path / ".dev.vars"), 3)
+    assert "40 bytes; HS512 needs at least 64" in i.message
+    assert "delete line 3 (EDGEPORT_SECRET_JWT_HMAC=...)" in i.hint and "only adds names that are missing" in i.hint
+    assert i.format().startswith(f"{tmp_path / '.dev.vars'}:3: jwt_hmac: value is 40 bytes")
+
+
+@pytest.mark.parametrize("value", ["a" * 43 + "=", "a" * 42 + "+/", "a" * 42 + "B", "a" * 45])
+def test_undecodable_base64url_secret_is_refused_like_the_edge_refuses_it(value):
+    # padding, the standard alphabet, non-zero unused bits, an impossible length: functions/src/core/b64.ts refuses each
+    from edgeport.errors import LocalSecretError
+    from edgeport.spec.secret_refs import resolve_local
+    from edgeport.spec.validate import check_secret_value
+
+    app = _hs_app(encoding="base64url")
+    with pytest.raises(LocalSecretError, match="not valid base64url"):
+        resolve_local(app, ROOT / "nonexistent", environ={"EDGEPORT_SECRET_JWT_HMAC": value})
+    assert "not valid base64url" in check_secret_value("jwt_hmac", value, app)[0]
+
+
+def test_good_local_secrets_pass_and_missing_ones_are_reported_or_left_out(tmp_path):
+    import secrets as random
+
+    from edgeport.errors import EdgeportError
+    from edgeport.spec.secret_refs import init_local, resolve_local
+
+    app = _hs_app("HS512", "base64url")
+    with pytest.raises(EdgeportError, match="no local value for secret jwt_hmac"):
+        resolve_local(app, tmp_path, environ={})
+    assert resolve_local(app, tmp_path, environ={}, missing_ok=True) == {}
+    assert init_local(["jwt_hmac"], tmp_path) == ["jwt_hmac"]
+    # what init-local writes is long enough for HS512 in either encoding
+    assert len(resolve_local(app, tmp_path, environ={})["jwt_hmac"]) >= 86
+    assert len(resolve_local(_hs_app("HS512"), tmp_path, environ={})["jwt_hmac"]) >= 64
+    v = random.token_urlsafe(64)
+    assert resolve_local(app, tmp_path, environ={"EDGEPORT_SECRET_JWT_HMAC": v}) == {"jwt_hmac": v}
+
+
+# ---------------------------------------------------------------- ROCA (CVE-2017-15361)
+
+
+def _is_probable_prime(n: int, rounds: int = 32) -> bool:
+    import random
+
+    if n < 2:
+        return False
+    for small in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        if n % small == 0:
+            return n == small
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for _ in range(rounds):
+        x = pow(random.randrange(2, n - 1), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _rsalib_style_prime(bits: int = 1024) -> int:
+    """A prime built the way Infineon's RSALib built them: k * M + (65537^a mod M)."""
+    import math
+    import random
+
+    from edgeport.spec import roca
+
+    m = math.prod(roca.PRIMES)
+    while True:
+        # p in [1.5, 2) * 2^(bits-1): the product of two such primes has exactly 2 * bits bits
+        k = random.randrange((3 << (bits - 2)) // m + 1, (1 << bits) // m - 1)
+        p = k * m + pow(roca.GENERATOR, random.getrandbits(64), m)
+        if _is_probable_prime(p):
+            return p
+
+
+def _jwk_from_numbers(n: int, e: int = 65537, **extra) -> dict:
+    import base64
+
+    b = lambda i: base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()  # noqa: E731
+    return {"kty": "RSA", "n": b(n), "e": b(e), **extra}
+
+
+def test_roca_primes_and_subgroups_are_the_detectors():
+    from edgeport.spec import roca
+
+    assert roca.PRIMES == tuple(r for r in range(3, 168) if all(r % d for d in range(2, r)))
+    assert len(roca.PRIMES) == 38
+    # residues the published detector accepts (as listed in D. J. Bernstein's note on it, blog.cr.yp.to 2017-11-05)
+    assert roca.subgroup(11) == {1, 10} and roca.subgroup(37) == {1, 10, 26}
+    assert roca.subgroup(13) == {1, 3, 4, 9, 10, 12} and roca.subgroup(97) == {1, 35, 36, 61, 62, 96}
+    assert roca.subgroup(167) == set(range(1, 167))  # a primitive root there: that prime tells nothing
+    assert roca.false_positive_rate() < 1e-8
+
+
+def test_roca_fingerprint_on_an_rsalib_style_modulus():
+    from edgeport.spec.roca import has_roca_fingerprint
+
+    p, q = _rsalib_style_prime(), _rsalib_style_prime()
+    assert has_roca_fingerprint(p * q) and (p * q).bit_length() == 2048
+    assert not has_roca_fingerprint(p * q + 2) and not has_roca_fingerprint(0) and not has_roca_fingerprint(-p * q)
+
+
+def test_random_keys_do_not_have_the_roca_fingerprint():
+    import random
+
+    from edgeport.spec.roca import has_roca_fingerprint
+
+    keys = [rsa.generate_private_key(65537, 2048).public_key().public_numbers().n for _ in range(20)]
+    assert not any(has_roca_fingerprint(n) for n in keys)
+    assert not any(has_roca_fingerprint(random.getrandbits(2048) | 1) for _ in range(20000))
+
+
+def test_roca_key_in_jwks_is_refused():
+    p, q = _rsalib_style_prime(), _rsalib_style_prime()
+    i = one_issue(_jwks_app(_jwk_from_numbers(p * q, kid="tpm"), algs=("RS256",)))
+    assert i.path == "edgeport:app.patterns[0].jwks.keys[0].n"
+    assert "ROCA" in i.message and "CVE-2017-15361" in i.message
+    assert i.hint.startswith("regenerate the key pair on an unaffected device/library and publish the new public key")
+    ok = rsa.generate_private_key(65537, 2048).public_key().public_numbers()
+    parse_app(_jwks_app(_jwk_from_numbers(ok.n, kid="fine"), algs=("RS256",)))
+
+
+# ---------------------------------------------------------------- maxTokenBytes against request-header limits
+
+
+def _limit_issues(raw, target):
+    from edgeport.targets import profile
+
+    app = parse_app(raw)
+    m = profile(target)
+    return m.check_limits(app, "t", m.bundles(app, "t"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_example_stacks_fit_every_targets_request_headers(stack):
+    from edgeport.build.bundler import units_for
+
+    st = load_stack(stack, ROOT)
+    assert units_for(st.app, stack, st.locate)  # raises SpecError on any platform limit
+
+
+def test_default_max_token_bytes_fits_lambda_edge_with_default_forwarding():
+    from edgeport.targets import lambda_edge
+    from edgeport.targets.base import largest_token_that_fits
+
+    p = parse_app(app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub", "x-tenant": "tid"}}})).patterns[0]
+    assert p.max_token_bytes == 7168 and p.forward.token and p.forward.claims_header
+    assert largest_token_that_fits(p, lambda_edge.REQUEST_HEADERS) >= 7168
+    # the previous default did not fit: the token travels twice (Authorization and the claims header)
+    assert largest_token_that_fits(p, lambda_edge.REQUEST_HEADERS) < 8192
+
+
+def test_large_tokens_over_cloudfronts_header_limit():
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": {"claims": {"x-user-id": "sub"}}})
+    (i,) = _limit_issues(raw, "lambda-edge")
+    assert i.path == "edgeport:app.patterns[0].maxTokenBytes"
+    assert "tokens up to 12,288 B" in i.message and "20,480 B of request line + headers" in i.message
+    assert "x-edgeport-claims 12,309 B" in i.message and "4,096 B for ordinary headers" in i.message
+    assert "lower maxTokenBytes to 8,035 or less" in i.hint
+    assert "forward.token: false" in i.hint and "forward.claimsHeader: null" in i.hint
+    assert _limit_issues(raw, "cloudflare") == [] and _limit_issues(raw, "vercel") == []
+    # either forwarding change alone is enough here; without forwarding the incoming token alone counts
+    assert _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": {"token": False}}), "lambda-edge") == []
+    bare = {"token": False, "claimsHeader": None}
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16384, "patterns__0__forward": bare}), "lambda-edge")
+    assert "the token header is 16,408 B" in i.message and i.hint == "lower maxTokenBytes to 16,360 or less"
+    assert _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16360, "patterns__0__forward": bare}), "lambda-edge") == []
+
+
+@pytest.mark.parametrize("target", ["cloudflare", "vercel"])
+def test_tokens_over_16_kb_per_header(target):
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 16384, "patterns__0__forward": {"token": False, "claimsHeader": None}}),
+                         target)
+    assert "one header would be 16,408 B" in i.message and "16,000 B per header" in i.message
+    assert "lower maxTokenBytes to 15,976 or less" == i.hint
+
+
+def test_patterns_on_other_targets_are_not_sized_against_this_one():
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__targets": ["cloudflare", "vercel"]})
+    assert _limit_issues(raw, "lambda-edge") == []
+
+
+def test_header_limit_issues_carry_file_and_line(tmp_path):
+    from edgeport.build.bundler import units_for
+
+    write_project(tmp_path, {"t": DEV_APP.replace("        secret: jwt_hmac\n", "        secret: jwt_hmac\n        maxTokenBytes: 12288\n")})
+    st = load_stack("t", tmp_path)
+    with pytest.raises(SpecError) as e:
+        units_for(st.app, "t", st.locate)
+    (i,) = e.value.issues
+    line = DEV_APP.split("\n").index("        secret: jwt_hmac") + 2
+    assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", line, "edgeport:app.patterns[0].maxTokenBytes")
+
+
+def test_a_token_in_a_cookie_reaches_the_origin_even_without_forward_token():
+    fwd = {"token": False, "claims": {"x-user-id": "sub"}}
+    raw = app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": fwd})
+    assert _limit_issues(raw, "lambda-edge") == []
+    (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": fwd,
+                                     "patterns__0__token": {"cookie": "session"}}), "lambda-edge")
+    assert "forward.token" not in i.hint and "forward.claimsHeader: null" in i.hint

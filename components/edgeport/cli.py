@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EdgeportError, SpecError
+from .errors import EdgeportError, LocalSecretError, SpecError
 
 DEFAULT_PORTS = {"cloudflare": 8787, "vercel": 8788, "lambda-edge": 8789}
 
@@ -27,7 +27,7 @@ class EdgeportGroup(click.Group):
             as_json = _wants_json(ctx)
             if as_json:
                 payload = {"ok": False, "error": str(e)}
-                if isinstance(e, SpecError):
+                if isinstance(e, (SpecError, LocalSecretError)):
                     payload["issues"] = [i.to_json() for i in e.issues]
                 click.echo(json.dumps(payload, indent=2))
             click.secho(f"error: {e}", fg="red", err=True)
@@ -117,7 +117,7 @@ def _build(st, out: Path | None):
 
     out_dir = out or default_out_dir(st.project_dir, st.name)
     _progress(f"building {st.name} into {out_dir} ...")
-    return build_app(st.app, st.name, out_dir)
+    return build_app(st.app, st.name, out_dir, st.locate)
 
 
 def size_table(result) -> str:
@@ -228,7 +228,7 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
         for n in st.app.origins:
             local = origins.get(n) or server.echoes[n].url
             click.echo(f"  {n:<12} {st.app.origins[n]} -> {local}" + ("" if n in origins else " (echo)"))
-        _print_try(st, resolve_local(st.app.secret_names(), st.project_dir), runner)
+        _print_try(st, resolve_local(st.app, st.project_dir, stack=st.name), runner)
         click.echo("\nWatching functions/ and the stack file; Ctrl-C to stop.")
         try:
             server.watch(stop)
@@ -286,7 +286,7 @@ def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tupl
             extra[k] = json.loads(v)
         except ValueError:
             extra[k] = v
-    secret = resolve_local([chosen.secret], st.project_dir)[chosen.secret]
+    secret = resolve_local(st.app, st.project_dir, [chosen.secret], stack=st.name)[chosen.secret]
     click.echo(mint(chosen, secret, sub=sub, ttl=ttl, extra=extra))
 
 

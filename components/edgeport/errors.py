@@ -49,6 +49,17 @@ class SpecError(EdgeportError):
         return "\n".join([head, *(i.format() for i in self.issues)])
 
 
+class LocalSecretError(EdgeportError):
+    """A local secret value (environment or .dev.vars) cannot be used: too short, undecodable. Exit 1 like a
+    missing one - the declaration is fine, the fix is in the environment or .dev.vars. One issue per value."""
+
+    def __init__(self, issues: list[SpecIssue]):
+        self.issues = list(issues)
+        n = len(self.issues)
+        head = f"{n} local secret value{'s' if n != 1 else ''} cannot be used:"
+        super().__init__("\n".join([head, *(i.format() for i in self.issues)]))
+
+
 class BuildError(EdgeportError):
     """Bundling failed or a bundle is over its budget."""
 

@@ -8,8 +8,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
-from ..errors import BuildError, SpecError
+from ..errors import BuildError, SpecError, SpecIssue
 from ..spec.models import App
 from ..targets import profile
 from ..targets.base import BundleUnit
@@ -43,21 +44,23 @@ def node_binary() -> str:
     return node
 
 
-def units_for(app: App, stack: str) -> list[BundleUnit]:
-    """The bundles every target needs; platform quotas that config can break are checked first."""
+def units_for(app: App, stack: str, locate: Callable[[SpecIssue], SpecIssue] | None = None) -> list[BundleUnit]:
+    """The bundles every target needs; platform quotas that config can break are checked first.
+    `locate` adds the stack file and line to those issues (Stack.locate)."""
     units, issues = [], []
     for t in app.targets.names():
         mine = profile(t).bundles(app, stack)
         issues += profile(t).check_limits(app, stack, mine)
         units += mine
     if issues:
-        raise SpecError(issues)
+        raise SpecError([locate(i) for i in issues] if locate else issues)
     return units
 
 
-def build_app(app: App, stack: str, out_dir: Path) -> BuildResult:
-    """Bundle every target of the stack into out_dir and check the budgets. Raises BuildError."""
-    units = units_for(app, stack)
+def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue], SpecIssue] | None = None) -> BuildResult:
+    """Bundle every target of the stack into out_dir and check the budgets. Raises BuildError
+    (SpecError for platform limits the declaration breaks, located by `locate` when given)."""
+    units = units_for(app, stack, locate)
     fdir = functions_dir()
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EdgeportError, SpecError
+from ..errors import EdgeportError, LocalSecretError, SpecError
 
 TARGET_CHOICES = ["cloudflare", "lambda-edge", "vercel"]
 
@@ -51,7 +51,7 @@ def conformance_command(stack_name: str, targets: tuple[str, ...], patterns: tup
     except EdgeportError as e:
         if as_json:
             payload: dict = {"ok": False, "error": str(e)}
-            if isinstance(e, (ScenarioError, SpecError)):
+            if isinstance(e, (ScenarioError, SpecError, LocalSecretError)):
                 payload["issues"] = [i.to_json() for i in e.issues]
             click.echo(json.dumps(payload, indent=2))
         click.secho(f"error: {e}", fg="red", err=True)

@@ -24,7 +24,7 @@ from ..local.runner import LocalRunner
 from ..spec import find_project_dir, load_stack
 from ..spec.capabilities import capability
 from ..spec.models import App, EsiCompose, PatternBase
-from ..spec.secret_refs import resolve_local
+from ..spec.secret_refs import LOCAL_SECRET_BYTES, resolve_local
 from . import placeholders
 from .checks import Mismatch, as_list, check_body, evaluate, subset_diff
 from .client import Inbox, StepFailed, http_exchange, ws_connect
@@ -110,17 +110,17 @@ class Job:
 # ---------------------------------------------------------------- secrets
 
 
-def local_secrets(app: App, project_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+def local_secrets(app: App, project_dir: Path, stack: str = "<stack>") -> tuple[dict[str, str], dict[str, str]]:
     """Values for the stack's secrets: the local ones where set, else random for this run only
-    (nothing is written: a conformance run must not leave secrets behind)."""
+    (nothing is written: a conformance run must not leave secrets behind). A local value that is set but
+    unusable (too short, undecodable) is an error, not silently replaced: `edgeport dev` would refuse it too."""
+    local = resolve_local(app, project_dir, stack=stack, missing_ok=True)
     values, source = {}, {}
     for name in app.secret_names():
-        try:
-            values[name] = resolve_local([name], project_dir)[name]
-            source[name] = "local"
-        except EdgeportError:
-            values[name] = _random.token_urlsafe(48)  # 64 base64url chars: long enough for HS512, valid base64url too
-            source[name] = "ephemeral"
+        if name in local:
+            values[name], source[name] = local[name], "local"
+        else:
+            values[name], source[name] = _random.token_urlsafe(LOCAL_SECRET_BYTES), "ephemeral"
     return values, source
 
 
@@ -456,11 +456,11 @@ def run_conformance(stack: str, *, project_dir: Path | None = None, targets: lis
         if not any(p in (x.name, x.type) for x in app.patterns):
             raise EdgeportError(f"stack {stack} has no pattern named or typed {p!r} "
                                 f"(patterns: {', '.join(f'{x.name} ({x.type})' for x in app.patterns)})")
-    secrets, source = local_secrets(app, st.project_dir)
+    secrets, source = local_secrets(app, st.project_dir, stack)
     jobs, results, notes = plan(app, stack, files, chosen, patterns, secrets)
     out = out_dir or default_out_dir(st.project_dir, stack)
     say(f"building {stack} into {out} ...")
-    build = build_app(app, stack, out)
+    build = build_app(app, stack, out, st.locate)
     by_target = {t: [j for j in jobs if j.ctx.target == t] for t in chosen}
     lock = threading.Lock()
 

@@ -82,8 +82,8 @@ class DevServer:
         if missing:
             raise EdgeportError(f"stack {self.stack_name} declares no {missing[0]} target "
                                 f"(it has: {', '.join(st.app.targets.names())})")
-        secrets = resolve_local(st.app.secret_names(), st.project_dir)
-        build = build_app(st.app, st.name, default_out_dir(st.project_dir, st.name))
+        secrets = resolve_local(st.app, st.project_dir, stack=st.name)
+        build = build_app(st.app, st.name, default_out_dir(st.project_dir, st.name), st.locate)
         for name in st.app.origins:
             if name not in self.origins and name not in self.echoes:
                 self.echoes[name] = EchoOrigin(name=name).start()
@@ -112,7 +112,7 @@ class DevServer:
             try:
                 # validate and build before touching the running hosts
                 st = load_stack(self.stack_name, self.project_dir)
-                build_app(st.app, st.name, default_out_dir(st.project_dir, st.name))
+                build_app(st.app, st.name, default_out_dir(st.project_dir, st.name), st.locate)
             except EdgeportError as e:
                 self.say(f"reload failed, still serving the previous version:\n{e}")
                 return False

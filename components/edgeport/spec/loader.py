@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pydantic import ValidationError
@@ -27,6 +27,14 @@ class Stack:
     file: Path | None = None
     project_dir: Path = field(default_factory=Path.cwd)
     config: dict[str, Any] = field(default_factory=dict)  # the whole `config:` map of the stack file
+    lines: dict[tuple, int] = field(default_factory=dict)  # key path under edgeport:app -> line in the file
+
+    def locate(self, issue: SpecIssue) -> SpecIssue:
+        """The issue with this stack file's name and the line of its key path (for checks run after loading)."""
+        if self.file is None:
+            return issue
+        rel = self.file.relative_to(self.project_dir) if self.file.is_relative_to(self.project_dir) else self.file
+        return locator(str(rel), self.lines)(issue)
 
     def secret_configured(self, name: str) -> bool:
         """Whether the stack file holds a value for the secret (normally `secure: ...`)."""
@@ -180,15 +188,24 @@ _PATTERN_HINTS = {
 # ---------------------------------------------------------------- entry points
 
 
-def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
-    """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
+def locator(file: str | None, lines: dict[tuple, int] | None) -> Callable[[SpecIssue], SpecIssue]:
+    """Sets an issue's file and the line of its key path (or of the nearest enclosing key that has one)."""
     lines = lines or {}
 
     def locate(issue: SpecIssue) -> SpecIssue:
+        if not issue.path.startswith(ROOT):
+            return issue  # not under edgeport:app (e.g. a secret's own config key): located where it was made
         loc = _parse_path(issue.path)
         while loc and loc not in lines:
             loc = loc[:-1]
         return replace(issue, file=file, line=lines.get(loc))
+
+    return locate
+
+
+def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
+    """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
+    locate = locator(file, lines)
 
     if not isinstance(raw, dict):
         raise SpecError([locate(SpecIssue(ROOT, f"expected a mapping, got {_yaml_type(raw)}",
@@ -216,6 +233,19 @@ def find_project_dir(start: Path | None = None) -> Path:
     raise EdgeportError(f"no Pulumi.yaml found in {here} or its parents; run edgeport from your project directory")
 
 
+def stack_file_secret_issues(path: Path, stack: str, file: str | None = None) -> list[SpecIssue]:
+    """plaintext_secret_issues for a stack file on disk (none if it does not parse: load_stack reports that)."""
+    try:
+        text = path.read_text()
+        node, doc = yaml.compose(text), yaml.safe_load(text)
+    except (OSError, yaml.YAMLError):
+        return []
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config, dict):
+        return []
+    return plaintext_secret_issues(config, stack, file, _line_map(node) if node is not None else {})
+
+
 def file_lines(path: Path) -> dict[tuple, int]:
     """Line numbers of the keys under config -> edgeport:app in a stack file (empty if unparsable)."""
     try:
@@ -224,6 +254,65 @@ def file_lines(path: Path) -> dict[tuple, int]:
         return {}
     prefix = ("config", CONFIG_KEY)
     return {k[2:]: v for k, v in (_line_map(node) if node is not None else {}).items() if k[:2] == prefix}
+
+
+# ---------------------------------------------------------------- secret values in the stack file
+
+
+def _referenced_secrets(raw_app: Any) -> list[str]:
+    """Secret names the patterns reference, read from the raw declaration so that this check runs (and its
+    issues are listed) even when the declaration has other problems."""
+    patterns = raw_app.get("patterns") if isinstance(raw_app, dict) else None
+    names: list[str] = []
+    for p in patterns if isinstance(patterns, list) else []:
+        name = p.get("secret") if isinstance(p, dict) else None
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return names
+
+
+def _is_pulumi_secret(value: Any) -> bool:
+    """`pulumi config set --secret` writes `{secure: <ciphertext>}`; anything else is readable by whoever reads the file."""
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def _looks_like(key: str, names: list[str]) -> str | None:
+    """The referenced secret a config key seems meant for (case, '-' for '_', an EDGEPORT_SECRET_ prefix, a typo)."""
+    norm = key.lower().replace("-", "_").removeprefix(secret_names.ENV_PREFIX.lower())
+    if norm in names:
+        return norm
+    close = difflib.get_close_matches(norm, names, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def plaintext_secret_issues(config: dict, stack: str, file: str | None = None,
+                            lines: dict[tuple, int] | None = None) -> list[SpecIssue]:
+    """A secret value written into the stack file in plain text (`edgeport:jwt_hmac: abc...` instead of the
+    `secure: v1:...` that `pulumi config set --secret` writes): for every secret a pattern references, and
+    for any other plain-string `edgeport:*` key that looks like one of them. The value is never repeated."""
+    lines = lines or {}
+    names = _referenced_secrets(config.get(CONFIG_KEY))
+    issues = []
+    for key, value in config.items():
+        if not isinstance(key, str) or not key.startswith("edgeport:") or key == CONFIG_KEY or _is_pulumi_secret(value):
+            continue
+        if value is None or value == "":
+            continue  # holds nothing that could leak (`edgeport plan` warns that the secret is unset)
+        bare = key.removeprefix("edgeport:")
+        if bare in names:
+            name, what = bare, f"the value of secret {bare} is written in plain text"
+        elif isinstance(value, str) and (name := _looks_like(bare, names)):
+            what = (f"holds plain text and looks like secret {name}, which a pattern references "
+                    f"(its value belongs under {secret_names.config_key(name)}, encrypted)")
+        else:
+            continue
+        issues.append(SpecIssue(
+            key, what,
+            f"remove this key and run `pulumi config set --secret {name} <value> -s {stack}` (it stores `secure: v1:...`), "
+            f"or for local runs only set {secret_names.env_name(name)} or put `{name}=...` in {secret_names.DEV_VARS}; "
+            "if this file was ever committed or shared, use a new value",
+            file, lines.get(("config", key))))
+    return issues
 
 
 def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
@@ -248,5 +337,11 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     all_lines = _line_map(node) if node is not None else {}
     prefix = ("config", CONFIG_KEY)
     lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
-    app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
-    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config)
+    leaks = plaintext_secret_issues(config, stack, rel, all_lines)
+    try:
+        app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
+    except SpecError as e:
+        raise SpecError([*e.issues, *leaks]) from None
+    if leaks:
+        raise SpecError(leaks)
+    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config, lines=lines)

@@ -16,7 +16,7 @@ import pulumi
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import EdgeportError, SpecIssue
-from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -76,6 +76,11 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
 
 
 ENV_VAR_LIMIT = 5 * 1024  # bytes per environment variable, JSON bindings included (Workers limits)
+# Cloudflare's sources disagree: the Workers limits table (developers.cloudflare.com/workers/platform/limits) gives
+# 128 KB of request headers; Fundamentals > "Connection limits" gives 32 KB in total and 16 KB per header. Sized
+# against the smaller figures (KB read as 1,000 B), so a stack that passes fits under either.
+REQUEST_HEADERS = HeaderLimit(32_000, 16_000, "request headers",
+                              "Cloudflare connection limits: 16 KB per header, 32 KB total; the Workers limits table's 128 KB is not relied on")
 
 
 def config_json(config: dict[str, Any]) -> str:
@@ -91,6 +96,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
             issues.append(SpecIssue("edgeport:app.patterns", f"the Worker's {CONFIG_BINDING} binding would be {size:,} B; "
                                     f"Cloudflare allows {ENV_VAR_LIMIT:,} B per variable",
                                     "move some patterns to their own stack, or shorten large settings such as jwks"))
+    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 

@@ -26,7 +26,7 @@ from ..spec import capabilities, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -44,6 +44,11 @@ VIEWER = {"memory": 128, "timeout": 5, "max_memory": 128, "max_timeout": 5,
 ORIGIN = {"memory": 256, "timeout": 10, "max_memory": 10240, "max_timeout": 30,
           "package": Budget(50 * 1024 * 1024, "zip", "origin triggers: 50 MB package")}
 MAX_BEHAVIOURS = 75  # cache behaviours per distribution (default quota)
+# CloudFront Developer Guide, "Quotas" > general quotas ("maximum length of a request, including headers and query
+# strings, but not including the body content": 20,480 bytes) and "Restrictions on edge functions" (request line +
+# headers). A viewer-request result over it is a 502 (LambdaValidationError); functions/local/cloudfront-rules.mjs
+# emulates the same check.
+REQUEST_HEADERS = HeaderLimit(20_480, None, "request line + headers", "CloudFront quotas, restrictions on edge functions")
 
 # AWS managed policies (ids are global constants).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -93,6 +98,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
     if n > MAX_BEHAVIOURS:
         issues.append(SpecIssue(base, f"{n} routes need {n} cache behaviours; CloudFront allows {MAX_BEHAVIOURS} per distribution",
                                 "merge routes (prefixes cover more paths) or request a quota increase"))
+    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 

@@ -20,7 +20,7 @@ import pulumi
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -81,6 +81,9 @@ def local_settings(app: "App", stack: str) -> dict:
 
 
 EDGE_CONFIG_LIMIT = {"hobby": 8 * 1024, "pro": 64 * 1024, "enterprise": 512 * 1024}  # store size per plan
+# Vercel docs, errors/REQUEST_HEADER_TOO_LARGE (updated 2025-10-06): each request header at most 16 KB, all headers
+# including their names at most 32 KB, for functions and Routing Middleware. KB read as 1,000 B, the smaller reading.
+REQUEST_HEADERS = HeaderLimit(32_000, 16_000, "request headers", "Vercel REQUEST_HEADER_TOO_LARGE: 16 KB per header, 32 KB total")
 
 
 def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIssue]:
@@ -91,6 +94,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
         issues.append(SpecIssue("edgeport:app.targets.vercel.plan", f"the live settings need {size:,} B of Edge Config; "
                                 f"the {plan} plan allows {EDGE_CONFIG_LIMIT[plan]:,} B per store",
                                 "use fewer live A/B tests on vercel (live: false) or a larger plan"))
+    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 
