@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import time
+from urllib.parse import urlsplit
 
 import jwt as pyjwt
 import pytest
@@ -55,6 +57,8 @@ APP = {
          "issuer": ISS, "audience": AUD, "requiredClaims": ["sub"], "forward": {"claims": {"x-user-id": "sub"}}},
         {"name": "pk", "type": "jwt-auth", "routes": ["/partner/*"], "algorithms": ["RS256", "ES256"],
          "jwks": {"keys": [public_jwk(RSA_KEY, "r1"), public_jwk(EC_KEY, "e1")]}, "audience": ["partners"]},
+        {"name": "ck", "type": "jwt-auth", "routes": ["/cookie/*"], "algorithms": ["HS256"], "secret": "hs_key",
+         "issuer": ISS, "audience": AUD, "token": {"cookie": "session"}, "forward": {"token": False, "claims": {"x-user-id": "sub"}}},
         {"name": "rfc", "type": "jwt-auth", "routes": ["/rfc/*"], "algorithms": ["HS256"], "secret": "rfc_key",
          "secretEncoding": "base64url", "issuer": "joe"},
     ],
@@ -126,6 +130,40 @@ def fresh_origin(origin):
 
 
 # ---------------------------------------------------------------- accepted
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_claim_that_cannot_travel_safely_refuses_the_token(edge, fresh_origin, target):
+    # A lone UTF-16 surrogate has no UTF-8 form: replacing it would let two identities look alike at the origin.
+    r = call(edge[target], "/api/x", hs_token(sub="alice\ud800"))
+    assert_rejected(r, fresh_origin)
+    assert "claim sub is not valid Unicode" in r.headers["www-authenticate"]
+
+
+def raw_get(url: str, path: str, headers: list[tuple[str, str]]):
+    """A GET with repeated header fields (http.client's dict-based request() would merge them)."""
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+    try:
+        conn.putrequest("GET", path)
+        for k, v in headers:
+            conn.putheader(k, v)
+        conn.endheaders()
+        res = conn.getresponse()
+        return res.status, res.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_token_in_a_cookie_crumb_is_found_and_kept_from_the_origin(edge, fresh_origin, target):
+    # HTTP/2 sends cookies as separate fields ("crumbs"); the token may sit in any of them.
+    status, body = raw_get(edge[target], "/cookie/x", [("Cookie", "theme=dark"), ("Cookie", f"session={hs_token()}")])
+    assert status == 200, body
+    (seen,) = fresh_origin.requests
+    assert seen["headers"]["x-user-id"] == "alice"
+    assert "session=" not in seen["headers"].get("cookie", "") and "theme=dark" in seen["headers"]["cookie"], \
+        "forward.token: false keeps the token at the edge, cookie included"
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -152,6 +152,14 @@ def test_sticky_cookie_is_honoured(stack, fresh, target, v, expect):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_a_path_template_inserts_the_request_path_literally(stack, fresh, target):
+    # "$&", "$$" and "$`" in a path are characters, not replacement patterns.
+    r = request(url(stack, target, "/landing/x$&y$$z$`w"), headers={"Cookie": "edgeport-ab-exp=A"})
+    assert r.status == 200
+    assert hit(fresh) == [("default", "/a/landing/x$&y$$z$%60w")]  # URL parsers escape the backtick
+
+
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("value", ["Z", "a", "A B", "", "../A", "A%00"])
 def test_tampered_or_unknown_cookie_is_reassigned(stack, fresh, target, value):
     r = request(url(stack, target, "/landing"), headers={"Cookie": f"edgeport-ab-exp={value}", "x-edgeport-ab-exp": "A"})

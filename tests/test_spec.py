@@ -11,7 +11,8 @@ from conftest import ROOT, write_project
 from edgeport.errors import SpecError
 from edgeport.spec import JwtAuth, load_stack, parse_app
 from edgeport.spec import capabilities, geo
-from edgeport.spec.runtime import chain_order, route_matcher, runtime_config
+from edgeport.spec import routes
+from edgeport.spec.runtime import chain_order, runtime_config
 
 BASE = {
     "name": "shop",
@@ -133,9 +134,11 @@ def test_bad_routes(route, fragment):
 
 
 def test_route_matchers():
-    assert route_matcher("/api/*") == {"prefix": "/api/"}
-    assert route_matcher("/img*") == {"prefix": "/img"}
-    assert route_matcher("/account") == {"exact": "/account"}
+    assert routes.matcher("/api/*") == {"prefix": "/api/"}
+    assert routes.matcher("/img*") == {"prefix": "/img"}
+    assert routes.matcher("/account") == {"exact": "/account"}
+    assert routes.contains("/api/*", "/api/v1/*") and routes.contains("/api/*", "/api/x") and routes.contains("/x", "/x")
+    assert not routes.contains("/api/v1/*", "/api/*") and not routes.contains("/api/*", "/apix")
 
 
 def test_duplicate_pattern_names():

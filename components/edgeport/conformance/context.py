@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..devtoken import mint
-from ..spec import geo
+from ..spec import geo, routes
 from ..spec.models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, PatternBase, RealtimeRoom
 from ..spec.runtime import ISO_CODES, ab_cookie, ab_header, geo_fallback, room_burst
 from .placeholders import PlaceholderError
@@ -33,7 +33,7 @@ SHELL_TAIL = "<footer>end of shell</footer></body></html>\n"
 # Placeholder names per pattern type (arithmetic suffixes stripped, inner placeholders as X);
 # checked when a scenario file is loaded so that typos fail before anything starts.
 _COMMON = [r"route(:\d+)?", r"prefix(:\d+)?", r"pattern", r"app", r"unique", r"request\.(path|query)", r"captured\.[\w-]+",
-           r"each(\.[\w]+)?", r"target"]
+           r"each(\.[\w]+)?", r"target", r"unrouted"]
 _BY_TYPE = {
     "jwt-auth": [r"token(:.*)?", r"sub", r"realm", r"claims_header", r"token_header", r"issuer", r"audience"],
     "ab-test": [r"cookie", r"variant_header", r"variants", r"cookie_max_age", r"variant\[[^\]]+\]\.(name|path|origin)"],
@@ -47,10 +47,10 @@ _BY_TYPE = {
 KNOWN = {t: re.compile("^(" + "|".join(_COMMON + extra) + ")$") for t, extra in _BY_TYPE.items()}
 
 # What `for_each` iterates over, per type, and what `requires` may ask for.
-FOR_EACH = {"jwt-auth": {"routes", "forwarded-claims"}, "ab-test": {"routes", "variants"},
+FOR_EACH = {"jwt-auth": {"routes", "forwarded-claims", "route-spellings", "refused-spellings"}, "ab-test": {"routes", "variants"},
             "geo-route": {"routes", "geo-countries"}, "esi-compose": {"routes", "fragments"},
             "realtime-room": {"routes"}}
-REQUIRES = {"jwt-auth": {"hmac", "issuer", "audience", "claims-header", "forward-token", "require-exp"},
+REQUIRES = {"jwt-auth": {"hmac", "issuer", "audience", "claims-header", "forward-token", "require-exp", "unrouted-path"},
             "ab-test": {"path-variant", "origin-variant"}, "geo-route": set(), "esi-compose": set(),
             "realtime-room": {"allowed-origins"}}
 
@@ -70,13 +70,26 @@ def _resign(p: JwtAuth, key: str, token: str, drop: tuple[str, ...]) -> str:
     return f"{h}.{body}.{_b64(hmac.new(raw, f'{h}.{body}'.encode(), digest).digest())}"
 
 
-def concrete_path(route: str) -> str:
-    """A request path a route matches: a prefix gets a fixed last segment."""
-    return route[:-1] + "conformance" if route.endswith("*") else route
+UNROUTED = "/edgeport-conformance-unrouted/page"
 
 
-def route_matches(route: str, path: str) -> bool:
-    return path.startswith(route[:-1]) if route.endswith("*") else path == route
+def spellings(path: str) -> list[tuple[str, str]]:
+    """(label, raw path) for spellings of `path` that common origin frameworks route onto `path` itself:
+    Express folds case and ignores a trailing slash; Werkzeug merges slashes and decodes %61; every URL
+    parser resolves dot segments (docs/jwt.md, Paths)."""
+    first = path[1:2]
+    out = [("upper case", path.upper()), ("title case", "/" + path[1:].title()), ("trailing slash", path + "/"),
+           ("trailing dot", path + "."), ("leading //", "/" + path), ("doubled slashes", path.replace("/", "//")),
+           ("dot segment", "/." + path), ("parent segment", "/x/.." + path), ("%2e%2e segment", "/x/%2e%2e" + path)]
+    if first.isalpha():
+        out.append(("escaped letter", f"/%{ord(first):02x}{path[2:]}"))
+        out.append(("escaped upper letter", f"/%{ord(first.upper()):02X}{path[2:]}"))
+    return out
+
+
+REFUSED = [("encoded slash", "%2F{x}"), ("encoded backslash", "%5c{x}"), ("path parameter", ";jsessionid=1"),
+           ("encoded NUL", "%00"), ("double encoding", "%252f{x}"), ("overlong UTF-8 slash", "%c0%af{x}"),
+           ("invalid UTF-8", "%ff"), ("stray percent", "%zz")]
 
 
 def rewrite_path(template: str, path: str) -> str:
@@ -100,14 +113,14 @@ class PatternContext:
         if index is not None:
             if index >= len(routes):
                 raise PlaceholderError(f"pattern {self.pattern.name} has {len(routes)} route(s); {{route:{index}}} does not exist")
-            return concrete_path(routes[index])
+            return routes.sample(routes[index])
         # Prefer a route no other pattern on this target also covers: the scenario is about
         # this pattern alone (composition is a separate concern).
         for r in routes:
-            p = concrete_path(r)
-            if not any(route_matches(o, p) for other in self.others for o in other.routes):
+            p = routes.sample(r)
+            if not any(routes.matches(o, p) for other in self.others for o in other.routes):
                 return p
-        return concrete_path(routes[0])
+        return routes.sample(routes[0])
 
     def prefix(self, index: int | None = None) -> str:
         routes = self.pattern.routes
@@ -130,15 +143,26 @@ class PatternContext:
             "path-variant": (isinstance(p, AbTest) and any(v.path for v in p.variants), "has no variant with a path"),
             "origin-variant": (isinstance(p, AbTest) and any(v.origin for v in p.variants), "has no variant with an origin"),
             "allowed-origins": (isinstance(p, RealtimeRoom) and bool(p.allowed_origins), "declares no allowedOrigins"),
+            "unrouted-path": (not self.covers(UNROUTED), f"covers every path on {self.target} (there is no unrouted path)"),
         }
         ok, why = checks[requirement]
         return None if ok else f"pattern {p.name} {why}"
+
+    def covers(self, path: str) -> bool:
+        """Whether a pattern on this target covers the path (as declared: a sample, not the engine's matcher)."""
+        pats = [self.pattern, *self.others] if self.target in self.app.pattern_targets(self.pattern) else self.others
+        return any(routes.matches(r, path) for p in pats for r in p.routes)
 
     def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """(label, fields) for each instance of a `for_each` scenario."""
         p = self.pattern
         if kind == "routes":
-            return [(r, {"value": concrete_path(r), "route": r}) for r in p.routes]
+            return [(r, {"value": routes.sample(r), "route": r}) for r in p.routes]
+        if kind == "route-spellings":
+            return [(f"{r} {label}", {"value": raw, "route": r}) for r in p.routes for label, raw in spellings(routes.sample(r))]
+        if kind == "refused-spellings":
+            base = routes.sample(p.routes[0]).rstrip("/")
+            return [(label, {"value": base + suffix.replace("{x}", "x")}) for label, suffix in REFUSED]
         if kind == "variants":
             return [(v.name, {"value": v.name, "name": v.name, "origin": v.origin or "default"}) for v in p.variants]
         if kind == "geo-countries":
@@ -159,7 +183,8 @@ class PatternContext:
                 if claim in ("exp", "nbf", "iat"):
                     continue  # numeric and time-bound: their forwarding is not a fixed value to compare
                 value = registered.get(claim) or f"conformance-{claim}"
-                out.append((header, {"value": header, "header": header, "claim": claim, "claim_value": value,
+                out.append((header, {"value": header, "header": header, "header_underscore": header.replace("-", "_"),
+                                     "claim": claim, "claim_value": value,
                                      "token": f"{claim}={value}" if claim not in registered or registered[claim] is None else ""}))
             return out
         raise PlaceholderError(f"unknown for_each {kind!r}")
@@ -177,6 +202,8 @@ class PatternContext:
             return self.app.name
         if name == "target":
             return self.target
+        if name == "unrouted":
+            return UNROUTED
         if name == "unique":
             return scope["unique"]
         if name.startswith("request."):

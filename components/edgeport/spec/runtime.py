@@ -12,7 +12,7 @@ import math
 
 import pycountry
 
-from . import capabilities, geo
+from . import capabilities, geo, routes
 from .models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, PatternBase, RealtimeRoom
 
 RUNTIME_VERSION = 1
@@ -20,10 +20,6 @@ RUNTIME_VERSION = 1
 # Default chain order when several patterns cover one request: route first (it picks
 # the origin), then authenticate, then bucket, then compose the page.
 TYPE_ORDER = {"geo-route": 10, "jwt-auth": 20, "ab-test": 30, "esi-compose": 40, "realtime-room": 50}
-
-
-def route_matcher(route: str) -> dict[str, str]:
-    return {"prefix": route[:-1]} if route.endswith("*") else {"exact": route}
 
 
 def chain_order(app: App) -> list[PatternBase]:
@@ -172,11 +168,11 @@ _BUILDERS = {
 
 
 def pattern_config(p: PatternBase, app: App, live_key: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "type": p.type, "routes": [route_matcher(r) for r in p.routes]}
+    out: dict[str, Any] = {"name": p.name, "type": p.type, "routes": [routes.matcher(r) for r in p.routes]}
     if isinstance(p, JwtAuth):
         out["guard"] = True  # its routes cover every spelling an origin could route onto them (core/config.ts)
     if p.exclude:
-        out["exclude"] = [route_matcher(r) for r in p.exclude]
+        out["exclude"] = [routes.matcher(r) for r in p.exclude]
     return {**out, **_BUILDERS[p.type](p, app, live_key)}
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import Problems
-from . import capabilities, geo, roca, secret_refs as secrets
+from . import capabilities, geo, roca, routes, secret_refs as secrets
 from .models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
 
 ROOT = "edgeport:app"
@@ -203,13 +203,6 @@ def _check_esi(p: EsiCompose, path: str, problems: Problems, app: App) -> None:
         problems.add(f"{path}.shell", "must be a path starting with '/'", "e.g. /shell.html")
 
 
-def _route_contains(route: str, inner: str) -> bool:
-    """Whether every path `inner` covers is also covered by `route` (both as declared)."""
-    if route.endswith("*"):
-        return inner.startswith(route[:-1])
-    return inner == route
-
-
 def validate_app(app: App) -> Problems:
     problems = Problems()
     if "default" not in app.origins:
@@ -244,7 +237,7 @@ def validate_app(app: App) -> Problems:
         if len(set(p.routes)) != len(p.routes):
             problems.add(f"{path}.routes", "lists a route twice", "list each route once")
         for j, ex in enumerate(p.exclude):
-            if not any(_route_contains(r, ex) for r in p.routes):
+            if not any(routes.contains(r, ex) for r in p.routes):
                 problems.add(f"{path}.exclude[{j}]", f"{ex!r} is outside the pattern's routes ({', '.join(p.routes)})",
                              "exclude only paths inside `routes`, or remove it")
         explicit = p.targets is not None

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi.dynamic
 
-from ..spec import capabilities, runtime
+from ..spec import capabilities, routes as routes_, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
@@ -227,18 +227,11 @@ def viewer_request_headers(app: "App") -> list[str]:
     return sorted(out)
 
 
-def _overlaps(route: str, routes: list[str]) -> bool:
-    def cover(a: str, b: str) -> bool:  # can a request match both?
-        pa, pb = a.rstrip("*"), b.rstrip("*")
-        if a.endswith("*") and b.endswith("*"):
-            return pa.startswith(pb) or pb.startswith(pa)
-        if a.endswith("*"):
-            return pb.startswith(pa)
-        if b.endswith("*"):
-            return pa.startswith(pb)
-        return a == b
-
-    return any(cover(route, r) for r in routes)
+def _overlaps(behaviour: str, routes: list[str]) -> bool:
+    """Whether a pattern with these routes sees requests CloudFront routes to this behaviour. Two routes either
+    nest or share no path; a route inside this behaviour's has a behaviour of its own, ordered before this one,
+    which takes its requests - so only routes containing this behaviour's route count."""
+    return any(routes_.contains(r, behaviour) for r in routes)
 
 
 def _origin(url: str, origin_id: str) -> dict[str, Any]:

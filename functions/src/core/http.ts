@@ -17,6 +17,15 @@ export function parseCookies(header: string | null): Map<string, string> {
   return out;
 }
 
+/** A Cookie request header value without one cookie (crumbs are joined with "; "); null when none is left. */
+export function withoutCookie(header: string | null, name: string): string | null {
+  const kept = (header ?? "")
+    .split(/[;,]/)
+    .map((p) => p.trim())
+    .filter((p) => p && p.slice(0, p.indexOf("=")).trim() !== name);
+  return kept.length ? kept.join("; ") : null;
+}
+
 /** Set (or replace) one cookie in a Cookie request header value (crumbs are joined with "; "). */
 export function withCookie(header: string | null, name: string, value: string): string {
   const kept = (header ?? "")

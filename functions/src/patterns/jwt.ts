@@ -7,6 +7,7 @@
 // `b64` are refused, base64url must be canonical, and every failure is a 401
 // (bad token) or a 503 (platform/config failure) - never a pass-through.
 import { b64urlDecode, b64urlEncodeText } from "../core/b64";
+import { parseCookies, withoutCookie } from "../core/http";
 import type { PatternBase } from "../core/config";
 import { EdgeInternalError, type Platform } from "../core/platform";
 
@@ -99,15 +100,7 @@ export function extractToken(req: { headers: Headers }, cfg: JwtConfig): string 
     }
     return h.slice(sp + 1);
   }
-  if (cfg.token.cookie) {
-    const cookie = req.headers.get("cookie");
-    if (cookie) {
-      for (const part of cookie.split(";")) {
-        const eq = part.indexOf("=");
-        if (eq > 0 && part.slice(0, eq).trim() === cfg.token.cookie) return part.slice(eq + 1).trim();
-      }
-    }
-  }
+  if (cfg.token.cookie) return parseCookies(req.headers.get("cookie")).get(cfg.token.cookie) ?? null;
   return null;
 }
 
@@ -262,6 +255,14 @@ export async function jwtStep(ctx: { headers: Headers; platform: Platform }, cfg
     if (e instanceof JwtReject) return unauthorized(cfg, e);
     throw e; // internal: the adapter answers 503
   }
-  if (!cfg.forward.token) ctx.headers.delete(cfg.token.header);
+  if (!cfg.forward.token) {
+    // The token stays at the edge wherever it came from: the header, and the cookie when one is declared.
+    ctx.headers.delete(cfg.token.header);
+    if (cfg.token.cookie) {
+      const rest = withoutCookie(ctx.headers.get("cookie"), cfg.token.cookie);
+      if (rest === null) ctx.headers.delete("cookie");
+      else ctx.headers.set("cookie", rest);
+    }
+  }
   for (const [header, value] of forwarded) ctx.headers.set(header, value);
 }
