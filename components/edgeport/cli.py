@@ -36,6 +36,9 @@ class EdgeportGroup(click.Group):
             raise
         except KeyboardInterrupt:
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`edgeport ... | head`): nothing left to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            ctx.exit(0)
         except Exception as e:  # a bug in edgeport: say so, without a traceback unless asked
             if os.environ.get("EDGEPORT_DEBUG"):
                 raise
@@ -98,8 +101,8 @@ def validate(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
     st = _load(stack_name, project_dir)
     app = st.app
     summary = {"ok": True, "stack": stack_name, "file": str(st.file), "app": app.name, "targets": app.targets.names(),
-               "patterns": [{"name": p.name, "type": p.type, "routes": list(p.routes), "targets": app.pattern_targets(p)}
-                            for p in app.patterns]}
+               "patterns": [{"name": p.name, "type": p.type, "routes": list(p.routes), "exclude": list(p.exclude),
+                             "targets": app.pattern_targets(p)} for p in app.patterns]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -107,6 +110,8 @@ def validate(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
                f"{', '.join(app.targets.names())}")
     for p in app.patterns:
         click.echo(f"  {p.name:<20} {p.type:<14} {' '.join(p.routes):<30} -> {', '.join(app.pattern_targets(p))}")
+        if p.exclude:
+            click.echo(f"  {'':<20} {'':<14} except {' '.join(p.exclude)}")
 
 
 # ---------------------------------------------------------------- build
