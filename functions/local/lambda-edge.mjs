@@ -86,8 +86,11 @@ export async function invoke(handler, eventType, event) {
 
 function webResponse(cfRes) {
   const headers = webHeaders(cfRes.headers);
-  const body = cfRes.body === undefined ? null : Buffer.from(cfRes.body, cfRes.bodyEncoding === "base64" ? "base64" : "utf8");
-  return new Response(body, { status: Number(cfRes.status), statusText: cfRes.statusDescription, headers });
+  const status = Number(cfRes.status);
+  // 204, 205 and 304 answers have no body (RFC 9110 §15.3.5, §15.3.6, §15.4.5); Response refuses one.
+  const body = cfRes.body === undefined || [204, 205, 304].includes(status) ? null
+    : Buffer.from(cfRes.body, cfRes.bodyEncoding === "base64" ? "base64" : "utf8");
+  return new Response(body, { status, statusText: cfRes.statusDescription, headers });
 }
 
 function cfResponseFrom(res) {
@@ -127,7 +130,8 @@ function customOrigin(url) {
 
 /**
  * A loopback CloudFront for one distribution: Host check -> cache behaviour -> viewer-request -> (cache miss)
- * origin-request -> origin -> viewer-response, each trigger only where the behaviour associates it, with
+ * origin-request -> origin -> origin-response -> viewer-response, each trigger only where the behaviour
+ * associates it, with
  * CloudFront's rules checked on every result. There is no cache: every request is a miss.
  * `routing`: the emitted behaviours (cloudfront-routing.mjs); `served()`: the hosts the distribution answers for.
  */
@@ -178,10 +182,19 @@ export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, 
           const chunks = [];
           for await (const c of req) chunks.push(c);
           const res = await fetchOrigin(remap(target), { method: toOrigin.method, headers: webHeaders(toOrigin.headers), body: chunks.length ? Buffer.concat(chunks) : undefined });
-          response = { ...cfResponseFrom(res), body: Buffer.from(await res.arrayBuffer()).toString("base64"), bodyEncoding: "base64" };
+          const head = cfResponseFrom(res);
+          const body = Buffer.from(await res.arrayBuffer()).toString("base64");
+          // origin-response runs for every answer from the origin, errors included (not for a response
+          // origin-request generated, nor for cache hits); the function does not see the body.
+          const out = handlers["origin-response"]
+            ? await invoke(handlers["origin-response"], "origin-response", makeEvent("origin-response", toOrigin, head))
+            : head;
+          response = { ...out, body, bodyEncoding: "base64" };
         }
       }
-      // viewer-response runs for origin answers and origin-request generated ones, not for status >= 400 from the origin.
+      // viewer-response runs for origin answers and origin-request generated ones, not for status >= 400 from the
+      // origin (CloudFront Developer Guide, "lambda-cloudfront-trigger-events"; the API reference says "other than
+      // HTTP 200" - edgeport associates no viewer-response function, so the difference only matters to other code).
       if (handlers["viewer-response"] && !generatedAtViewer && Number(response.status) < 400) {
         const body = response.body;
         const { body: _b, bodyEncoding: _e, ...head } = response;

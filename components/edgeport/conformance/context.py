@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..devtoken import mint
-from ..spec import geo, routes
+from ..spec import geo
+from ..spec import routes as declared
 from ..spec.models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, PatternBase, RealtimeRoom
 from ..spec.runtime import ISO_CODES, ab_cookie, ab_header, geo_fallback, room_burst
 from .placeholders import PlaceholderError
@@ -113,14 +114,14 @@ class PatternContext:
         if index is not None:
             if index >= len(routes):
                 raise PlaceholderError(f"pattern {self.pattern.name} has {len(routes)} route(s); {{route:{index}}} does not exist")
-            return routes.sample(routes[index])
+            return declared.sample(routes[index])
         # Prefer a route no other pattern on this target also covers: the scenario is about
         # this pattern alone (composition is a separate concern).
         for r in routes:
-            p = routes.sample(r)
-            if not any(routes.matches(o, p) for other in self.others for o in other.routes):
+            p = declared.sample(r)
+            if not any(declared.matches(o, p) for other in self.others for o in other.routes):
                 return p
-        return routes.sample(routes[0])
+        return declared.sample(routes[0])
 
     def prefix(self, index: int | None = None) -> str:
         routes = self.pattern.routes
@@ -151,17 +152,17 @@ class PatternContext:
     def covers(self, path: str) -> bool:
         """Whether a pattern on this target covers the path (as declared: a sample, not the engine's matcher)."""
         pats = [self.pattern, *self.others] if self.target in self.app.pattern_targets(self.pattern) else self.others
-        return any(routes.matches(r, path) for p in pats for r in p.routes)
+        return any(declared.matches(r, path) for p in pats for r in p.routes)
 
     def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """(label, fields) for each instance of a `for_each` scenario."""
         p = self.pattern
         if kind == "routes":
-            return [(r, {"value": routes.sample(r), "route": r}) for r in p.routes]
+            return [(r, {"value": declared.sample(r), "route": r}) for r in p.routes]
         if kind == "route-spellings":
-            return [(f"{r} {label}", {"value": raw, "route": r}) for r in p.routes for label, raw in spellings(routes.sample(r))]
+            return [(f"{r} {label}", {"value": raw, "route": r}) for r in p.routes for label, raw in spellings(declared.sample(r))]
         if kind == "refused-spellings":
-            base = routes.sample(p.routes[0]).rstrip("/")
+            base = declared.sample(p.routes[0]).rstrip("/")
             return [(label, {"value": base + suffix.replace("{x}", "x")}) for label, suffix in REFUSED]
         if kind == "variants":
             return [(v.name, {"value": v.name, "name": v.name, "origin": v.origin or "default"}) for v in p.variants]

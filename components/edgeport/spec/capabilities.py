@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import routes
+
 TARGETS = ("cloudflare", "lambda-edge", "vercel")
 PATTERN_TYPES = ("geo-route", "jwt-auth", "ab-test", "esi-compose", "realtime-room")
 
@@ -41,10 +43,11 @@ MATRIX: dict[tuple[str, str], Capability] = {
     ("jwt-auth", "vercel"): _yes("Routing Middleware; HMAC key as a sensitive environment variable; next() with the verified claims"),
     ("ab-test", "cloudflare"): _yes("Worker; live ratios in Workers KV"),
     ("ab-test", "lambda-edge"): _yes(
-        "viewer-request assigns the variant (and rewrites the path), viewer-response sets the cookie, origin-request "
-        "switches the origin for variants that name one; live ratios in an SSM parameter (us-east-1)",
+        "viewer-request assigns the variant, origin-request rewrites the path or switches the origin for variants "
+        "that say so, origin-response sets the cookie on every answer from the origin whatever its status (cached "
+        "with it for hits); live ratios in an SSM parameter (us-east-1)",
         "viewer-request",
-        "viewer-response",
+        "origin-response",
     ),
     ("ab-test", "vercel"): _yes("Routing Middleware; live ratios in Edge Config"),
     ("geo-route", "cloudflare"): _yes("Worker reads request.cf.country and fetches the mapped origin"),
@@ -82,12 +85,19 @@ def lambda_events(pattern_type: str) -> tuple[str, ...]:
     return MATRIX[(pattern_type, "lambda-edge")].events
 
 
-def lambda_events_for(pattern) -> tuple[str, ...]:
-    """The triggers one declared pattern needs: an A/B test whose variants pick origins
-    also switches the origin in origin-request (viewer-request cannot)."""
+def lambda_events_for(pattern, app=None) -> tuple[str, ...]:
+    """The triggers one declared pattern needs. An A/B test also runs in origin-request when a variant rewrites the
+    path or picks an origin (done there, on the path the viewer asked for; viewer-request cannot switch origins),
+    and when it shares paths with a pattern answering there (a composed page generated in origin-request gets no
+    origin-response, so origin-request sets the variant cookie)."""
     events = set(lambda_events(pattern.type))
-    if pattern.type == "ab-test" and any(v.origin for v in pattern.variants):
-        events.add("origin-request")
+    if pattern.type == "ab-test":
+        answered = app is not None and any(
+            o.type == "esi-compose" and "lambda-edge" in app.pattern_targets(o)
+            and any(routes.contains(a, b) or routes.contains(b, a) for a in pattern.routes for b in o.routes)
+            for o in app.patterns)
+        if answered or any(v.origin or v.path for v in pattern.variants):
+            events.add("origin-request")
     return tuple(e for e in LAMBDA_EVENTS if e in events)
 
 

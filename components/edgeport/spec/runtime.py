@@ -171,6 +171,8 @@ def pattern_config(p: PatternBase, app: App, live_key: str | None = None) -> dic
     out: dict[str, Any] = {"name": p.name, "type": p.type, "routes": [routes.matcher(r) for r in p.routes]}
     if isinstance(p, JwtAuth):
         out["guard"] = True  # its routes cover every spelling an origin could route onto them (core/config.ts)
+    if isinstance(p, AbTest):
+        out["carriedBy"] = ab_header(p)  # selects it in Lambda@Edge's origin-response (core/config.ts)
     if p.exclude:
         out["exclude"] = [routes.matcher(r) for r in p.exclude]
     return {**out, **_BUILDERS[p.type](p, app, live_key)}
@@ -182,7 +184,7 @@ def patterns_for(app: App, target: str, event: str | None = None) -> list[Patter
     for p in chain_order(app):
         if target not in app.pattern_targets(p):
             continue
-        if event is not None and event not in capabilities.lambda_events_for(p):
+        if event is not None and event not in capabilities.lambda_events_for(p, app):
             continue
         out.append(p)
     return out

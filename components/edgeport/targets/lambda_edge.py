@@ -104,7 +104,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
 
 def events(app: "App") -> list[str]:
     """The triggers this stack needs, in CloudFront order."""
-    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events_for(p)}
+    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events_for(p, app)}
     return [e for e in capabilities.LAMBDA_EVENTS if e in needed]
 
 
@@ -181,7 +181,7 @@ def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
     a cached answer must never reach another token). Geo routes and composed pages are not cached:
     the origin-request trigger that picks the origin / composes the page runs only on cache misses.
     """
-    evs = {e for p in pats for e in capabilities.lambda_events_for(p)}
+    evs = {e for p in pats for e in capabilities.lambda_events_for(p, app)}
     if runtime.guards_every_request(app, NAME):
         evs.add("viewer-request")  # the guard sees every request, whichever behaviour CloudFront picks
     types = {p.type for p in pats}
@@ -222,7 +222,7 @@ def viewer_request_headers(app: "App") -> list[str]:
     """Headers the viewer-request trigger sets for the origin: origin-request keeps them (RuntimeConfig.entry)."""
     out: set[str] = set()
     for p in app.patterns:
-        if NAME in app.pattern_targets(p) and "viewer-request" in capabilities.lambda_events_for(p):
+        if NAME in app.pattern_targets(p) and "viewer-request" in capabilities.lambda_events_for(p, app):
             out |= runtime.origin_headers(p)
     return sorted(out)
 

@@ -18,8 +18,6 @@ declare const __EDGEPORT_CONFIG__: RuntimeConfig;
 const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
 const REGION = "us-east-1"; // replicas run everywhere; the stores live here
 const GENERATED_LIMIT = 1024 * 1024; // origin-request generated responses (headers + body)
-/** Set-Cookie values decided at viewer-request, carried on the request to viewer-response. */
-const DEFERRED_COOKIES = "x-edgeport-set-cookie";
 
 export interface CfHeader {
   key?: string;
@@ -199,8 +197,6 @@ function setOrigin(cf: CfRequest, name: string): void {
 async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
   const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "viewer-request" });
   if (out.kind === "respond") return toCfResponse(out.response);
-  const cookies = out.responseHeaders.getSetCookie();
-  if (cookies.length) out.headers.set(DEFERRED_COOKIES, btoa(JSON.stringify(cookies)));
   applyHeaders(cf, out.headers);
   // What the edge checked is what the origin gets: the canonical path.
   cf.uri = out.url.pathname;
@@ -226,10 +222,12 @@ async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest |
   return cf;
 }
 
-function viewerResponse(cf: CfRequest, res: CfResponse): CfResponse {
-  const deferred = cf.headers[DEFERRED_COOKIES]?.[0]?.value;
-  if (deferred) {
-    const cookies = JSON.parse(atob(deferred)) as string[];
+/** origin-response: the origin's answer (any status) gets the response headers the patterns set, e.g. Set-Cookie. */
+async function originResponse(cf: CfRequest, res: CfResponse, domain: string): Promise<CfResponse> {
+  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "origin-response" });
+  if (out.kind === "respond") return res; // a response trigger answers nothing of its own
+  const cookies = out.responseHeaders.getSetCookie();
+  if (cookies.length) {
     res.headers ??= {};
     res.headers["set-cookie"] = [...(res.headers["set-cookie"] ?? []), ...cookies.map((value) => ({ key: "Set-Cookie", value }))];
   }
@@ -247,15 +245,15 @@ export const handler = async (event: CfEvent): Promise<CfRequest | CfResponse> =
         return await viewerRequest(request, config.distributionDomainName);
       case "origin-request":
         return await originRequest(request, config.distributionDomainName);
-      case "viewer-response":
-        return viewerResponse(request, response!);
+      case "origin-response":
+        return await originResponse(request, response!, config.distributionDomainName);
       default:
         throw new Error(`bundle built for an unknown trigger ${CFG.event}`);
     }
   } catch (e) {
     console.error(`edgeport: internal error: ${(e as Error)?.message ?? e}`);
-    // A response trigger cannot change the status: leave the origin's answer alone.
-    if (CFG.event === "viewer-response") return response!;
+    // A response trigger fails open to the origin's own answer: the status stays, only a cookie may be missing.
+    if (CFG.event === "origin-response") return response!;
     return toCfResponse(internalError());
   }
 };

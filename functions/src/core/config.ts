@@ -22,6 +22,12 @@ export interface PatternBase {
   guard?: boolean;
   /** routes inside `routes` the pattern leaves alone (deny by default: jwt-auth on "/*" with public exceptions) */
   exclude?: RouteMatcher[];
+  /**
+   * Lambda@Edge origin-response: the request header the pattern's viewer-request part set for the origin. The
+   * request origin-response sees is the one sent to the origin, whose path a pattern may have rewritten, so the
+   * pattern is selected by this header there instead of by its routes.
+   */
+  carriedBy?: string;
 }
 
 export type PatternConfig = JwtConfig | AbConfig | GeoConfig | EsiConfig | RoomConfig;
@@ -49,7 +55,7 @@ export interface RuntimeConfig {
   stack: string;
   target: "cloudflare" | "vercel" | "lambda-edge";
   /** the CloudFront trigger this bundle serves (Lambda@Edge only) */
-  event?: "viewer-request" | "origin-request" | "viewer-response";
+  event?: "viewer-request" | "origin-request" | "origin-response";
   /** patterns in chain order; each runs when one of its routes matches */
   patterns: PatternConfig[];
   secrets: Record<string, SecretRef>;
@@ -81,7 +87,8 @@ export function patternCovers(p: PatternBase, path: string): boolean {
   return p.routes.some((r) => matches(r, path)) && !(p.exclude ?? []).some((r) => routeMatches(r, path));
 }
 
-/** The patterns whose routes cover the canonical path, in chain order. */
-export function chainFor(cfg: RuntimeConfig, path: string): PatternConfig[] {
+/** The patterns whose routes cover the canonical path (origin-response: that were carried), in chain order. */
+export function chainFor(cfg: RuntimeConfig, path: string, carried?: Headers): PatternConfig[] {
+  if (carried) return cfg.patterns.filter((p) => p.carriedBy !== undefined && carried.has(p.carriedBy));
   return cfg.patterns.filter((p) => patternCovers(p, path));
 }

@@ -14,9 +14,10 @@ import type { Platform } from "./platform";
 
 /**
  * Where in the request's life the engine runs. Cloudflare and Vercel run every
- * pattern at once ("all"); Lambda@Edge splits them over CloudFront triggers.
+ * pattern at once ("all"); Lambda@Edge splits them over CloudFront triggers
+ * (origin-response: only response headers count, the request goes nowhere).
  */
-export type Phase = "all" | "viewer-request" | "origin-request";
+export type Phase = "all" | "viewer-request" | "origin-request" | "origin-response";
 
 export interface EdgeContext {
   /** the incoming request (never mutated) */
@@ -86,7 +87,8 @@ export async function runEdge(request: Request, cfg: RuntimeConfig, platform: Pl
       request, url, headers: entryHeaders(request.headers, cfg.entry), responseHeaders: new Headers(),
       phase: opts.phase ?? "all", country: opts.country, platform, cfg,
     };
-    for (const pattern of chainFor(cfg, canonical.path)) {
+    const carried = ctx.phase === "origin-response" ? request.headers : undefined;
+    for (const pattern of chainFor(cfg, canonical.path, carried)) {
       const step = STEPS[pattern.type];
       if (!step) throw new Error(`pattern type ${(pattern as PatternConfig).type} is not in this bundle`);
       const res = await step(ctx, pattern);

@@ -61,26 +61,42 @@ export function rewritePath(template: string, path: string): string {
   return template.includes("{path}") ? template.split("{path}").join(path).replace(/\/{2,}/g, "/") : template;
 }
 
+function variantCookie(cfg: AbConfig, variant: Variant): string {
+  return `${cfg.cookie}=${variant.name}; Path=/; Max-Age=${cfg.cookieMaxAge}; Secure; HttpOnly; SameSite=Lax`;
+}
+
+async function assign(ctx: EdgeContext, cfg: AbConfig): Promise<Variant> {
+  const live = cfg.live ? parseLiveWeights(await liveValue(ctx.platform, cfg.live.key, cfg.live.ttl * 1000, cfg.live.timeoutMs), cfg) : null;
+  const chosen = pick(cfg.variants.map((v) => [v.name, live ? (live.get(v.name) ?? 0) : v.weight]));
+  return cfg.variants.find((v) => v.name === chosen)!;
+}
+
+/**
+ * Assign (viewer side) and route (origin side). Where the whole chain runs at once the first visit's cookie
+ * rides on the response whatever its status. On Lambda@Edge viewer-request assigns and puts the variant in the
+ * request's Cookie header - the cache key and the origin see it -, origin-request rewrites the path and picks
+ * the origin (it matches the path the viewer asked for), and the origin side sets the cookie:
+ * origin-response runs for every answer from the origin, errors included, and CloudFront keeps the Set-Cookie
+ * with a cached object and sends it on every hit of that key (variant included); origin-request covers the
+ * answers it generates itself (composed pages), for which origin-response does not run. See docs/targets.md.
+ */
 export async function abStep(ctx: EdgeContext, cfg: AbConfig): Promise<void> {
-  const cookies = parseCookies(ctx.request.headers.get("cookie"));
-  const sticky = cookies.get(cfg.cookie);
+  const sticky = parseCookies(ctx.request.headers.get("cookie")).get(cfg.cookie);
   let variant = cfg.variants.find((v) => v.name === sticky);
-  if (ctx.phase !== "origin-request") {
-    ctx.headers.delete(cfg.header);
+  if (ctx.phase === "all" || ctx.phase === "viewer-request") {
     if (!variant) {
-      const live = cfg.live ? parseLiveWeights(await liveValue(ctx.platform, cfg.live.key, cfg.live.ttl * 1000, cfg.live.timeoutMs), cfg) : null;
-      const weights: [string, number][] = cfg.variants.map((v) => [v.name, live ? (live.get(v.name) ?? 0) : v.weight]);
-      const chosen = pick(weights);
-      variant = cfg.variants.find((v) => v.name === chosen)!;
-      ctx.responseHeaders.append(
-        "set-cookie",
-        `${cfg.cookie}=${variant.name}; Path=/; Max-Age=${cfg.cookieMaxAge}; Secure; HttpOnly; SameSite=Lax`,
-      );
+      variant = await assign(ctx, cfg);
+      if (ctx.phase === "all") ctx.responseHeaders.append("set-cookie", variantCookie(cfg, variant));
       // The origin (and a cache keyed on the cookie) sees the assignment on the first visit too.
       ctx.headers.set("cookie", withCookie(ctx.headers.get("cookie"), cfg.cookie, variant.name));
     }
     ctx.headers.set(cfg.header, variant.name);
-    if (variant.path) ctx.url.pathname = rewritePath(variant.path, ctx.url.pathname);
   }
-  if (ctx.phase !== "viewer-request" && variant?.origin) ctx.origin = variant.origin;
+  if ((ctx.phase === "all" || ctx.phase === "origin-request") && variant) {
+    if (variant.path) ctx.url.pathname = rewritePath(variant.path, ctx.url.pathname);
+    if (variant.origin) ctx.origin = variant.origin;
+  }
+  if ((ctx.phase === "origin-request" || ctx.phase === "origin-response") && variant) {
+    ctx.responseHeaders.append("set-cookie", variantCookie(cfg, variant));
+  }
 }
