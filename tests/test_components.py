@@ -104,14 +104,17 @@ def test_lambda_edge(dev_build):
     def check(res):
         (provider,) = by_type(res, "pulumi:providers:aws")
         assert provider.inputs["region"] == "us-east-1"
-        regional = [r for r in res.values() if r.typ.startswith(("aws:lambda", "aws:iam", "aws:secretsmanager"))]
-        assert regional and all(f"::{provider.name}::" in (r.provider or "") for r in regional), \
-            "Lambda, IAM and Secrets Manager go through the us-east-1 provider"
+        aws_resources = [r for r in res.values() if r.typ.startswith("aws:")]
+        assert aws_resources and all(f"::{provider.name}::" in (r.provider or "") for r in aws_resources), \
+            "every AWS resource, CloudFront and IAM included, goes through the us-east-1 provider"
 
         (fn,) = by_type(res, "aws:lambda/function:Function")
         i = fn.inputs
-        assert (i["name"], i["runtime"], i["handler"], i["publish"], i["skipDestroy"]) == (
-            "shop-test-viewer-request", "nodejs22.x", "index.handler", True, True)
+        # Auto-named ("<logical name>-<random>"): a re-created stack never collides with functions that
+        # CloudFront's replicas keep alive after a destroy.
+        assert "name" not in i and fn.name == "le1-lambda-edge-viewer-request"
+        assert (i["runtime"], i["handler"], i["publish"], i["skipDestroy"]) == ("nodejs22.x", "index.handler", True, True)
+        assert i["tags"] == {"edgeport:app": "shop", "edgeport:stack": "test", "edgeport:trigger": "viewer-request"}
         assert (i["memorySize"], i["timeout"], i["architectures"]) == (128, 5, ["x86_64"])
         assert "environment" not in i and "layers" not in i, "Lambda@Edge has no environment variables or layers"
         archive = i["code"]
@@ -128,7 +131,7 @@ def test_lambda_edge(dev_build):
         assert statements[("secretsmanager:GetSecretValue",)] == [
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:edgeport/shop/test/jwt_hmac-AbCdEf"]
         logs = statements[("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")]
-        assert all("/aws/lambda/us-east-1.shop-test-viewer-request" in r for r in logs)
+        assert all("/aws/lambda/us-east-1.le1-lambda-edge-viewer-request-0a1b2c3" in r for r in logs)
         assert not any("*" == r for rs in statements.values() for r in rs)
         (version,) = by_type(res, "aws:secretsmanager/secretVersion:SecretVersion")
         assert rpc.is_rpc_secret(version.inputs["secretString"]) and plain(version.inputs["secretString"]) == SECRET
@@ -140,9 +143,16 @@ def test_lambda_edge(dev_build):
         # The guard runs on the default behaviour too: "/API/x" or "//api/x" match no ordered path pattern.
         assert [a["eventType"] for a in d["defaultCacheBehavior"]["lambdaFunctionAssociations"]] == ["viewer-request"]
         assoc = {b["pathPattern"]: b["lambdaFunctionAssociations"] for b in d["orderedCacheBehaviors"]}
-        qualified = "arn:aws:lambda:us-east-1:123456789012:function:shop-test-viewer-request:1"
+        qualified = "arn:aws:lambda:us-east-1:123456789012:function:le1-lambda-edge-viewer-request-0a1b2c3:1"
         assert assoc == {p: [{"eventType": "viewer-request", "lambdaArn": qualified, "includeBody": False}]
                          for p in ("/account", "/api/*")}
+        # Every behaviour keeps the origin's Cache-Control and keys on Authorization: the guard's answers may
+        # depend on who asked, and CloudFront forwards Authorization only through the cache policy.
+        (cache,) = by_type(res, "aws:cloudfront/cachePolicy:CachePolicy")
+        assert (cache.inputs["minTtl"], cache.inputs["defaultTtl"], cache.inputs["maxTtl"]) == (0, 0, 31536000)
+        key = cache.inputs["parametersInCacheKeyAndForwardedToOrigin"]
+        assert key["headersConfig"] == {"headerBehavior": "whitelist", "headers": {"items": ["Authorization"]}}
+        assert {b["cachePolicyId"] for b in [d["defaultCacheBehavior"], *d["orderedCacheBehaviors"]]} == {f"{cache.name}-id"}
 
     return materialize("le1", JWT, dev_build).apply(check)
 
@@ -162,7 +172,7 @@ def test_lambda_edge_on_an_existing_distribution(tmp_path):
         assert sorted((a["path_pattern"], a["event_type"]) for a in attach.inputs["associations"]) == [
             ("*every*", "viewer-request")]
         assert {a["lambda_arn"] for a in attach.inputs["associations"]} == {
-            "arn:aws:lambda:us-east-1:123456789012:function:shop-test-viewer-request:1"}
+            "arn:aws:lambda:us-east-1:123456789012:function:le2-lambda-edge-viewer-request-0a1b2c3:1"}
 
     return materialize("le2", app, build).apply(check)
 

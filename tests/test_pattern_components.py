@@ -58,7 +58,7 @@ def test_jwt_auth_component():
         (secret,) = of(r, "aws:secretsmanager/secret:Secret")
         assert secret.inputs["name"] == "edgeport/pc-auth/test/pc_auth_hmac"
         (fn,) = of(r, "aws:lambda/function:Function")
-        assert fn.inputs["name"] == "pc-auth-test-viewer-request"
+        assert fn.name == "pc-auth-lambda-edge-viewer-request" and fn.inputs["tags"]["edgeport:trigger"] == "viewer-request"
         (env,) = of(r, "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
         assert env.inputs["key"] == "EDGEPORT_SECRET_PC_AUTH_HMAC" and env.inputs["sensitive"] is True
 
@@ -84,15 +84,15 @@ def test_ab_test_component_live_stores_and_cache_key():
         (policy,) = of(r, "aws:iam/rolePolicy:RolePolicy")
         statements = {tuple(s["Action"]): s["Resource"] for s in json.loads(policy.inputs["policy"])["Statement"]}
         assert statements[("ssm:GetParameter",)] == ["arn:aws:ssm:us-east-1:*:parameter/edgeport/pc-exp/test/ab/pc-exp"]
-        fns = sorted(f.inputs["name"] for f in of(r, "aws:lambda/function:Function"))
-        assert fns == ["pc-exp-test-origin-request", "pc-exp-test-viewer-request", "pc-exp-test-viewer-response"]
+        fns = sorted(f.inputs["tags"]["edgeport:trigger"] for f in of(r, "aws:lambda/function:Function"))
+        assert fns == ["origin-request", "origin-response", "viewer-request"]  # the cookie comes from origin-response
         (cache,) = of(r, "aws:cloudfront/cachePolicy:CachePolicy")
         keyed = cache.inputs["parametersInCacheKeyAndForwardedToOrigin"]
         assert keyed["cookiesConfig"] == {"cookieBehavior": "whitelist", "cookies": {"items": ["edgeport-ab-pc-exp"]}}
         (dist,) = of(r, "aws:cloudfront/distribution:Distribution")
         (b,) = dist.inputs["orderedCacheBehaviors"]
         assert b["pathPattern"] == "/landing" and b["cachePolicyId"] == f"{cache.name}-id"
-        assert [a["eventType"] for a in b["lambdaFunctionAssociations"]] == ["viewer-request", "origin-request", "viewer-response"]
+        assert [a["eventType"] for a in b["lambdaFunctionAssociations"]] == ["viewer-request", "origin-request", "origin-response"]
         (store,) = of(r, "vercel:index/edgeConfig:EdgeConfig")
         (item,) = of(r, "vercel:index/edgeConfigItem:EdgeConfigItem")
         assert (item.inputs["key"], item.inputs["valueJson"], item.inputs["edgeConfigId"]) == ("ab-pc-exp", {"A": 70, "B": 30}, store.name + "-id")
@@ -108,16 +108,20 @@ def test_geo_route_component_forwards_the_country_on_lambda_edge():
     comp, res = create(GeoRoute, "pc-geo", {"routes": ["/store/*"], "rules": [{"countries": ["EU"], "origin": "eu"}]})
 
     def check(r):
-        (orp,) = of(r, "aws:cloudfront/originRequestPolicy:OriginRequestPolicy")
-        assert orp.inputs["headersConfig"] == {"headerBehavior": "allViewerAndWhitelistCloudFront",
-                                              "headers": {"items": ["CloudFront-Viewer-Country"]}}
         (fn,) = of(r, "aws:lambda/function:Function")
-        assert (fn.inputs["name"], fn.inputs["memorySize"], fn.inputs["timeout"]) == ("pc-geo-test-origin-request", 256, 10)
+        assert (fn.name, fn.inputs["memorySize"], fn.inputs["timeout"]) == ("pc-geo-lambda-edge-origin-request", 256, 10)
         (dist,) = of(r, "aws:cloudfront/distribution:Distribution")
         (b,) = dist.inputs["orderedCacheBehaviors"]
-        assert b["originRequestPolicyId"] == f"{orp.name}-id"
-        assert b["cachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "geo answers are not cached (origin-request runs on misses only)"
+        # The country is in the cache key: CloudFront then adds it for origin-request, and answers cached for one
+        # country's origin never reach another's (the origin request policy stays the managed all-viewer one).
+        (cache,) = of(r, "aws:cloudfront/cachePolicy:CachePolicy")
+        assert cache.inputs["parametersInCacheKeyAndForwardedToOrigin"]["headersConfig"] == {
+            "headerBehavior": "whitelist", "headers": {"items": ["CloudFront-Viewer-Country"]}}
+        assert b["cachePolicyId"] == f"{cache.name}-id" and b["originRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
         assert [a["eventType"] for a in b["lambdaFunctionAssociations"]] == ["origin-request"]
+        # Everything else keeps the origin's own cache semantics through the managed policy.
+        assert dist.inputs["defaultCacheBehavior"]["cachePolicyId"] == "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
+        assert not dist.inputs["defaultCacheBehavior"]["lambdaFunctionAssociations"]
         assert not of(r, "aws:secretsmanager/secret:Secret") and not of(r, "aws:ssm/parameter:Parameter")
         (route,) = of(r, "cloudflare:index/workersRoute:WorkersRoute")
         assert route.inputs["pattern"] == "shop.example.com/store*"  # also "/store" and any query string
@@ -135,7 +139,8 @@ def test_esi_compose_component_on_the_root_uses_the_default_behaviour():
         assert dist.inputs.get("orderedCacheBehaviors") in (None, [])
         default = dist.inputs["defaultCacheBehavior"]
         assert [a["eventType"] for a in default["lambdaFunctionAssociations"]] == ["origin-request"]
-        assert default["cachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+        # Caching stays the origin's: composed pages are generated "private, no-store" and so never cached.
+        assert default["cachePolicyId"] == "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
         (route,) = of(r, "cloudflare:index/workersRoute:WorkersRoute")
         assert route.inputs["pattern"] == "shop.example.com/*"  # Cloudflare matches the query string too: "/" misses "/?x=1"
 

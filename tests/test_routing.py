@@ -63,11 +63,11 @@ def test_cloudfront_behaviours_are_ordered_most_specific_first_and_carry_every_o
     order = [(b["path_pattern"], b["events"]) for b in le.behaviours(app)]
     # CloudFront takes the first behaviour whose pattern matches: "/shop/eu/*" must come before "/shop/*",
     # and it runs both patterns' triggers (the A/B test also covers "/shop/eu/x").
-    assert order == [("/landing", ["viewer-request", "viewer-response"]),
-                     ("/shop/eu/*", ["viewer-request", "origin-request", "viewer-response"]),
-                     ("/shop/*", ["viewer-request", "viewer-response"])]
+    assert order == [("/landing", ["viewer-request", "origin-response"]),
+                     ("/shop/eu/*", ["viewer-request", "origin-request", "origin-response"]),
+                     ("/shop/*", ["viewer-request", "origin-response"])]
     assert le.default_behaviour(app) is None
-    assert le.routing(app)["defaultEvents"] == []
+    assert le.routing(app)["default"] == {"events": [], "country": False}
 
 
 # ---------------------------------------------------------------- emulated

@@ -328,7 +328,7 @@ def test_capability_matrix_is_complete():
             if t == "lambda-edge" and c.supported:
                 assert c.events and set(c.events) <= set(capabilities.LAMBDA_EVENTS)
     assert capabilities.hosts("realtime-room") == ["cloudflare"]
-    assert capabilities.lambda_events("ab-test") == ("viewer-request", "viewer-response")
+    assert capabilities.lambda_events("ab-test") == ("viewer-request", "origin-response")
     assert capabilities.lambda_events("geo-route") == ("origin-request",)
 
 

@@ -84,8 +84,10 @@ def _fabricate(typ: str, name: str, inputs: dict) -> dict:
     """Outputs a real provider would compute, so the program's dependent inputs resolve."""
     out: dict[str, Any] = {}
     if typ == "aws:lambda/function:Function":
-        arn = f"arn:aws:lambda:us-east-1:{FAKE_ACCOUNT}:function:{inputs.get('name', name)}"
-        out.update(arn=arn, version="1", qualifiedArn=f"{arn}:1")
+        # Auto-named by the provider: "<logical name>-<7 random hex>"; a fixed suffix keeps plans comparable.
+        physical = inputs.get("name") or f"{name}-0a1b2c3"
+        arn = f"arn:aws:lambda:us-east-1:{FAKE_ACCOUNT}:function:{physical}"
+        out.update(name=physical, arn=arn, version="1", qualifiedArn=f"{arn}:1")
     elif typ == "aws:secretsmanager/secret:Secret":
         out["arn"] = f"arn:aws:secretsmanager:us-east-1:{FAKE_ACCOUNT}:secret:{inputs.get('name', name)}-AbCdEf"
     elif typ == "aws:iam/role:Role":
@@ -111,14 +113,31 @@ def _fabricate(typ: str, name: str, inputs: dict) -> dict:
     return out
 
 
-def recording_mocks():
-    """Pulumi mocks that record every resource and answer with its inputs plus fabricated outputs
-    (the offline plan and the unit tests use the same ones)."""
+# What the providers' data sources answer offline, by invoke token: managed CloudFront cache policies by name
+# (the id AWS assigns to UseOriginCacheControlHeaders-QueryStrings), and an account without Workers scripts
+# (a first deploy: no Durable Object migration tag yet). Tests replace these to play later deploys.
+MANAGED_CACHE_POLICIES = {"UseOriginCacheControlHeaders-QueryStrings": "4cc15a8a-d715-48a4-82b8-cc0b614638fe"}
+
+
+def default_invokes() -> dict[str, Any]:
+    return {
+        "aws:cloudfront/getCachePolicy:getCachePolicy":
+            lambda args: {"id": MANAGED_CACHE_POLICIES.get(args.get("name"), f"managed-{args.get('name')}"), **args},
+        "cloudflare:index/getWorkersScripts:getWorkersScripts": lambda args: {"results": [], **args},
+    }
+
+
+def recording_mocks(invokes: dict[str, Any] | None = None):
+    """Pulumi mocks that record every resource and answer with its inputs plus fabricated outputs, and answer
+    data sources (invokes) from `invokes` (token -> function of the invoke's args). The offline plan and the
+    unit tests use the same ones."""
     import pulumi
 
     class RecordingMocks(pulumi.runtime.Mocks):
         def __init__(self):
             self.resources: list[Any] = []
+            self.calls: list[Any] = []
+            self.invokes = {**default_invokes(), **(invokes or {})}
 
         def new_resource(self, args):
             self.resources.append(args)
@@ -127,7 +146,9 @@ def recording_mocks():
             return f"{args.name}-id", state
 
         def call(self, args):
-            return {}
+            self.calls.append(args)
+            answer = self.invokes.get(args.token)
+            return answer(dict(args.args)) if answer else {}
 
     return RecordingMocks()
 

@@ -13,10 +13,15 @@ export function pathPatternMatches(pattern, uri) {
   return re.test(uri);
 }
 
-/** The triggers CloudFront runs for a URI: those of the first behaviour whose path pattern matches, else the default's. */
-export function triggersFor(routing, uri) {
+/**
+ * The behaviour CloudFront picks for a URI: the first whose path pattern matches, else the default. `events`: the
+ * triggers it runs; `country`: whether its cache key holds CloudFront-Viewer-Country (then CloudFront adds the
+ * header for origin-facing triggers).
+ */
+export function behaviourFor(routing, uri) {
   const b = (routing.behaviours ?? []).find((x) => pathPatternMatches(x.pathPattern, uri));
-  return { pathPattern: b ? b.pathPattern : "*", events: b ? b.events : routing.defaultEvents ?? [] };
+  const picked = b ?? routing.default ?? {};
+  return { pathPattern: b ? b.pathPattern : "*", events: picked.events ?? [], country: Boolean(picked.country) };
 }
 
 // A host name or IP literal with an optional port; anything else in Host (a path, "?", "#", "@", spaces) is malformed.

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
-import { hostRefusal, triggersFor } from "./cloudfront-routing.mjs";
+import { behaviourFor, hostRefusal } from "./cloudfront-routing.mjs";
 import { fetchOrigin, requestTarget, serve, textResponse } from "./http.mjs";
 import { COUNTRY_HEADER, originMapper, remappedFetch } from "./origins.mjs";
 
@@ -135,7 +135,7 @@ function customOrigin(url) {
  * CloudFront's rules checked on every result. There is no cache: every request is a miss.
  * `routing`: the emitted behaviours (cloudfront-routing.mjs); `served()`: the hosts the distribution answers for.
  */
-export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, forwardCountry, routing, served }) {
+export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, routing, served }) {
   return async function handle(req) {
     // An absolute-form request target names the host itself, and then Host is ignored (RFC 9112 §3.2.2).
     const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.url);
@@ -143,7 +143,7 @@ export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, 
     if (refused) return textResponse(refused, refused === 403 ? "403 ERROR: Bad request. The request could not be satisfied.\n" : "400 Bad Request\n");
     // An absolute-form request line (GET http://host/path) reaches functions as a path, like any other.
     const { path: uri, query } = requestTarget(req.url);
-    const { events } = triggersFor(routing, uri);
+    const { events, country: forwardCountry } = behaviourFor(routing, uri);
     const handlers = Object.fromEntries(Object.entries(allHandlers).filter(([e]) => events.includes(e)));
     const headers = cfHeaders(req.rawHeaders);
     const country = headers[COUNTRY_HEADER]?.[0]?.value ?? null;
@@ -226,8 +226,8 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   for (const a of artifacts) handlers[a.event] = loadHandler(a.path);
   let listening = port;
   const served = () => servedHosts(settings, listening);
-  const routing = { behaviours: settings.behaviours ?? [], defaultEvents: settings.defaultEvents ?? [] };
-  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, forwardCountry: settings.forwardCountry, routing, served }), port);
+  const routing = { behaviours: settings.behaviours ?? [], default: settings.default ?? {} };
+  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, routing, served }), port);
   listening = server.address().port;
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -2,7 +2,7 @@
 // first match in order, the default behaviour, and the Host check.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hostRefusal, pathPatternMatches, triggersFor } from "../local/cloudfront-routing.mjs";
+import { behaviourFor, hostRefusal, pathPatternMatches } from "../local/cloudfront-routing.mjs";
 
 test("path patterns: case-sensitive, * any run, ? one character, leading slash optional", () => {
   assert.ok(pathPatternMatches("/api/*", "/api/x/y"));
@@ -17,13 +17,13 @@ test("path patterns: case-sensitive, * any run, ? one character, leading slash o
 
 test("the first behaviour in order wins; everything else takes the default", () => {
   const routing = {
-    behaviours: [{ pathPattern: "/api/public/*", events: [] }, { pathPattern: "/api/*", events: ["viewer-request"] }],
-    defaultEvents: ["origin-request"],
+    behaviours: [{ pathPattern: "/api/public/*", events: [] }, { pathPattern: "/api/*", events: ["viewer-request"], country: true }],
+    default: { events: ["origin-request"] },
   };
-  assert.deepEqual(triggersFor(routing, "/api/public/x").events, []);
-  assert.deepEqual(triggersFor(routing, "/api/x").events, ["viewer-request"]);
-  assert.deepEqual(triggersFor(routing, "//api/x"), { pathPattern: "*", events: ["origin-request"] });
-  assert.deepEqual(triggersFor(routing, "/API/x").events, ["origin-request"]);
+  assert.deepEqual(behaviourFor(routing, "/api/public/x").events, []);
+  assert.deepEqual(behaviourFor(routing, "/api/x"), { pathPattern: "/api/*", events: ["viewer-request"], country: true });
+  assert.deepEqual(behaviourFor(routing, "//api/x"), { pathPattern: "*", events: ["origin-request"], country: false });
+  assert.deepEqual(behaviourFor(routing, "/API/x").events, ["origin-request"]);
 });
 
 test("CloudFront serves only its own hosts", () => {

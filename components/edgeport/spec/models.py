@@ -307,6 +307,16 @@ class App(Model):
     origins: dict[Slug, OriginUrl] = Field(min_length=1)
     targets: Targets
     patterns: list[Pattern] = Field(min_length=1)
+    protect: bool | None = Field(default=None, description="protect what holds state or is slow to re-create (the Worker, "
+                                 "its KV namespace, the CloudFront distribution, Secrets Manager secrets, Edge Config) "
+                                 "from deletion and replacement; default: on when the stack declares a realtime-room "
+                                 "(replacing the Worker deletes every room's Durable Object storage)")
+
+    def protects(self) -> bool:
+        """Whether stateful resources get Pulumi's `protect` (explicit setting, else on when rooms hold state)."""
+        if self.protect is not None:
+            return self.protect
+        return any(p.type == "realtime-room" for p in self.patterns)
 
     def pattern_targets(self, p: PatternBase) -> list[str]:
         return list(p.targets) if p.targets is not None else self.targets.names()

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
@@ -50,10 +49,15 @@ MAX_BEHAVIOURS = 75  # cache behaviours per distribution (default quota)
 # emulates the same check.
 REQUEST_HEADERS = HeaderLimit(20_480, None, "request line + headers", "CloudFront quotas, restrictions on edge functions")
 
-# AWS managed policies (ids are global constants).
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-USE_ORIGIN_CACHE_CONTROL = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+# AWS managed policies. AllViewerExceptHostHeader's id is a global constant (CloudFront Developer Guide, "Use
+# managed origin request policies"); the cache policy that honours the origin's Cache-Control and keys on the
+# query string is looked up by name (its id is not in AWS's own pages; the name has no "Managed-" prefix:
+# pulumi-aws docs for aws.cloudfront.getCachePolicy).
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ORIGIN_CACHE_CONTROL_POLICY = "UseOriginCacheControlHeaders-QueryStrings"
+# What edgeport's own cache policies allow: nothing is cached unless the origin says so (Cache-Control), at most
+# a year; the key holds only what decides the answer (_cache_key).
+CACHE_TTL = {"min_ttl": 0, "default_ttl": 0, "max_ttl": 31_536_000}
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
 TRUST_POLICY = json.dumps({
@@ -117,24 +121,28 @@ def live_keys(app: "App", stack: str) -> dict[str, str]:
     return {p.name: live_key(app, stack, p) for p in runtime.live_patterns(app, NAME)}
 
 
-def forwards_country(app: "App") -> bool:
-    return any(p.type == "geo-route" and NAME in app.pattern_targets(p) for p in app.patterns)
-
-
 def local_settings(app: "App", stack: str) -> dict[str, Any]:
     return {
-        "forwardCountry": forwards_country(app),
         "live": {live_key(app, stack, p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
         **routing(app),
     }
 
 
-def function_name(app: "App", stack: str, event: str) -> str:
-    name = f"{app.name}-{stack}-{event}"
-    if len(name) > 64:
-        digest = hashlib.sha256(f"{app.name}/{stack}".encode()).hexdigest()[:8]
-        name = f"{app.name[:30]}-{digest}-{event}"
-    return name
+# Pulumi auto-names functions "<logical name>-<7 random hex>", within Lambda's 64 characters
+# (pulumi-aws provider/resources.go: tfbridge.AutoName("name", 64, "-")): a destroyed stack's functions, which
+# CloudFront's replicas keep undeletable for hours, never collide with the re-created ones.
+FUNCTION_NAME_ROOM = 64 - 8
+
+
+def function_logical_name(component: str, event: str) -> str:
+    """The function's logical (and physical name prefix): '<component>-<trigger>', the component part shortened
+    when a long app name would leave no room for the random suffix."""
+    return f"{component[:FUNCTION_NAME_ROOM - len(event) - 1]}-{event}"
+
+
+def function_tags(app: "App", stack: str, event: str) -> dict[str, str]:
+    """Tags that say whose function it is and which trigger its bundle serves (the policy pack reads them)."""
+    return {"edgeport:app": app.name, "edgeport:stack": stack, "edgeport:trigger": event}
 
 
 def secret_id(app: "App", stack: str, name: str) -> str:
@@ -173,26 +181,39 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
 DEFAULT_ROUTES = ("/", "/*")
 
 
-def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
-    """What one cache behaviour needs for the patterns that can see its requests.
+def _cache_key(app: "App", pats: list) -> dict[str, list[str]]:
+    """What a behaviour's cache key must hold so that a cached answer is right for whoever it is served to.
 
-    cache: None (caching disabled) or what the cache key must hold so that cached answers are right:
-    the A/B cookies (the variant decides the content) and Authorization (when the token is forwarded,
-    a cached answer must never reach another token). Geo routes and composed pages are not cached:
-    the origin-request trigger that picks the origin / composes the page runs only on cache misses.
+    - the A/B cookies: the variant decides the answer (and CloudFront then forwards them to the origin and keeps
+      the Set-Cookie origin-response adds with the object, returning it on hits);
+    - with a guard, Authorization and any token cookie: an answer may depend on who asked, and the guard runs on
+      every behaviour (CloudFront forwards Authorization only through a cache policy - an origin request policy
+      cannot list it; CloudFront Developer Guide, "Origin request policies");
+    - with a geo route, CloudFront-Viewer-Country: the origin-request trigger picks the origin from it, and a
+      header in the cache key is also what makes CloudFront add it for origin-request ("Add CloudFront request
+      headers"; viewer-request never sees it).
+    Composed pages need nothing: they are generated as `private, no-store`.
     """
+    cookies = {runtime.ab_cookie(p) for p in pats if p.type == "ab-test"}
+    headers = set()
+    if runtime.guards_every_request(app, NAME):
+        headers.add("Authorization")
+        cookies |= {p.token.cookie for p in app.patterns
+                    if p.type == "jwt-auth" and NAME in app.pattern_targets(p) and p.token.cookie}
+    if any(p.type == "geo-route" for p in pats):
+        headers.add("CloudFront-Viewer-Country")
+    return {"cookies": sorted(cookies), "headers": sorted(headers)}
+
+
+def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
+    """What one cache behaviour needs for the patterns that can see its requests: the triggers (only those its
+    patterns need, plus the guard's viewer-request) and the cache key. Everything keeps the origin's own cache
+    semantics: a behaviour whose key needs nothing special uses the managed policy that honours Cache-Control."""
     evs = {e for p in pats for e in capabilities.lambda_events_for(p, app)}
     if runtime.guards_every_request(app, NAME):
         evs.add("viewer-request")  # the guard sees every request, whichever behaviour CloudFront picks
-    types = {p.type for p in pats}
-    cache: dict[str, Any] | None = None
-    if not types & {"geo-route", "esi-compose"}:
-        cookies = sorted(runtime.ab_cookie(p) for p in pats if p.type == "ab-test")
-        headers = ["Authorization"] if any(p.type == "jwt-auth" and p.forward.token for p in pats) else []
-        if cookies or headers:
-            cache = {"cookies": cookies, "headers": headers, "max_ttl": 1 if headers else 31536000}
     return {"path_pattern": path_pattern, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs],
-            "cache": cache, "forward_country": "geo-route" in types}
+            "cache": _cache_key(app, pats)}
 
 
 def behaviours(app: "App") -> list[dict[str, Any]]:
@@ -214,8 +235,11 @@ def routing(app: "App") -> dict[str, Any]:
     triggers each runs, and the default behaviour's triggers."""
     root = default_behaviour(app)
     dist = app.targets.lambda_edge.distribution
-    return {"behaviours": [{"pathPattern": b["path_pattern"], "events": b["events"]} for b in behaviours(app)],
-            "defaultEvents": root["events"] if root else [], "aliases": list(dist.aliases) if dist else []}
+    country = lambda b: "CloudFront-Viewer-Country" in b["cache"]["headers"]  # noqa: E731 - added for origin-request
+    return {"behaviours": [{"pathPattern": b["path_pattern"], "events": b["events"], "country": country(b)}
+                           for b in behaviours(app)],
+            "default": {"events": root["events"] if root else [], "country": bool(root) and country(root)},
+            "aliases": list(dist.aliases) if dist else []}
 
 
 def viewer_request_headers(app: "App") -> list[str]:
@@ -251,11 +275,12 @@ def _origin(url: str, origin_id: str) -> dict[str, Any]:
     return o
 
 
-def policy_document(function_names: list[str], secret_arns: list[Any], parameter_arns: list[str] | None = None) -> pulumi.Output[str]:
+def policy_document(function_names: list[Any], secret_arns: list[Any], parameter_arns: list[str] | None = None) -> pulumi.Output[str]:
     """Least privilege: write own logs (in every region a replica runs), read own secrets and parameters only."""
-    logs = []
+    logs: list[Any] = []
     for fn in function_names:
-        logs += [f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}", f"arn:aws:logs:*:*:log-group:/aws/lambda/{REGION}.{fn}:*"]
+        group = pulumi.Output.concat("arn:aws:logs:*:*:log-group:/aws/lambda/", REGION, ".", fn)
+        logs += [group, pulumi.Output.concat(group, ":*")]
     statements: list[Any] = [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                               "Resource": logs}]
     if secret_arns:
@@ -278,46 +303,22 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         import pulumi_aws as aws
 
         t = app.targets.lambda_edge
+        # Every AWS resource goes through this provider, CloudFront and IAM included (global services still take
+        # the provider's region): the deploy never depends on a region set in whoever's environment runs it.
         use1 = aws.Provider(f"{name}-{REGION}", region=REGION, opts=pulumi.ResourceOptions(parent=self))
         regional = pulumi.ResourceOptions(parent=self, provider=use1)
+        keep = pulumi.ResourceOptions(parent=self, provider=use1, protect=app.protects())
 
-        secret_names = sorted({s for a in artifacts for s in a.secret_names})
-        stored = {}
-        for s in secret_names:
-            sec = aws.secretsmanager.Secret(
-                f"{name}-secret-{resource_slug(s)}", name=secret_id(app, stack, s),
-                description=f"edgeport {app.name}/{stack}: {s} (read by Lambda@Edge at cold start)",
-                # The value's source of truth is Pulumi config: delete at once so destroy + up can reuse the name.
-                recovery_window_in_days=0, opts=regional)
-            aws.secretsmanager.SecretVersion(f"{name}-secret-{resource_slug(s)}-value", secret_id=sec.id,
-                                             secret_string=pulumi.Output.secret(secrets[s]), opts=regional)
-            stored[s] = sec
-
-        parameters = []
-        taken: set[str] = set()
-        for p in runtime.live_patterns(app, NAME):
-            rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
-            # Seeds the declared ratios once; later edits of the parameter are live settings, not drift.
-            param = aws.ssm.Parameter(rname, name=live_key(app, stack, p), type="String",
-                                      value=json.dumps(runtime.ab_defaults(p)),
-                                      description=f"edgeport {app.name}/{stack}: live ratios of {p.stable_id}",
-                                      opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(provider=use1, ignore_changes=["value"])))
-            parameters.append(param)
-
-        fn_names = {a.event: function_name(app, stack, a.event) for a in artifacts}
+        stored = self._secrets(aws, name, app, stack, artifacts, secrets, keep)
+        self._parameters(aws, name, app, stack, use1)
         role = aws.iam.Role(f"{name}-role", assume_role_policy=TRUST_POLICY,
                             description=f"edgeport {app.name}/{stack} Lambda@Edge", opts=regional)
-        policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id,
-                                    policy=policy_document(list(fn_names.values()), [sec.arn for sec in stored.values()],
-                                                           [f"arn:aws:ssm:{REGION}:*:parameter{live_key(app, stack, p)}"
-                                                            for p in runtime.live_patterns(app, NAME)]),
-                                    opts=regional)
         functions = {}
         for a in artifacts:
             memory, timeout = function_settings(app, a.event)
+            logical = function_logical_name(name, a.event)
             functions[a.event] = aws.lambda_.Function(
-                f"{name}-{a.event}",
-                name=fn_names[a.event],
+                logical,
                 role=role.arn,
                 runtime=RUNTIME,
                 handler=HANDLER,
@@ -326,83 +327,77 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 memory_size=memory,
                 timeout=timeout,
                 publish=True,
+                # Replicas keep a function undeletable for hours after its association goes: destroy leaves it.
                 skip_destroy=True,
+                tags=function_tags(app, stack, a.event),
                 description=f"edgeport {app.name}/{stack} {a.event} ({a.sha256[:12]})",
-                opts=pulumi.ResourceOptions(parent=self, provider=use1, depends_on=[policy]),
+                opts=pulumi.ResourceOptions(parent=self, provider=use1,
+                                            aliases=[pulumi.Alias(name=f"{name}-{a.event}")] if logical != f"{name}-{a.event}" else None),
             )
-
-        assoc = existing_associations(app, {e: f.qualified_arn for e, f in functions.items()})
+        # The role's policy names the functions' log groups, so it follows them; CloudFront gets the functions only
+        # once it exists (the distribution depends on it), before any replica can run.
+        policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id,
+                                    policy=policy_document([f.name for f in functions.values()],
+                                                           [sec.arn for sec in stored.values()],
+                                                           [f"arn:aws:ssm:{REGION}:*:parameter{live_key(app, stack, p)}"
+                                                            for p in runtime.live_patterns(app, NAME)]),
+                                    opts=regional)
         if t.existing_distribution_id:
             attached = DistributionAssociations(
-                f"{name}-associations", distribution_id=t.existing_distribution_id, associations=assoc,
-                opts=pulumi.ResourceOptions(parent=self))
+                f"{name}-associations", distribution_id=t.existing_distribution_id,
+                associations=existing_associations(app, {e: f.qualified_arn for e, f in functions.items()}),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
             self.distribution_id = pulumi.Output.from_input(t.existing_distribution_id)
             self.domain_name = attached.domain_name
         else:
-            dist = self._distribution(aws, name, app, functions, t)
+            dist = _Distribution(aws, name, app, functions, pulumi.ResourceOptions(
+                parent=self, provider=use1, protect=app.protects(), depends_on=[policy])).resource
             self.distribution_id = dist.id
             self.domain_name = dist.domain_name
         self.function_arns = pulumi.Output.all(**{e: f.qualified_arn for e, f in functions.items()})
         self.register_outputs({"distribution_id": self.distribution_id, "domain_name": self.domain_name,
                                "function_arns": self.function_arns})
 
-    def _distribution(self, aws, name: str, app: "App", functions: dict, t) -> Any:
-        settings = t.distribution or DistributionSettings()
-        child = pulumi.ResourceOptions(parent=self)
-        policies: dict[str, Any] = {}
+    def _secrets(self, aws, name: str, app: "App", stack: str, artifacts: list["Artifact"],
+                 secrets: Mapping[str, pulumi.Input[str]], keep: pulumi.ResourceOptions) -> dict[str, Any]:
+        stored = {}
+        for s in sorted({s for a in artifacts for s in a.secret_names}):
+            sec = aws.secretsmanager.Secret(
+                f"{name}-secret-{resource_slug(s)}", name=secret_id(app, stack, s),
+                description=f"edgeport {app.name}/{stack}: {s} (read by Lambda@Edge at cold start)",
+                # The value's source of truth is Pulumi config: delete at once so destroy + up can reuse the name.
+                recovery_window_in_days=0, opts=keep)
+            aws.secretsmanager.SecretVersion(f"{name}-secret-{resource_slug(s)}-value", secret_id=sec.id,
+                                             secret_string=pulumi.Output.secret(secrets[s]),
+                                             opts=pulumi.ResourceOptions(parent=self, provider=keep.provider))
+            stored[s] = sec
+        return stored
 
-        def cache_policy(spec: dict[str, Any] | None):
-            if spec is None:
-                return CACHING_DISABLED
-            key = json.dumps(spec, sort_keys=True)
-            if key not in policies:
-                # Origin request policies may not forward Authorization and the cache must never mix
-                # variants: what decides the answer goes into the cache key (and so to the origin).
-                label = "-".join(["key", *(c.lower() for c in spec["cookies"]), *(h.lower() for h in spec["headers"])])
-                policies[key] = aws.cloudfront.CachePolicy(
-                    f"{name}-cache-{resource_slug(label)}", comment=f"edgeport: cache key {label}",
-                    min_ttl=0, default_ttl=0, max_ttl=spec["max_ttl"],
-                    parameters_in_cache_key_and_forwarded_to_origin={
-                        "cookies_config": ({"cookie_behavior": "whitelist", "cookies": {"items": spec["cookies"]}}
-                                           if spec["cookies"] else {"cookie_behavior": "none"}),
-                        "headers_config": ({"header_behavior": "whitelist", "headers": {"items": spec["headers"]}}
-                                           if spec["headers"] else {"header_behavior": "none"}),
-                        "query_strings_config": {"query_string_behavior": "all"},
-                        "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
-                    }, opts=child)
-            return policies[key].id
+    def _parameters(self, aws, name: str, app: "App", stack: str, use1) -> None:
+        taken: set[str] = set()
+        for p in runtime.live_patterns(app, NAME):
+            rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
+            # Seeds the declared ratios once; later edits of the parameter are live settings, not drift.
+            aws.ssm.Parameter(rname, name=live_key(app, stack, p), type="String", value=json.dumps(runtime.ab_defaults(p)),
+                              description=f"edgeport {app.name}/{stack}: live ratios of {p.stable_id}",
+                              opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(provider=use1, ignore_changes=["value"])))
 
-        bs = behaviours(app)
+
+class _Distribution:
+    """The CloudFront distribution edgeport creates: every declared origin, one ordered behaviour per route and the
+    default behaviour, each with its triggers and a cache policy that keys on what decides its answers."""
+
+    def __init__(self, aws, name: str, app: "App", functions: dict, opts: pulumi.ResourceOptions):
+        self.aws, self.name, self.functions = aws, name, functions
+        self.child = pulumi.ResourceOptions(parent=opts.parent, provider=opts.provider)
+        self.policies: dict[str, Any] = {}
+        self.managed = None
+        settings = app.targets.lambda_edge.distribution or DistributionSettings()
         root = default_behaviour(app)
-        country_policy = None
-        if any(b["forward_country"] for b in [*bs, *([root] if root else [])]):
-            # Viewer-request cannot see CloudFront-Viewer-Country; the origin-request trigger can when a policy forwards it.
-            country_policy = aws.cloudfront.OriginRequestPolicy(
-                f"{name}-forward-country", comment="edgeport: viewer headers, cookies, query and CloudFront-Viewer-Country",
-                cookies_config={"cookie_behavior": "all"},
-                headers_config={"header_behavior": "allViewerAndWhitelistCloudFront",
-                                "headers": {"items": ["CloudFront-Viewer-Country"]}},
-                query_strings_config={"query_string_behavior": "all"}, opts=child)
-        ordered = []
-        for b in bs:
-            ordered.append({
-                "path_pattern": b["path_pattern"],
-                "target_origin_id": "default",
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ALL_METHODS,
-                "cached_methods": ["GET", "HEAD"],
-                "compress": True,
-                "cache_policy_id": cache_policy(b["cache"]),
-                "origin_request_policy_id": country_policy.id if b["forward_country"] else ALL_VIEWER_EXCEPT_HOST,
-                "lambda_function_associations": [
-                    {"event_type": e, "lambda_arn": functions[e].qualified_arn, "include_body": False}
-                    for e in b["events"] if e in functions
-                ],
-            })
         cert = ({"acm_certificate_arn": settings.certificate_arn, "ssl_support_method": "sni-only",
                  "minimum_protocol_version": "TLSv1.2_2021"} if settings.certificate_arn
                 else {"cloudfront_default_certificate": True})
-        return aws.cloudfront.Distribution(
+        self.resource = aws.cloudfront.Distribution(
             f"{name}-distribution",
             comment=f"edgeport {app.name}",
             enabled=True,
@@ -412,25 +407,47 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
             aliases=list(settings.aliases),
             # Every declared origin, so the distribution documents them; origin-request triggers switch to them.
             origins=[_origin(url, origin_id) for origin_id, url in app.origins.items()],
-            default_cache_behavior={
-                "target_origin_id": "default",
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ALL_METHODS,
-                "cached_methods": ["GET", "HEAD"],
-                "compress": True,
-                **({"cache_policy_id": cache_policy(root["cache"]),
-                    "origin_request_policy_id": country_policy.id if root["forward_country"] else ALL_VIEWER_EXCEPT_HOST,
-                    "lambda_function_associations": [
-                        {"event_type": e, "lambda_arn": functions[e].qualified_arn, "include_body": False}
-                        for e in root["events"] if e in functions]}
-                   if root else {"cache_policy_id": USE_ORIGIN_CACHE_CONTROL, "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST}),
-            },
-            ordered_cache_behaviors=ordered,
+            default_cache_behavior=self._behaviour(root or {"events": [], "cache": {"cookies": [], "headers": []}}),
+            ordered_cache_behaviors=[{"path_pattern": b["path_pattern"], **self._behaviour(b)} for b in behaviours(app)],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=cert,
             wait_for_deployment=settings.wait_for_deployment,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
+
+    def _behaviour(self, b: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "target_origin_id": "default",
+            "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ALL_METHODS,
+            "cached_methods": ["GET", "HEAD"],
+            "compress": True,
+            "cache_policy_id": self._cache_policy(b["cache"]),
+            "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST,
+            "lambda_function_associations": [
+                {"event_type": e, "lambda_arn": self.functions[e].qualified_arn, "include_body": False}
+                for e in b["events"] if e in self.functions],
+        }
+
+    def _cache_policy(self, key: dict[str, list[str]]) -> Any:
+        if not key["cookies"] and not key["headers"]:
+            if self.managed is None:
+                self.managed = self.aws.cloudfront.get_cache_policy_output(
+                    name=ORIGIN_CACHE_CONTROL_POLICY, opts=pulumi.InvokeOutputOptions(provider=self.child.provider)).id
+            return self.managed
+        label = "-".join(["key", *(c.lower() for c in key["cookies"]), *(h.lower() for h in key["headers"])])
+        if label not in self.policies:
+            self.policies[label] = self.aws.cloudfront.CachePolicy(
+                f"{self.name}-cache-{resource_slug(label)}", comment=f"edgeport: cache key {label}", **CACHE_TTL,
+                parameters_in_cache_key_and_forwarded_to_origin={
+                    "cookies_config": ({"cookie_behavior": "whitelist", "cookies": {"items": key["cookies"]}}
+                                       if key["cookies"] else {"cookie_behavior": "none"}),
+                    "headers_config": ({"header_behavior": "whitelist", "headers": {"items": key["headers"]}}
+                                       if key["headers"] else {"header_behavior": "none"}),
+                    "query_strings_config": {"query_string_behavior": "all"},
+                    "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
+                }, opts=self.child)
+        return self.policies[label].id
 
 
 EVERY_BEHAVIOUR = "*every*"  # an association for every cache behaviour of an existing distribution
