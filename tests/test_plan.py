@@ -54,7 +54,7 @@ def test_renaming_a_pattern_keeps_resources_through_aliases(tmp_path):
     # without previousNames the same rename would replace the pattern's resources
     lost = before - _urns(plan_json(tmp_path, "plain"), "plain")
     assert sorted(u.rsplit("::", 1)[1] for u in lost) == [
-        "shop-cloudflare-live-landing-exp", "shop-lambda-edge-cache-key-edgeport-ab-landing-exp",
+        "shop-cloudflare-live-landing-exp", "shop-lambda-edge-cache-key-edgeport-ab-landing-exp-authorization",
         "shop-lambda-edge-live-landing-exp", "shop-vercel-live-landing-exp"]
     renamed = {r["type"]: r for r in after["resources"] if "landing-test" in r["name"]}
     assert set(renamed) == {"cloudflare:index/workersKv:WorkersKv", "aws:ssm/parameter:Parameter",
@@ -109,18 +109,18 @@ def test_markdown_summary_for_a_pull_request():
 def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     p = plan_json(ROOT, "prod")
     types = {r["type"] for r in p["resources"]}
-    # jwt-auth: secrets on every target; ab-test: a live store on every target; geo-route: the country-forwarding
-    # origin request policy; esi-compose: origin-request on the default behaviour; realtime-room: the Durable Object binding
+    # jwt-auth: secrets on every target; ab-test: a live store on every target; geo-route: a cache policy keyed on
+    # the country; esi-compose: origin-request on the default behaviour; realtime-room: the Durable Object binding
     assert {"aws:secretsmanager/secret:Secret", "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
             "cloudflare:index/workersKv:WorkersKv", "aws:ssm/parameter:Parameter", "vercel:index/edgeConfigItem:EdgeConfigItem",
-            "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"} <= types
+            "aws:cloudfront/cachePolicy:CachePolicy"} <= types
     script = next(r for r in p["resources"] if r["type"] == "cloudflare:index/workersScript:WorkersScript")
     assert [b["type"] for b in script["inputs"]["bindings"]] == ["json", "secret_text", "kv_namespace", "durable_object_namespace"]
     dist = next(r for r in p["resources"] if r["type"] == "aws:cloudfront/distribution:Distribution")["inputs"]
     # The guard (jwt-auth) runs on viewer-request in every behaviour, the default one included.
     assert [a["eventType"] for a in dist["defaultCacheBehavior"]["lambdaFunctionAssociations"]] == ["viewer-request", "origin-request"]
     behaviours = {b["pathPattern"]: [a["eventType"] for a in b["lambdaFunctionAssociations"]] for b in dist["orderedCacheBehaviors"]}
-    assert behaviours["/checkout/*"] == ["viewer-request", "origin-request", "viewer-response"]
+    assert behaviours["/checkout/*"] == ["viewer-request", "origin-request", "origin-response"]
     assert behaviours["/store/*"] == ["viewer-request", "origin-request"] and behaviours["/partner/*"] == ["viewer-request"]
     fns = {r["inputs"]["name"]: r["inputs"] for r in p["resources"] if r["type"] == "aws:lambda/function:Function"}
     assert (fns["shop-prod-origin-request"]["memorySize"], fns["shop-prod-origin-request"]["timeout"]) == (512, 15)

@@ -157,6 +157,9 @@ class VercelTarget(Model):
     project_id: str | None = Field(default=None, pattern=r"^prj_[A-Za-z0-9]+$")
     project_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
     plan: Literal["hobby", "pro", "enterprise"] = "hobby"
+    domain: str | None = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+                               description="production domain to add to the project (a ProjectDomain); the exported url "
+                                           "uses it")
 
 
 class Targets(Model):

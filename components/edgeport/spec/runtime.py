@@ -154,7 +154,7 @@ def room_burst(p: RealtimeRoom) -> int:
 
 
 def _room(p: RealtimeRoom, app: App, live_key: str | None) -> dict[str, Any]:
-    return {"maxMessageBytes": p.max_message_bytes, "maxConnections": p.max_connections,
+    return {"key": p.stable_id, "maxMessageBytes": p.max_message_bytes, "maxConnections": p.max_connections,
             "messagesPerSecond": p.messages_per_second, "burst": room_burst(p), "allowedOrigins": list(p.allowed_origins)}
 
 

@@ -27,9 +27,47 @@ MAIN_MODULE = "worker.mjs"
 CONFIG_BINDING = "EDGEPORT_CONFIG"
 LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)
 ROOMS_BINDING = "EDGEPORT_ROOMS"  # Durable Object namespace, one object per room
-ROOM_CLASS = "EdgeportRoom"  # exported by functions/src/adapters/cloudflare.ts
-# Migration tags must stay stable across updates: the class set only ever grows under this tag.
-MIGRATION = {"new_tag": "edgeport-v1", "new_sqlite_classes": [ROOM_CLASS]}
+ROOM_CLASS = "EdgeportRoom"  # exported by functions/src/adapters/cloudflare.ts, whether or not rooms are declared
+
+# The Durable Object migrations edgeport ships, oldest first, each with its tag. Cloudflare keeps the last applied
+# tag on the script and refuses an upload whose migration does not start from it ("Migration tag precondition
+# failed", workers-sdk #705, #6953; pulumi-cloudflare #1215), while the provider sends the configured migrations
+# on every upload (terraform-provider-cloudflare internal/services/workers_script, Create and Update). So, as
+# wrangler does (workers-sdk getMigrationsToUpload), only the steps after the script's current tag are sent, read
+# from the account's scripts at plan time (`migration_tag`, cloudflare_workers_scripts data source, v5.9.0+).
+# A later rename of the class is a new step {"renamed_classes": [{"from": ..., "to": ...}]}; the class is never
+# deleted by edgeport: removing the room pattern drops only the binding, the class stays exported and its
+# storage stays (docs/targets.md).
+MIGRATIONS: list[tuple[str, dict[str, Any]]] = [("edgeport-v1", {"new_sqlite_classes": [ROOM_CLASS]})]
+
+
+def pending_migrations(current_tag: str | None) -> dict[str, Any] | None:
+    """The `migrations` input for an upload onto a script whose migration tag is `current_tag` (None: a new
+    script, or one without Durable Objects): None when it is up to date."""
+    tags = [tag for tag, _ in MIGRATIONS]
+    if current_tag and current_tag not in tags:
+        raise EdgeportError(f"the Worker's Durable Object migration tag is {current_tag!r}, which edgeport did not write "
+                            f"(edgeport's tags: {', '.join(tags)}); set targets.cloudflare.scriptName to a script "
+                            f"edgeport manages, or migrate this one to {tags[-1]!r} with wrangler first")
+    steps = MIGRATIONS[tags.index(current_tag) + 1:] if current_tag else MIGRATIONS
+    if not steps:
+        return None
+    old = {"old_tag": current_tag} if current_tag else {}
+    if len(steps) == 1:
+        return {**old, "new_tag": steps[0][0], **steps[0][1]}
+    return {**old, "new_tag": steps[-1][0], "steps": [body for _, body in steps]}
+
+
+def current_migration_tag(scripts: Any, name: str) -> str | None:
+    """The migration tag of script `name` among the account's scripts (the data source's `results`)."""
+    for s in scripts or []:
+        if _field(s, "id") == name:
+            return _field(s, "migration_tag") or None
+    return None
+
+
+def _field(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 # Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
 DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
 
@@ -138,6 +176,9 @@ class CloudflareWorker(pulumi.ComponentResource):
 
         t = app.targets.cloudflare
         child = pulumi.ResourceOptions(parent=self)
+        # The script holds every room's Durable Object storage and the KV namespace the live settings: replacing or
+        # deleting either loses data (App.protects).
+        keep = pulumi.ResourceOptions(parent=self, protect=app.protects())
         bindings: list[dict[str, Any]] = [
             {"name": CONFIG_BINDING, "type": "json", "json": config_json(artifact.config)}
         ]
@@ -147,7 +188,7 @@ class CloudflareWorker(pulumi.ComponentResource):
         live = runtime.live_patterns(app, NAME)
         if live:
             kv = cloudflare.WorkersKvNamespace(f"{name}-live", account_id=t.account_id,
-                                               title=f"{script_name(app, stack)}-live", opts=child)
+                                               title=f"{script_name(app, stack)}-live", opts=keep)
             taken: set[str] = set()
             for p in live:
                 rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
@@ -160,7 +201,9 @@ class CloudflareWorker(pulumi.ComponentResource):
         extra: dict[str, Any] = {}
         if has_rooms(app):
             bindings.append({"name": ROOMS_BINDING, "type": "durable_object_namespace", "class_name": ROOM_CLASS})
-            extra["migrations"] = MIGRATION
+            name_ = script_name(app, stack)
+            scripts = cloudflare.get_workers_scripts_output(account_id=t.account_id, opts=pulumi.InvokeOptions(parent=self))
+            extra["migrations"] = scripts.results.apply(lambda rs: pending_migrations(current_migration_tag(rs, name_)))
         script = cloudflare.WorkersScript(
             f"{name}-script",
             account_id=t.account_id,
@@ -170,7 +213,7 @@ class CloudflareWorker(pulumi.ComponentResource):
             compatibility_date=t.compatibility_date,
             bindings=bindings,
             **extra,
-            opts=child,
+            opts=keep,
         )
         taken = set()
         self.routes = [

@@ -119,6 +119,33 @@ def deployment_files(directory: Path) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+ROTATION_META = "edgeport-secrets"
+
+
+def secrets_digest(values: Mapping[str, str]) -> str:
+    """A short digest of the sensitive variables' values, for the deployment's `meta`. Vercel bakes variables
+    in at build time, and terraform-provider-vercel replaces a Deployment only when `files`, `environment` or
+    `meta` change (vercel/resource_deployment.go), not when a project variable does: without this a rotated
+    secret would stay live in the running deployment. 64 bits of SHA-256 over high-entropy values say nothing
+    about them, and the value is still handled as a Pulumi secret."""
+    h = hashlib.sha256()
+    for k in sorted(values):
+        h.update(f"{k}={values[k]}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def production_url(domains: list[str] | None, project_name: str | None, fallback: str | None) -> str | None:
+    """The deployment's public production address: the project's own `<name>.vercel.app` when Vercel assigned
+    it, else the shortest *.vercel.app domain it assigned (Vercel adds a suffix when the name is taken), else
+    the deployment URL. Deployment URLs sit behind Deployment Protection by default (standard_protection_new);
+    production domains do not (terraform-provider-vercel docs/resources/project.md)."""
+    names = sorted(domains or [], key=lambda d: (len(d), d))
+    if project_name and f"{project_name}.vercel.app" in names:
+        return f"https://{project_name}.vercel.app"
+    own = [d for d in names if d.endswith(".vercel.app")]
+    return f"https://{own[0]}" if own else (f"https://{fallback}" if fallback else None)
+
+
 def _program_relative(p: Path) -> str:
     try:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
@@ -139,12 +166,13 @@ class VercelMiddleware(pulumi.ComponentResource):
 
         t = app.targets.vercel
         child = pulumi.ResourceOptions(parent=self)
+        project_name = None if t.project_id else (t.project_name or f"{app.name}-{stack}")
         if t.project_id:
             project_id: pulumi.Input[str] = t.project_id
         else:
-            project = vercel.Project(f"{name}-project", name=t.project_name or f"{app.name}-{stack}", framework=None,
-                                     team_id=t.team_id, opts=child)
+            project = vercel.Project(f"{name}-project", name=project_name, framework=None, team_id=t.team_id, opts=child)
             project_id = project.id
+        sensitive: dict[str, pulumi.Input[str]] = {env_name(s): secrets[s] for s in artifact.secret_names}
         taken: set[str] = set()
         env_vars = [
             vercel.ProjectEnvironmentVariable(
@@ -161,7 +189,9 @@ class VercelMiddleware(pulumi.ComponentResource):
         ]
         live = runtime.live_patterns(app, NAME)
         if live:
-            store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id, opts=child)
+            # The store holds the live settings (App.protects).
+            store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id,
+                                      opts=pulumi.ResourceOptions(parent=self, protect=app.protects()))
             for p in live:
                 rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
                 # Seeds the declared ratios once; later edits in Edge Config are live settings, not drift.
@@ -173,7 +203,10 @@ class VercelMiddleware(pulumi.ComponentResource):
             env_vars.append(vercel.ProjectEnvironmentVariable(
                 f"{name}-env-edge-config", project_id=project_id, team_id=t.team_id, key=EDGE_CONFIG_ENV,
                 value=pulumi.Output.secret(token.connection_string), sensitive=True, targets=ENV_TARGETS, opts=child))
+            sensitive[EDGE_CONFIG_ENV] = token.connection_string
         bundle_dir = artifact.path.parent
+        # A changed sensitive value changes `meta`, which replaces the deployment: the new value goes live.
+        digest = pulumi.Output.all(**sensitive).apply(secrets_digest) if sensitive else None
         deployment = vercel.Deployment(
             f"{name}-deployment",
             project_id=project_id,
@@ -181,14 +214,21 @@ class VercelMiddleware(pulumi.ComponentResource):
             files=deployment_files(bundle_dir),
             path_prefix=_program_relative(bundle_dir),
             production=True,
+            meta={ROTATION_META: pulumi.Output.secret(digest)} if digest is not None else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=env_vars),
         )
-        self.url = deployment.url
+        if t.domain:
+            vercel.ProjectDomain(f"{name}-domain", project_id=project_id, team_id=t.team_id, domain=t.domain, opts=child)
+            self.url = pulumi.Output.from_input(f"https://{t.domain}")
+        else:
+            self.url = pulumi.Output.all(deployment.domains, deployment.url).apply(
+                lambda v: production_url(v[0], project_name, v[1]))
+        self.deployment_url = deployment.url.apply(lambda u: f"https://{u}" if u else None)
         self.project_id = pulumi.Output.from_input(project_id)
-        self.register_outputs({"url": deployment.url, "project_id": self.project_id})
+        self.register_outputs({"url": self.url, "deployment_url": self.deployment_url, "project_id": self.project_id})
 
 
 def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
                 opts: pulumi.ResourceOptions) -> dict:
     m = VercelMiddleware(name, app, stack, artifacts[0], secrets, opts)
-    return {"url": m.url, "project_id": m.project_id}
+    return {"url": m.url, "deployment_url": m.deployment_url, "project_id": m.project_id}

@@ -37,9 +37,9 @@ function platformFor(env: Env, cfg: RuntimeConfig, ctx: ExecutionContext): Platf
       match: (url) => caches.default.match(url),
       put: (url, res) => caches.default.put(url, res),
     },
-    async room(pattern, room, request) {
+    async room(pattern, id, request) {
       if (!env.EDGEPORT_ROOMS) throw new Error("EDGEPORT_ROOMS Durable Object binding is missing");
-      const stub = env.EDGEPORT_ROOMS.get(env.EDGEPORT_ROOMS.idFromName(`${pattern}:${room}`));
+      const stub = env.EDGEPORT_ROOMS.get(env.EDGEPORT_ROOMS.idFromName(id));
       const headers = new Headers(request.headers);
       headers.set(ROOM_HEADER, pattern);
       return stub.fetch(new Request(request, { headers }));

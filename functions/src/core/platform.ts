@@ -10,8 +10,11 @@ export interface Platform {
   waitUntil?(p: Promise<unknown>): void;
   /** A shared HTTP cache the edge may use (Cloudflare caches.default); absent elsewhere. */
   cache?: { match(url: string): Promise<Response | undefined>; put(url: string, res: Response): Promise<void> };
-  /** Hand a WebSocket upgrade to the room's stateful object (Cloudflare Durable Objects only). */
-  room?(pattern: string, room: string, request: Request): Promise<Response>;
+  /**
+   * Hand a WebSocket upgrade to the stateful object named `id` (one per room), for the room pattern `pattern`
+   * (Cloudflare Durable Objects only).
+   */
+  room?(pattern: string, id: string, request: Request): Promise<Response>;
 }
 
 /** Thrown for failures of the platform or configuration (never of the request): answered with 503. */

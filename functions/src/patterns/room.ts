@@ -8,6 +8,8 @@ import { routeMatches } from "../core/config";
 
 export interface RoomConfig extends PatternBase {
   type: "realtime-room";
+  /** the pattern's first name (previousNames[0] or name): room objects are named after it */
+  key: string;
   maxMessageBytes: number;
   maxConnections: number;
   messagesPerSecond: number;
@@ -60,5 +62,6 @@ export async function roomStep(ctx: EdgeContext, cfg: RoomConfig): Promise<Respo
   }
   if (cfg.allowedOrigins.length && !cfg.allowedOrigins.includes(ctx.request.headers.get("origin") ?? "")) return deny(403, "origin_not_allowed");
   if (!ctx.platform.room) return deny(501, "rooms_unsupported");
-  return ctx.platform.room(cfg.name, room, ctx.request);
+  // The object's name uses the pattern's first name (cfg.key), so a renamed pattern keeps its rooms' storage.
+  return ctx.platform.room(cfg.name, `${cfg.key}:${room}`, ctx.request);
 }
