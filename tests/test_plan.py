@@ -122,7 +122,7 @@ def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     behaviours = {b["pathPattern"]: [a["eventType"] for a in b["lambdaFunctionAssociations"]] for b in dist["orderedCacheBehaviors"]}
     assert behaviours["/checkout/*"] == ["viewer-request", "origin-request", "origin-response"]
     assert behaviours["/store/*"] == ["viewer-request", "origin-request"] and behaviours["/partner/*"] == ["viewer-request"]
-    fns = {r["inputs"]["name"]: r["inputs"] for r in p["resources"] if r["type"] == "aws:lambda/function:Function"}
-    assert (fns["shop-prod-origin-request"]["memorySize"], fns["shop-prod-origin-request"]["timeout"]) == (512, 15)
+    fns = {r["inputs"]["tags"]["edgeport:trigger"]: r["inputs"] for r in p["resources"] if r["type"] == "aws:lambda/function:Function"}
+    assert (fns["origin-request"]["memorySize"], fns["origin-request"]["timeout"]) == (512, 15)
     assert dist["aliases"] == ["cdn.shop.example.com"]
     assert p["counts"] == {"cloudflare": 5, "lambda-edge": 14, "vercel": 8}
