@@ -178,18 +178,24 @@ def label(args: Any, kind: str, platform_name: Any = None) -> str:
 # ---------------------------------------------------------------- platform facts
 
 
-def edge_trigger(function_name: Any) -> str | None:
-    """The CloudFront trigger an edgeport Lambda@Edge function serves.
+# edgeport's functions have the logical name '<component>-<trigger>' (lambda_edge.function_logical_name) and are
+# auto-named '<logical name>-<7 hex>' by Pulumi; older stacks named them '<app>-<stack>-<trigger>'.
+TRIGGER_SUFFIX = re.compile(r"-(viewer-request|origin-request|origin-response|viewer-response)(?:-[0-9a-f]{7})?$")
 
-    edgeport names every function '<app>-<stack>-<trigger>' (lambda_edge.function_name keeps the
-    trigger suffix even when it shortens the rest), and builds its bundle for that trigger only.
-    A function without such a suffix is not one of edgeport's Lambda@Edge functions.
-    """
-    if isinstance(function_name, str):
-        for event in LAMBDA_EVENTS:
-            if function_name.endswith(f"-{event}"):
-                return event
-    return None
+
+def edge_trigger(function_name: Any) -> str | None:
+    """The CloudFront trigger an edgeport Lambda@Edge function serves, from its name (also the name inside an
+    association's ARN). edgeport builds each function's bundle for that trigger only. A function without such a
+    name is not one of edgeport's Lambda@Edge functions."""
+    m = TRIGGER_SUFFIX.search(function_name) if isinstance(function_name, str) else None
+    return m[1] if m else None
+
+
+def function_trigger(args: Any) -> str | None:
+    """The trigger of a function resource: its `edgeport:trigger` tag (lambda_edge.function_tags), else its name."""
+    tags = get(args.props, "tags")
+    tagged = tags.get("edgeport:trigger") if isinstance(tags, dict) else None
+    return tagged if tagged in LAMBDA_EVENTS else edge_trigger(function_name(args))
 
 
 def function_name(args: Any) -> str:
@@ -355,7 +361,7 @@ def auth_fails_closed(args: ResourceValidationArgs, report_violation: ReportViol
                 "decides the triggers; do not edit them by hand).")
     elif t == LAMBDA_FUNCTION:
         name = function_name(args)
-        if edge_trigger(name) is None:
+        if function_trigger(args) is None:
             return
         files = archive_files(get(args.props, "code")) or {}
         code = "\n".join(data.decode("utf-8", "replace") for data in files.values())
@@ -363,7 +369,7 @@ def auth_fails_closed(args: ResourceValidationArgs, report_violation: ReportViol
             return
         # The name says which trigger the function is associated on; the inlined event which trigger the
         # bundle was built for. Both must be viewer-request for a bundle that authenticates.
-        served, built_for = edge_trigger(name), set(INLINED_EVENT.findall(code))
+        served, built_for = function_trigger(args), set(INLINED_EVENT.findall(code))
         if ({served} | built_for) - {VIEWER_REQUEST}:
             built = f" (built for {', '.join(sorted(built_for))})" if built_for else ""
             report_violation(
@@ -395,9 +401,9 @@ def auth_fails_closed(args: ResourceValidationArgs, report_violation: ReportViol
 def lambda_edge_us_east_1_published(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Lambda@Edge deployment rules, before CloudFront rejects them (or worse, accepts them).
 
-    Functions: edgeport's Lambda@Edge functions, recognised by the '-<trigger>' name suffix that
-    ``lambda_edge.function_name`` always gives them (a policy sees one resource at a time, and
-    the distribution references the function, not the other way round). Each must be published
+    Functions: edgeport's Lambda@Edge functions, recognised by their ``edgeport:trigger`` tag
+    (``lambda_edge.function_tags``), else the '-<trigger>' part of their name (a policy sees one resource at a
+    time, and the distribution references the function, not the other way round). Each must be published
     (CloudFront needs a numbered version), have no environment variables, layers, VPC, dead-letter
     queue, active X-Ray tracing, reserved concurrency or container image, run on x86_64 only, use
     at most 512 MB of ephemeral storage, stay within the viewer-trigger memory and timeout quotas
@@ -412,7 +418,7 @@ def lambda_edge_us_east_1_published(args: ResourceValidationArgs, report_violati
     t, props = args.resource_type, args.props
     if t == LAMBDA_FUNCTION:
         name = function_name(args)
-        trigger = edge_trigger(name)
+        trigger = function_trigger(args)
         if trigger is None:
             return
         who = label(args, "Lambda@Edge function", name)
@@ -716,7 +722,7 @@ def _check_bundles(args: ResourceValidationArgs, report_violation: ReportViolati
                 "shows the size) or move to a plan that allows it.")
     elif t == LAMBDA_FUNCTION and not advisory:
         name = function_name(args)
-        trigger = edge_trigger(name)
+        trigger = function_trigger(args)
         if trigger is None:
             return
         files = archive_files(get(props, "code"))

@@ -164,6 +164,10 @@ def test_viewer_request_function_must_not_run_on_origin_request():
     # a function outside edgeport's naming is not judged here
     other = "arn:aws:lambda:us-east-1:123456789012:function:their-fn:1"
     assert check("auth-fails-closed", distribution(("origin-request", other))) == []
+    # edgeport's functions are auto-named '<component>-<trigger>-<7 hex>' by Pulumi: still recognised
+    auto = "arn:aws:lambda:us-east-1:123456789012:function:shop-lambda-edge-viewer-request-0a1b2c3:7"
+    [msg] = check("auth-fails-closed", distribution(("origin-request", auto)))
+    assert "associates shop-lambda-edge-viewer-request-0a1b2c3 on origin-request" in msg
 
 
 def test_associations_on_an_existing_distribution_are_checked_too():
@@ -449,10 +453,11 @@ def test_the_prod_example_stack_passes_every_policy(prod_plan):
             ep.VERCEL_ENV, ep.SECRET_VERSION} <= types
     # the checks read real bundles, not nothing: the inlined-config marker finds jwt-auth exactly where edgeport
     # builds it, although every bundle's engine code knows the jwt-auth pattern type
-    bundles = {r["props"]["name"]: ep.archive_files(r["props"]["code"]) for r in prod_plan if r["type"] == ep.LAMBDA_FUNCTION}
+    bundles = {r["props"]["tags"]["edgeport:trigger"]: ep.archive_files(r["props"]["code"])
+               for r in prod_plan if r["type"] == ep.LAMBDA_FUNCTION}
     assert all(bundles.values())
     with_jwt = {n for n, files in bundles.items() if any(ep.INLINED_JWT_AUTH.search(d.decode()) for d in files.values())}
-    assert {ep.edge_trigger(n) for n in with_jwt} == {"viewer-request"}
+    assert with_jwt == {"viewer-request"}
     dep = next(r for r in prod_plan if r["type"] == ep.VERCEL_DEPLOYMENT)
     _name, local, _size, sha = ep.vercel_middleware(dep["props"])
     assert ep.read_vercel_file(local, sha)
