@@ -169,6 +169,8 @@ def ab_scenarios(ctx: Context) -> list[Scenario]:
         # Both sides' cookies in one request, so each sees its own sticky assignment.
         Scenario("returning", "returning visitor (cookie)", path, {"Cookie": f"variant=B; {cookie}={sticky.name}"}, expect={
             "edgeport": {"kind": "forward", "path": sticky_path, "headers": {header: sticky.name}},
+            # Lambda@Edge: the timed viewer-request trigger tells the origin the variant; origin-request rewrites.
+            "edgeport@lambda-edge": {"kind": "forward", "path": path, "headers": {header: sticky.name}},
             "reference": {"kind": "forward", "path": "/variants/B"},
         }),
     ]
@@ -188,9 +190,9 @@ AB_TEST = Case(
         "reference only reads a `variant` cookie (no cookie: A) and never sets one.",
         "first visit: edgeport's variant is random per request, so its samples mix three paths (control: "
         "forward unchanged, new-hero: path rewrite, beta-stack: another origin).",
-        "Lambda@Edge: the viewer-request trigger (assignment and rewrite) is timed. edgeport also runs on "
-        "viewer-response (Set-Cookie on first visits) and, for beta-stack, origin-request (origin switch); "
-        "those invocations are not part of the numbers.",
+        "Lambda@Edge: the viewer-request trigger (assignment) is timed. edgeport also runs on origin-request "
+        "(path rewrite, origin switch) on cache misses and on origin-response (Set-Cookie on every origin "
+        "answer); those invocations are not part of the numbers.",
     ],
 )
 

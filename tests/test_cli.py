@@ -78,7 +78,7 @@ def test_build_json(tmp_path):
     payload = json.loads(r.stdout)
     assert [(a["target"], a["event"]) for a in payload["artifacts"]] == [
         ("cloudflare", None), ("lambda-edge", "viewer-request"), ("lambda-edge", "origin-request"),
-        ("lambda-edge", "viewer-response"), ("vercel", None)]
+        ("lambda-edge", "origin-response"), ("vercel", None)]
     assert all(a["bytes"] > 0 and not a["overBudget"] for a in payload["artifacts"])
 
 
@@ -88,7 +88,7 @@ def test_build_table(tmp_path):
     head, *rows = r.stdout.splitlines()[:6]
     assert head.split() == ["target", "trigger", "bytes", "gzip", "zip", "budget", "used"]
     assert [row.split()[:2] for row in rows] == [["cloudflare", "-"], ["lambda-edge", "viewer-request"],
-                                                 ["lambda-edge", "origin-request"], ["lambda-edge", "viewer-response"],
+                                                 ["lambda-edge", "origin-request"], ["lambda-edge", "origin-response"],
                                                  ["vercel", "-"]]
 
 
