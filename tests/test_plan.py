@@ -4,9 +4,11 @@ renames through aliases, limits before anything is created, the pull-request sum
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from conftest import ROOT, write_project
@@ -28,11 +30,64 @@ def dev_raw():
     return yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
 
 
-def test_two_runs_give_identical_urns():
-    a, b = plan_json(ROOT, "dev"), plan_json(ROOT, "dev")
-    urns = [r["urn"] for r in a["resources"]]
-    assert len(urns) == len(set(urns)) == 28  # the guard needs one Workers route, "/*"
-    assert sorted(urns) == sorted(r["urn"] for r in b["resources"])
+def _concurrently(cwd, stack, *flag_sets):
+    """Several plan runs at once (each a process: Pulumi's mocks are process-global)."""
+    procs = [subprocess.Popen(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for flags in flag_sets]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    return [out for out, _ in outs]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_two_runs_give_byte_identical_output(stack):
+    # Mock registrations arrive in a different order on every run; the plan must not show it, or a
+    # pull-request comment changes on every push.
+    j1, j2, m1, m2 = _concurrently(ROOT, stack, ["--json"], ["--json"], ["--markdown"], ["--markdown"])
+    timing = re.compile(r'\n  "seconds": [0-9.]+,')
+    assert timing.sub("", j1) == timing.sub("", j2)
+    assert m1 == m2
+    assert "Ellipsis" not in j1 + m1
+    doc = json.loads(j1)
+    urns = [r["urn"] for r in doc["resources"]]
+    assert len(urns) == len(set(urns)) == 28  # with a guard the Worker needs one route, "/*"
+    targets = [r["target"] for r in doc["resources"] if r["target"]]
+    assert targets == sorted(targets, key=["cloudflare", "lambda-edge", "vercel"].index), "targets in one fixed order"
+    assert list(doc["counts"]) == ["cloudflare", "lambda-edge", "vercel"]
+    seen: set[str] = set()
+    for r in doc["resources"]:
+        assert r["parentUrn"] is None or r["parentUrn"] in seen, f"{r['urn']} comes before its parent"
+        seen.add(r["urn"])
+
+
+def test_an_alias_with_only_a_type_keeps_the_name():
+    # pulumi_cloudflare registers WorkersScript with Alias(type_="cloudflare:index/workerScript:WorkerScript"): every
+    # other field is the sentinel `...` ("as now"), so the old URN differs in the type only.
+    doc = plan_json(ROOT, "dev")
+    script = next(r for r in doc["resources"] if r["type"] == "cloudflare:index/workersScript:WorkersScript")
+    assert script["aliases"] == [script["urn"].replace("$cloudflare:index/workersScript:WorkersScript::",
+                                                       "$cloudflare:index/workerScript:WorkerScript::")]
+
+
+def test_alias_urns_follow_pulumis_alias_rules():
+    import pulumi
+
+    from edgeport.plan import _alias_spec, _Registry
+
+    reg = _Registry("prod")
+    kid = ("t:m:Kid", "shop-kid")
+    reg.parents[kid] = ("edgeport:index:EdgeApp", "shop")
+    reg.aliases[kid] = [_alias_spec(a) for a in (
+        pulumi.Alias(name="old-kid"), pulumi.Alias(type_="t:m:OldKid"), pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE),
+        pulumi.Alias(stack="staging"), "urn:pulumi:prod::edgeport::t:m:Kid::given", pulumi.Alias())]
+    assert reg.urn(kid) == "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:Kid::shop-kid"
+    assert reg.alias_urns(kid) == sorted([
+        "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:Kid::old-kid",
+        "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:OldKid::shop-kid",
+        "urn:pulumi:prod::edgeport::t:m:Kid::shop-kid",
+        "urn:pulumi:staging::edgeport::edgeport:index:EdgeApp$t:m:Kid::shop-kid",
+        "urn:pulumi:prod::edgeport::t:m:Kid::given",
+    ])  # Alias() with every field left at its sentinel names the resource as it is: no alias
 
 
 def _urns(plan_doc, stack):
@@ -126,3 +181,4 @@ def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     assert (fns["shop-prod-origin-request"]["memorySize"], fns["shop-prod-origin-request"]["timeout"]) == (512, 15)
     assert dist["aliases"] == ["cdn.shop.example.com"]
     assert p["counts"] == {"cloudflare": 5, "lambda-edge": 14, "vercel": 8}
+

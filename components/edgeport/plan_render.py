@@ -113,9 +113,10 @@ def _lines(r: PlannedResource) -> list[str]:
 
 
 def render_text(plan: Plan) -> str:
+    # plan.resources is already in a stable order (parents first, siblings by target then URN); the tree keeps it.
     children: dict[str | None, list[PlannedResource]] = {}
     for r in plan.resources:
-        children.setdefault(r.parent, []).append(r)
+        children.setdefault(r.parent_urn, []).append(r)
     counts = plan.by_target()
     total = sum(len(v) for v in counts.values())
     head = [f"Offline plan for stack {plan.stack} (app {plan.app}): {total} resources in {plan.seconds:.1f} s",
@@ -127,7 +128,7 @@ def render_text(plan: Plan) -> str:
         body.append(f"{pad}+ {r.type}  {r.name}")
         for line in _lines(r):
             body.append(f"{pad}    {line}")
-        for c in sorted(children.get(r.name, []), key=lambda x: (x.custom, x.type, x.name)):
+        for c in children.get(r.urn, []):
             walk(c, depth + 1)
 
     for root in children.get(None, []):
@@ -163,5 +164,6 @@ def render_markdown(plan: Plan) -> str:
         lines += ["", "</details>", ""]
     for w in plan.warnings:
         lines.append(f"> **warning:** {w}")
-    lines.append(f"<sub>offline plan (Pulumi program under mocks, no credentials) in {plan.seconds:.1f} s</sub>")
+    # No timing here: the comment must be byte-identical when nothing changed, or every push rewrites it.
+    lines.append("<sub>offline plan (Pulumi program under mocks, no credentials)</sub>")
     return "\n".join(lines) + "\n"
