@@ -11,13 +11,14 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, write_project
+from conftest import ROOT, credential_free_env, write_project
 
 EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
 
 
 def plan(cwd, stack, *flags):
-    return subprocess.run(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, capture_output=True, text=True, timeout=180)
+    return subprocess.run(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, capture_output=True, text=True, timeout=180,
+                          env=credential_free_env())
 
 
 def plan_json(cwd, stack):
@@ -33,7 +34,7 @@ def dev_raw():
 def _concurrently(cwd, stack, *flag_sets):
     """Several plan runs at once (each a process: Pulumi's mocks are process-global)."""
     procs = [subprocess.Popen(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for flags in flag_sets]
+                              stderr=subprocess.PIPE, text=True, env=credential_free_env()) for flags in flag_sets]
     outs = [p.communicate(timeout=240) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
     return [out for out, _ in outs]
@@ -120,10 +121,14 @@ def test_renaming_a_pattern_keeps_resources_through_aliases(tmp_path):
     assert renamed["vercel:index/edgeConfigItem:EdgeConfigItem"]["inputs"]["key"] == "ab-landing-exp"
 
 
-def _with(tmp_path, change):
+def _project_with(tmp_path, change):
     doc = dev_raw()
     change(doc["config"]["edgeport:app"])
     write_project(tmp_path, {"t": yaml.safe_dump(doc)})
+
+
+def _with(tmp_path, change):
+    _project_with(tmp_path, change)
     return plan(tmp_path, "t")
 
 
@@ -182,3 +187,19 @@ def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     assert dist["aliases"] == ["cdn.shop.example.com"]
     assert p["counts"] == {"cloudflare": 5, "lambda-edge": 14, "vercel": 8}
 
+
+def test_dns_true_plans_a_proxied_originless_record(tmp_path):
+    def change(app):
+        app["targets"]["cloudflare"]["dns"] = True
+    _project_with(tmp_path, change)
+    p = plan(tmp_path, "t", "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    [record] = [r for r in doc["resources"] if r["type"] == "cloudflare:index/dnsRecord:DnsRecord"]
+    assert record["target"] == "cloudflare" and record["name"] == "shop-cloudflare-dns"
+    assert {k: record["inputs"][k] for k in ("zoneId", "name", "type", "content", "proxied", "ttl")} == {
+        "zoneId": "0" * 32, "name": "shop.example.com", "type": "AAAA", "content": "100::", "proxied": True, "ttl": 1}
+    # the SDK's Alias(type_=...) from its 5.x name: same name, old type
+    assert record["aliases"] == [record["urn"].replace("$cloudflare:index/dnsRecord:DnsRecord::", "$cloudflare:index/record:Record::")]
+    [dns] = [f for f in doc["prerequisites"] if f["check"] == "dns"]
+    assert dns["level"] == "skipped" and "edgeport creates a proxied AAAA 100:: record" in dns["message"]

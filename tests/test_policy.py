@@ -417,7 +417,7 @@ def _rebuild_all(resources: list[dict]) -> list[dict]:
 def prod_plan() -> list[dict]:
     # A subprocess: Pulumi's mocks are process-global and conftest.py installs its own.
     edgeport = Path(sys.executable).with_name("edgeport")
-    out = subprocess.run([str(edgeport), "plan", "--stack", "prod", "--json"], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([str(edgeport), "plan", "--stack", "prod", "--json", "--offline"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     return _rebuild_all([r for r in json.loads(out.stdout)["resources"] if r["custom"]])

@@ -64,6 +64,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     bundles: list[dict[str, Any]] = field(default_factory=list)  # the build manifest's artifacts
+    prerequisites: list[Any] = field(default_factory=list)  # edgeport.prereq.Finding, set by the CLI
 
     def by_target(self) -> dict[str, list[PlannedResource]]:
         """Resources per target, targets in TARGET_ORDER, each list in the plan's (stable) order."""
@@ -79,7 +80,7 @@ class Plan:
             "stack": self.stack, "app": self.app, "seconds": round(self.seconds, 3),
             "counts": {t: len(rs) for t, rs in self.by_target().items()},
             "resources": [r.to_json() for r in self.resources], "bundles": self.bundles, "warnings": self.warnings,
-            "leaks": self.leaks,
+            "leaks": self.leaks, "prerequisites": [f.to_json() for f in self.prerequisites],
         }
 
 
