@@ -1,20 +1,40 @@
 # edgeport: `make run` serves the dev stack locally; `make test` runs every test.
-# Both set everything up from the project's own files (pyproject.toml, functions/package-lock.json).
+# Both set everything up from the project's own files (requirements.lock, functions/package-lock.json).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := .make
 STACK  ?= dev
+LOCK   := requirements.lock
 
-.PHONY: setup run test test-js test-py typecheck lint bench schema clean
+.PHONY: setup run test test-js test-py typecheck lint bench schema clean lock
 
 setup: $(STAMP)/python $(STAMP)/node
 
-$(STAMP)/python: pyproject.toml
+# The exact versions the tests ran with: provider SDK versions decide the provider plugin versions `pulumi up`
+# downloads, and pulumi-cloudflare changed behaviour within 6.x (pulumi-cloudflare #1215). --no-deps: nothing
+# outside the lock gets in (a dependency missing from it fails `pip check` instead of installing its latest
+# version); edgeport itself goes in editable, built by the locked setuptools (no isolated build env to resolve).
+$(STAMP)/python: pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@mkdir -p $(STAMP) && touch $@
+
+# Rewrite requirements.lock from .venv, after changing a version there and running `make test`
+# (tests/test_lock.py keeps pyproject.toml's lower bounds equal to the locked versions).
+lock:
+	@test -x $(BIN)/python || { echo "make lock: no $(VENV) to freeze; run make setup first" >&2; exit 1; }
+	@{ printf '%s\n' \
+	  "# The exact Python packages edgeport's test suite ran with (CPython 3.11). \`make setup\` installs these, then" \
+	  "# edgeport itself with --no-deps. pyproject.toml keeps ranges for library users; their lower bounds for the" \
+	  "# provider SDKs, pulumi and boto3 equal the versions here (tests/test_lock.py)." \
+	  "# Regenerate from the project's .venv with \`make lock\` (pip freeze --all --exclude-editable --exclude pip)."; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable --exclude pip; } > $(LOCK).new
+	@mv $(LOCK).new $(LOCK)
+	@echo "wrote $(LOCK) ($$(grep -c '==' $(LOCK)) packages)"
 
 $(STAMP)/node: functions/package.json functions/package-lock.json
 	cd functions && npm ci --no-audit --no-fund --loglevel=error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import socket
 from dataclasses import dataclass
@@ -56,6 +57,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def credential_free_env() -> dict[str, str]:
+    """This environment without cloud credentials, so `edgeport plan` skips its prerequisite checks (a developer's
+    own AWS or Cloudflare credentials would otherwise check the example stacks' placeholder ids)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFLARE_", "EDGEPORT_CLOUDFLARE_"))}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    return env
 
 
 def write_project(dirpath: Path, stacks: dict[str, str]) -> Path:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import jwt as pyjwt
 from click.testing import CliRunner
 
-from conftest import ROOT, write_project
+from conftest import ROOT, credential_free_env, write_project
 from edgeport.cli import main
 
 EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
@@ -93,7 +92,7 @@ def test_build_table(tmp_path):
 
 
 def test_plan_lists_resources_per_target_offline():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFLARE_", "VERCEL_", "PULUMI_"))}
+    env = {k: v for k, v in credential_free_env().items() if not k.startswith(("VERCEL_", "PULUMI_"))}
     p = subprocess.run(EDGEPORT + ["plan", "--stack", "dev", "--json"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     plan = json.loads(p.stdout)
@@ -113,7 +112,8 @@ def test_plan_lists_resources_per_target_offline():
 
 
 def test_plan_text_and_invalid_stack(tmp_path):
-    p = subprocess.run(EDGEPORT + ["plan", "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(EDGEPORT + ["plan", "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env=credential_free_env())
     assert p.returncode == 0, p.stderr
     assert "cloudflare:index/workersScript:WorkersScript  shop-cloudflare-script" in p.stdout
     assert ("bindings: EDGEPORT_CONFIG(json), EDGEPORT_SECRET_JWT_HMAC(secret_text), EDGEPORT_LIVE(kv_namespace), "

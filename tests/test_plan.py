@@ -4,18 +4,21 @@ renames through aliases, limits before anything is created, the pull-request sum
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from conftest import ROOT, write_project
+from conftest import ROOT, credential_free_env, write_project
 
 EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
 
 
 def plan(cwd, stack, *flags):
-    return subprocess.run(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, capture_output=True, text=True, timeout=180)
+    return subprocess.run(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, capture_output=True, text=True, timeout=180,
+                          env=credential_free_env())
 
 
 def plan_json(cwd, stack):
@@ -28,11 +31,64 @@ def dev_raw():
     return yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
 
 
-def test_two_runs_give_identical_urns():
-    a, b = plan_json(ROOT, "dev"), plan_json(ROOT, "dev")
-    urns = [r["urn"] for r in a["resources"]]
-    assert len(urns) == len(set(urns)) == 28  # the guard needs one Workers route, "/*"
-    assert sorted(urns) == sorted(r["urn"] for r in b["resources"])
+def _concurrently(cwd, stack, *flag_sets):
+    """Several plan runs at once (each a process: Pulumi's mocks are process-global)."""
+    procs = [subprocess.Popen(EDGEPORT + ["plan", "--stack", stack, *flags], cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=credential_free_env()) for flags in flag_sets]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    return [out for out, _ in outs]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_two_runs_give_byte_identical_output(stack):
+    # Mock registrations arrive in a different order on every run; the plan must not show it, or a
+    # pull-request comment changes on every push.
+    j1, j2, m1, m2 = _concurrently(ROOT, stack, ["--json"], ["--json"], ["--markdown"], ["--markdown"])
+    timing = re.compile(r'\n  "seconds": [0-9.]+,')
+    assert timing.sub("", j1) == timing.sub("", j2)
+    assert m1 == m2
+    assert "Ellipsis" not in j1 + m1
+    doc = json.loads(j1)
+    urns = [r["urn"] for r in doc["resources"]]
+    assert len(urns) == len(set(urns)) == 28  # with a guard the Worker needs one route, "/*"
+    targets = [r["target"] for r in doc["resources"] if r["target"]]
+    assert targets == sorted(targets, key=["cloudflare", "lambda-edge", "vercel"].index), "targets in one fixed order"
+    assert list(doc["counts"]) == ["cloudflare", "lambda-edge", "vercel"]
+    seen: set[str] = set()
+    for r in doc["resources"]:
+        assert r["parentUrn"] is None or r["parentUrn"] in seen, f"{r['urn']} comes before its parent"
+        seen.add(r["urn"])
+
+
+def test_an_alias_with_only_a_type_keeps_the_name():
+    # pulumi_cloudflare registers WorkersScript with Alias(type_="cloudflare:index/workerScript:WorkerScript"): every
+    # other field is the sentinel `...` ("as now"), so the old URN differs in the type only.
+    doc = plan_json(ROOT, "dev")
+    script = next(r for r in doc["resources"] if r["type"] == "cloudflare:index/workersScript:WorkersScript")
+    assert script["aliases"] == [script["urn"].replace("$cloudflare:index/workersScript:WorkersScript::",
+                                                       "$cloudflare:index/workerScript:WorkerScript::")]
+
+
+def test_alias_urns_follow_pulumis_alias_rules():
+    import pulumi
+
+    from edgeport.plan import _alias_spec, _Registry
+
+    reg = _Registry("prod")
+    kid = ("t:m:Kid", "shop-kid")
+    reg.parents[kid] = ("edgeport:index:EdgeApp", "shop")
+    reg.aliases[kid] = [_alias_spec(a) for a in (
+        pulumi.Alias(name="old-kid"), pulumi.Alias(type_="t:m:OldKid"), pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE),
+        pulumi.Alias(stack="staging"), "urn:pulumi:prod::edgeport::t:m:Kid::given", pulumi.Alias())]
+    assert reg.urn(kid) == "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:Kid::shop-kid"
+    assert reg.alias_urns(kid) == sorted([
+        "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:Kid::old-kid",
+        "urn:pulumi:prod::edgeport::edgeport:index:EdgeApp$t:m:OldKid::shop-kid",
+        "urn:pulumi:prod::edgeport::t:m:Kid::shop-kid",
+        "urn:pulumi:staging::edgeport::edgeport:index:EdgeApp$t:m:Kid::shop-kid",
+        "urn:pulumi:prod::edgeport::t:m:Kid::given",
+    ])  # Alias() with every field left at its sentinel names the resource as it is: no alias
 
 
 def _urns(plan_doc, stack):
@@ -65,10 +121,14 @@ def test_renaming_a_pattern_keeps_resources_through_aliases(tmp_path):
     assert renamed["vercel:index/edgeConfigItem:EdgeConfigItem"]["inputs"]["key"] == "ab-landing-exp"
 
 
-def _with(tmp_path, change):
+def _project_with(tmp_path, change):
     doc = dev_raw()
     change(doc["config"]["edgeport:app"])
     write_project(tmp_path, {"t": yaml.safe_dump(doc)})
+
+
+def _with(tmp_path, change):
+    _project_with(tmp_path, change)
     return plan(tmp_path, "t")
 
 
@@ -126,3 +186,20 @@ def test_prod_plan_covers_every_pattern_on_every_target_that_hosts_it():
     assert (fns["origin-request"]["memorySize"], fns["origin-request"]["timeout"]) == (512, 15)
     assert dist["aliases"] == ["cdn.shop.example.com"]
     assert p["counts"] == {"cloudflare": 5, "lambda-edge": 14, "vercel": 8}
+
+
+def test_dns_true_plans_a_proxied_originless_record(tmp_path):
+    def change(app):
+        app["targets"]["cloudflare"]["dns"] = True
+    _project_with(tmp_path, change)
+    p = plan(tmp_path, "t", "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    [record] = [r for r in doc["resources"] if r["type"] == "cloudflare:index/dnsRecord:DnsRecord"]
+    assert record["target"] == "cloudflare" and record["name"] == "shop-cloudflare-dns"
+    assert {k: record["inputs"][k] for k in ("zoneId", "name", "type", "content", "proxied", "ttl")} == {
+        "zoneId": "0" * 32, "name": "shop.example.com", "type": "AAAA", "content": "100::", "proxied": True, "ttl": 1}
+    # the SDK's Alias(type_=...) from its 5.x name: same name, old type
+    assert record["aliases"] == [record["urn"].replace("$cloudflare:index/dnsRecord:DnsRecord::", "$cloudflare:index/record:Record::")]
+    [dns] = [f for f in doc["prerequisites"] if f["check"] == "dns"]
+    assert dns["level"] == "skipped" and "edgeport creates a proxied AAAA 100:: record" in dns["message"]

@@ -618,3 +618,16 @@ def test_a_token_in_a_cookie_reaches_the_origin_even_without_forward_token():
     (i,) = _limit_issues(app_with(**{"patterns__0__maxTokenBytes": 12288, "patterns__0__forward": fwd,
                                      "patterns__0__token": {"cookie": "session"}}), "lambda-edge")
     assert "forward.token" not in i.hint and "forward.claimsHeader: null" in i.hint
+
+
+def test_dns_record_conflicts_are_refused_with_the_key():
+    # A Workers custom domain creates its own record and fails (code 100117) when one exists.
+    i = one_issue(app_with(targets__cloudflare__dns=True, targets__cloudflare__customDomain=True))
+    assert i.path == "edgeport:app.targets.cloudflare.dns" and "code 100117" in i.message
+    assert "remove dns" in i.hint
+    # One record cannot stand for every subdomain a wildcard route serves.
+    i = one_issue(app_with(targets__cloudflare__dns=True, targets__cloudflare__hostname="*.example.com"))
+    assert i.path == "edgeport:app.targets.cloudflare.dns" and "wildcard hostname '*.example.com'" in i.message
+    i = one_issue(app_with(targets__cloudflare__customDomain=True, targets__cloudflare__hostname="*.example.com"))
+    assert i.path == "edgeport:app.targets.cloudflare.customDomain"
+    assert parse_app(app_with(targets__cloudflare__dns=True)).targets.cloudflare.dns is True

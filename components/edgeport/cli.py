@@ -161,27 +161,42 @@ def build(stack_name: str, out: Path | None, as_json: bool, project_dir: Path | 
 @stack_option
 @json_option
 @click.option("--markdown", "as_markdown", is_flag=True, help="A summary for a pull-request comment.")
+@click.option("--offline", is_flag=True, help="Skip the prerequisite checks (the only part that uses the network).")
 @project_option
-def plan(stack_name: str, as_json: bool, as_markdown: bool, project_dir: Path | None) -> None:
+@click.pass_context
+def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, offline: bool, project_dir: Path | None) -> None:
     """Offline plan: run the Pulumi program under Pulumi's mocks and print the
     resources per target (type, name, key inputs; secrets shown as [secret]).
-    Needs no credentials, state or Pulumi CLI - fit for a pull request."""
+    Needs no credentials, state or Pulumi CLI - fit for a pull request.
+
+    With credentials (CLOUDFLARE_API_TOKEN, AWS) it also checks what the stack
+    relies on but does not create: a proxied DNS record for the Cloudflare
+    hostname, an issued ACM certificate covering the CloudFront aliases.
+    A missing prerequisite exits 1; without credentials the check is skipped."""
     from .plan import run_plan
     from .plan_render import render_markdown, render_text
+    from .prereq import check_prerequisites, errors
 
     if as_json and as_markdown:
         raise click.UsageError("choose one of --json and --markdown")
     st = _load(stack_name, project_dir)
     _progress(f"planning {stack_name} offline (Pulumi program under mocks) ...")
     p = run_plan(st)
+    p.prerequisites = check_prerequisites(st.app, st.locate, offline=offline)
+    failed = errors(p.prerequisites)
     if as_json:
-        click.echo(json.dumps({"ok": True, **p.to_json()}, indent=2, default=str))
+        click.echo(json.dumps({"ok": not failed, **p.to_json()}, indent=2, default=str))
     elif as_markdown:
         click.echo(render_markdown(p))
     else:
         click.echo(render_text(p))
     for w in p.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
+    if failed:
+        n = len(failed)
+        click.secho(f"error: {n} missing prerequisite{'s' if n > 1 else ''}: `pulumi up` would fail or leave the edge "
+                    "code bypassed\n" + "\n".join(f.format() for f in failed), fg="red", err=True)
+        ctx.exit(1)
 
 
 # ---------------------------------------------------------------- dev

@@ -135,6 +135,8 @@ class CloudflareTargetArgs(TypedDict, total=False):
     compatibility_date: str
     plan: str
     """free or paid (sets the size budget)."""
+    dns: bool
+    """Create the proxied DNS record (AAAA 100::) the Workers routes need; leave unset when the hostname has one."""
 
 
 class DistributionArgs(TypedDict, total=False):

@@ -22,6 +22,9 @@ TARGET_OF_COMPONENT = {
     "edgeport:aws:LambdaEdge": "lambda-edge",
     "edgeport:vercel:Middleware": "vercel",
 }
+# Targets are listed in one canonical order (the one of Targets.names(), the build table and `capabilities`), not the
+# order a stack file happens to declare them in: reordering YAML keys must not change a pull-request comment.
+TARGET_ORDER = ("cloudflare", "lambda-edge", "vercel")
 FAKE_ACCOUNT = "123456789012"
 
 
@@ -44,11 +47,12 @@ class PlannedResource:
     inputs: dict[str, Any]  # secrets masked as "[secret]"
     secret_inputs: list[str]  # top-level inputs that are marked secret
     target: str | None = None
+    parent_urn: str | None = None  # names need not be unique across types; URNs are
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "urn": self.urn, "aliases": self.aliases, "parent": self.parent,
-                "target": self.target, "custom": self.custom, "provider": self.provider, "inputs": self.inputs,
-                "secretInputs": self.secret_inputs}
+                "parentUrn": self.parent_urn, "target": self.target, "custom": self.custom, "provider": self.provider,
+                "inputs": self.inputs, "secretInputs": self.secret_inputs}
 
 
 @dataclass
@@ -60,12 +64,15 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     bundles: list[dict[str, Any]] = field(default_factory=list)  # the build manifest's artifacts
+    prerequisites: list[Any] = field(default_factory=list)  # edgeport.prereq.Finding, set by the CLI
 
     def by_target(self) -> dict[str, list[PlannedResource]]:
+        """Resources per target, targets in TARGET_ORDER, each list in the plan's (stable) order."""
         out: dict[str, list[PlannedResource]] = {}
-        for r in self.resources:
-            if r.target:
-                out.setdefault(r.target, []).append(r)
+        for t in TARGET_ORDER:
+            rs = [r for r in self.resources if r.target == t]
+            if rs:
+                out[t] = rs
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +80,7 @@ class Plan:
             "stack": self.stack, "app": self.app, "seconds": round(self.seconds, 3),
             "counts": {t: len(rs) for t, rs in self.by_target().items()},
             "resources": [r.to_json() for r in self.resources], "bundles": self.bundles, "warnings": self.warnings,
-            "leaks": self.leaks,
+            "leaks": self.leaks, "prerequisites": [f.to_json() for f in self.prerequisites],
         }
 
 
@@ -202,6 +209,157 @@ def _describe_asset(v: Any) -> Any:
     return str(v)
 
 
+# ---------------------------------------------------------------- URNs, aliases, order
+
+PROJECT = "edgeport"  # the project name the mocks run under (Pulumi.yaml `name`)
+Key = tuple[str, str]  # (type, name): how a resource is known before the engine gives it a URN
+
+
+def _given(v: Any) -> Any:
+    """An Alias field the caller set. pulumi.Alias defaults every field to the sentinel `...`, meaning "as the
+    resource now is" (pulumi/runtime/resource.py, create_alias_spec); the provider SDKs register
+    `Alias(type_=<old type>)` that way, so only the type differs."""
+    return None if v is ... or v is None else v
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    """One alias, resolved when the resource registers (a transformation sees Resource objects, not URNs)."""
+
+    urn: str | None = None  # a full URN given as the alias
+    name: str | None = None
+    type: str | None = None
+    stack: str | None = None
+    project: str | None = None
+    parent: tuple = ("same",)  # ("same",) | ("none",) | ("key", Key) | ("urn", str)
+
+
+def _alias_spec(a: Any) -> AliasSpec | None:
+    import pulumi
+
+    if isinstance(a, str):
+        return AliasSpec(urn=a)
+    if not isinstance(a, pulumi.Alias):
+        return None  # an Output[str] URN: not known until the engine resolves it
+    if a.parent is ...:
+        parent: tuple = ("same",)
+    elif a.parent is None:  # pulumi.ROOT_STACK_RESOURCE: the resource had no parent
+        parent = ("none",)
+    elif isinstance(a.parent, pulumi.Resource):
+        parent = ("key", (a.parent._type, a.parent._name))
+    elif isinstance(a.parent, str):
+        parent = ("urn", a.parent)
+    else:
+        return None
+    plain = [v if isinstance(v, str) else None for v in (_given(a.stack), _given(a.project))]
+    return AliasSpec(name=_given(a.name), type=_given(a.type_), stack=plain[0], project=plain[1], parent=parent)
+
+
+class _Registry:
+    """Parents and aliases of every resource, recorded by a stack transformation, and the URNs they give."""
+
+    def __init__(self, stack: str):
+        self.stack = stack
+        self.parents: dict[Key, Key | None] = {}
+        self.aliases: dict[Key, list[AliasSpec]] = {}
+
+    def record(self, args) -> None:
+        import pulumi
+
+        parent = args.opts.parent if args.opts else None
+        key = (args.type_, args.name)
+        self.parents[key] = (parent._type, parent._name) if isinstance(parent, pulumi.Resource) else None
+        specs = [_alias_spec(a) for a in ((args.opts.aliases if args.opts else None) or [])]
+        self.aliases[key] = [a for a in specs if a is not None]
+        return None
+
+    def chain(self, key: Key | None) -> str:
+        """The qualified type of a URN: the parents' types, then the resource's, joined by '$'."""
+        out: list[str] = []
+        while key is not None:
+            out.insert(0, key[0])
+            key = self.parents.get(key)
+        return "$".join(out)
+
+    def urn(self, key: Key) -> str:
+        return f"urn:pulumi:{self.stack}::{PROJECT}::{self.chain(key)}::{key[1]}"
+
+    def parent_urn(self, key: Key) -> str | None:
+        parent = self.parents.get(key)
+        return self.urn(parent) if parent is not None else None
+
+    def alias_urns(self, key: Key) -> list[str]:
+        own = self.urn(key)
+        urns = [self._alias_urn(a, key) for a in self.aliases.get(key, [])]
+        return sorted({u for u in urns if u != own})
+
+    def _alias_urn(self, a: AliasSpec, key: Key) -> str:
+        if a.urn:
+            return a.urn
+        kind = a.parent[0]
+        if kind == "same":
+            prefix = self.chain(self.parents.get(key))
+        elif kind == "key":
+            prefix = self.chain(a.parent[1])
+        elif kind == "urn":
+            prefix = a.parent[1].split("::")[2]
+            prefix = "" if prefix == "pulumi:pulumi:Stack" else prefix  # the stack's type is never in a chain
+        else:
+            prefix = ""
+        typ = a.type or key[0]
+        chain = f"{prefix}${typ}" if prefix else typ
+        return f"urn:pulumi:{a.stack or self.stack}::{a.project or PROJECT}::{chain}::{a.name or key[1]}"
+
+
+def _planned(registered: list[Any], registry: _Registry, secret_values: list[str]) -> tuple[list[PlannedResource], list[str]]:
+    """The recorded registrations as planned resources (secrets masked, targets assigned, stable order), and leaks."""
+    from pulumi.runtime import rpc
+
+    out, leaks = [], []
+    for a in registered:
+        found: list[str] = []
+        key = (a.typ, a.name)
+        masked = {k: _walk_mask(v, secret_values, f"{a.name}.{k}", False, found) for k, v in a.inputs.items()}
+        parent = registry.parents.get(key)
+        out.append(PlannedResource(
+            type=a.typ, name=a.name, parent=parent[1] if parent else None, urn=registry.urn(key),
+            aliases=registry.alias_urns(key), custom=bool(a.custom), provider=(a.provider or None), inputs=masked,
+            secret_inputs=sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v)), parent_urn=registry.parent_urn(key)))
+        leaks += [f"{a.typ} {leak}: a secret value in an input not marked secret" for leak in found]
+    _assign_targets(out)
+    return ordered(out), sorted(leaks)
+
+
+def _assign_targets(resources: list[PlannedResource]) -> None:
+    """Each resource belongs to the target of its nearest target component."""
+    by_urn = {r.urn: r for r in resources}
+    for r in resources:
+        node: PlannedResource | None = r
+        while node is not None and node.type not in TARGET_OF_COMPONENT:
+            node = by_urn.get(node.parent_urn) if node.parent_urn else None
+        r.target = TARGET_OF_COMPONENT[node.type] if node is not None else None
+
+
+def ordered(resources: list[PlannedResource]) -> list[PlannedResource]:
+    """A stable order, whatever order the (asynchronous) registrations arrived in: depth first from the roots,
+    parents before their children, siblings by target (TARGET_ORDER) and then URN."""
+    children: dict[str | None, list[PlannedResource]] = {}
+    urns = {r.urn for r in resources}
+    for r in resources:
+        children.setdefault(r.parent_urn if r.parent_urn in urns else None, []).append(r)
+
+    def key(r: PlannedResource) -> tuple:
+        return (TARGET_ORDER.index(r.target) if r.target in TARGET_ORDER else -1, r.urn)
+
+    out: list[PlannedResource] = []
+    stack = sorted(children.get(None, []), key=key, reverse=True)
+    while stack:
+        r = stack.pop()
+        out.append(r)
+        stack += sorted(children.get(r.urn, []), key=key, reverse=True)
+    return out
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -226,32 +384,12 @@ def run_plan(stack: Stack) -> Plan:
     config.update({config_key(s): v for s, v in values.items()})
     pulumi.runtime.set_all_config(config, secret_keys=[config_key(s) for s in values])
     mocks = recording_mocks()
-    pulumi.runtime.set_mocks(mocks, project="edgeport", stack=stack.name, preview=False)
-
-    parents: dict[tuple[str, str], tuple[str, str] | None] = {}
-    alias_names: dict[tuple[str, str], list[str]] = {}
-
-    def record_parent(args):
-        parent = args.opts.parent if args.opts else None
-        parents[(args.type_, args.name)] = (parent._type, parent._name) if parent is not None else None
-        alias_names[(args.type_, args.name)] = [a.name for a in (args.opts.aliases or []) if isinstance(a, pulumi.Alias) and a.name]
-        return None
-
-    def type_chain(key: tuple[str, str]) -> str:
-        chain = [key[0]]
-        p = parents.get(key)
-        while p is not None:
-            chain.insert(0, p[0])
-            p = parents.get(p)
-        return "$".join(chain)
-
-    def urn(typ: str, name: str) -> str:
-        return f"urn:pulumi:{stack.name}::edgeport::{type_chain((typ, name))}::{name}"
-
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack.name, preview=False)
+    registry = _Registry(stack.name)
     failure: list[BaseException] = []
 
     def run():
-        pulumi.runtime.register_stack_transformation(record_parent)
+        pulumi.runtime.register_stack_transformation(registry.record)
         try:
             program(stack.project_dir)
         except BaseException as e:  # surfaced below with its own message
@@ -269,27 +407,7 @@ def run_plan(stack: Stack) -> Plan:
             raise e
         raise EdgeportError(f"the Pulumi program failed under mocks: {type(e).__name__}: {e}") from e
 
-    secret_values = list(values.values())
-    by_name = {}
-    for a in mocks.resources:
-        leaks: list[str] = []
-        masked = {k: _walk_mask(v, secret_values, f"{a.name}.{k}", False, leaks) for k, v in a.inputs.items()}
-        from pulumi.runtime import rpc
-
-        secret_inputs = sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v))
-        parent = parents.get((a.typ, a.name))
-        r = PlannedResource(type=a.typ, name=a.name, parent=parent[1] if parent else None, urn=urn(a.typ, a.name),
-                            aliases=[urn(a.typ, a.name).rsplit("::", 1)[0] + f"::{old}" for old in alias_names.get((a.typ, a.name), [])],
-                            custom=bool(a.custom), provider=(a.provider or None), inputs=masked, secret_inputs=secret_inputs)
-        plan.resources.append(r)
-        by_name[a.name] = r
-        plan.leaks += [f"{a.typ} {leak}: a secret value in an input not marked secret" for leak in leaks]
-    # Assign each resource to the target of its nearest target component.
-    for r in plan.resources:
-        node: PlannedResource | None = r
-        while node is not None and node.type not in TARGET_OF_COMPONENT:
-            node = by_name.get(node.parent) if node.parent else None
-        r.target = TARGET_OF_COMPONENT[node.type] if node is not None else None
+    plan.resources, plan.leaks = _planned(mocks.resources, registry, list(values.values()))
     from .build import default_out_dir
     from .build.artifacts import MANIFEST
 

@@ -74,6 +74,7 @@ KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
                                                       ("compatibilityDate", None), ("content", _size), ("bindings", _bindings),
                                                       ("migrations", None)],
     "cloudflare:index/workersRoute:WorkersRoute": [("pattern", None), ("zoneId", None), ("script", None)],
+    "cloudflare:index/dnsRecord:DnsRecord": [("name", None), ("type", None), ("content", None), ("proxied", None)],
     "pulumi:providers:aws": [("region", None)],
     "aws:secretsmanager/secret:Secret": [("name", None), ("recoveryWindowInDays", None)],
     "aws:secretsmanager/secretVersion:SecretVersion": [("secretString", None)],
@@ -113,9 +114,10 @@ def _lines(r: PlannedResource) -> list[str]:
 
 
 def render_text(plan: Plan) -> str:
+    # plan.resources is already in a stable order (parents first, siblings by target then URN); the tree keeps it.
     children: dict[str | None, list[PlannedResource]] = {}
     for r in plan.resources:
-        children.setdefault(r.parent, []).append(r)
+        children.setdefault(r.parent_urn, []).append(r)
     counts = plan.by_target()
     total = sum(len(v) for v in counts.values())
     head = [f"Offline plan for stack {plan.stack} (app {plan.app}): {total} resources in {plan.seconds:.1f} s",
@@ -127,16 +129,39 @@ def render_text(plan: Plan) -> str:
         body.append(f"{pad}+ {r.type}  {r.name}")
         for line in _lines(r):
             body.append(f"{pad}    {line}")
-        for c in sorted(children.get(r.name, []), key=lambda x: (x.custom, x.type, x.name)):
+        for c in children.get(r.urn, []):
             walk(c, depth + 1)
 
     for root in children.get(None, []):
         walk(root, 0)
-    return "\n".join(head + body)
+    return "\n".join(head + body + _prerequisite_lines(plan))
+
+
+def _prerequisite_lines(plan: Plan) -> list[str]:
+    if not plan.prerequisites:
+        return []
+    out = ["", "Prerequisites (not created by this stack):"]
+    for f in plan.prerequisites:
+        where = f" ({f.where()})" if f.level in ("error", "warning") else ""
+        out.append(f"  {f.level:<8} {f.target} {f.check}: {f.message}{where}")
+        if f.hint and f.level in ("error", "warning"):
+            out.append(f"           fix: {f.hint}")
+    return out
 
 
 def _kb(n: int) -> str:
     return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1048576:.3g} MB"
+
+
+def _prerequisite_markdown(plan: Plan) -> list[str]:
+    if not plan.prerequisites:
+        return []
+    out = ["**Prerequisites** (not created by this stack)", "", "| | target | check | finding |", "|---|---|---|---|"]
+    for f in plan.prerequisites:
+        text = f.message + (f" — `{f.where()}`; fix: {f.hint}" if f.level in ("error", "warning") and f.hint else "")
+        mark = f"**{f.level}**" if f.level in ("error", "warning") else f.level
+        out.append(f"| {mark} | {f.target} | {f.check} | {text.replace('|', chr(92) + '|')} |")
+    return out + [""]
 
 
 def render_markdown(plan: Plan) -> str:
@@ -161,7 +186,9 @@ def render_markdown(plan: Plan) -> str:
             inputs = "; ".join(_lines(r)).replace("|", "\\|")
             lines.append(f"| `{r.type}` | `{r.name}` | {inputs} |")
         lines += ["", "</details>", ""]
+    lines += _prerequisite_markdown(plan)
     for w in plan.warnings:
         lines.append(f"> **warning:** {w}")
-    lines.append(f"<sub>offline plan (Pulumi program under mocks, no credentials) in {plan.seconds:.1f} s</sub>")
+    # No timing here: the comment must be byte-identical when nothing changed, or every push rewrites it.
+    lines.append("<sub>offline plan: the Pulumi program under mocks; prerequisites checked where credentials allow</sub>")
     return "\n".join(lines) + "\n"

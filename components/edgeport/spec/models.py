@@ -120,6 +120,8 @@ class CloudflareTarget(Model):
     plan: Literal["free", "paid"] = "free"
     custom_domain: bool = Field(default=False, description="also serve the Worker on the hostname as a Workers custom "
                                 "domain (Cloudflare creates the DNS record and certificate; the Worker is the origin)")
+    dns: bool = Field(default=False, description="create the proxied DNS record the Workers routes need for the hostname "
+                      "(AAAA 100::, an originless record); leave false when the hostname already has one")
 
 
 class DistributionSettings(Model):

@@ -203,6 +203,27 @@ def _check_esi(p: EsiCompose, path: str, problems: Problems, app: App) -> None:
         problems.add(f"{path}.shell", "must be a path starting with '/'", "e.g. /shell.html")
 
 
+def _check_cloudflare(app: App, problems: Problems) -> None:
+    cf = app.targets.cloudflare
+    path = f"{ROOT}.targets.cloudflare"
+    if cf is None:
+        return
+    wildcard = cf.hostname.startswith("*.")
+    if cf.custom_domain and wildcard:
+        problems.add(f"{path}.customDomain", f"a Workers custom domain needs an exact hostname, not {cf.hostname!r}",
+                     "set hostname to one host name, or remove customDomain")
+    if cf.dns and cf.custom_domain:
+        # A custom domain creates its own DNS record and refuses a hostname that already has an A/AAAA/CNAME record
+        # (code 100117, workers-sdk #9878; developers.cloudflare.com/workers/configuration/routing/custom-domains/).
+        problems.add(f"{path}.dns", "dns: true and customDomain: true would both create the hostname's DNS record; "
+                     "Cloudflare refuses the custom domain when a record exists (code 100117)",
+                     "remove dns: the custom domain creates the record itself")
+    if cf.dns and wildcard:
+        problems.add(f"{path}.dns", f"dns: true cannot create a record for the wildcard hostname {cf.hostname!r}: each "
+                     "subdomain the routes serve needs its own proxied record",
+                     "create proxied records for the subdomains you serve (or a proxied wildcard record) and remove dns")
+
+
 def validate_app(app: App) -> Problems:
     problems = Problems()
     if "default" not in app.origins:
@@ -217,6 +238,7 @@ def validate_app(app: App) -> Problems:
     if le and le.distribution and le.distribution.aliases and not le.distribution.certificate_arn:
         problems.add(f"{ROOT}.targets.lambda-edge.distribution.aliases", "aliases need a certificate",
                      "set certificateArn to an ACM certificate in us-east-1 that covers the aliases")
+    _check_cloudflare(app, problems)
     vc = app.targets.vercel
     if vc and vc.project_id and vc.project_name:
         problems.add(f"{ROOT}.targets.vercel", "sets both projectId and projectName",

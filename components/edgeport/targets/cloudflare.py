@@ -231,8 +231,28 @@ class CloudflareWorker(pulumi.ComponentResource):
                 raise EdgeportError("targets.cloudflare.customDomain needs a hostname without a wildcard")
             cloudflare.WorkersCustomDomain(f"{name}-domain", account_id=t.account_id, zone_id=t.zone_id, hostname=t.hostname,
                                            service=script.script_name, opts=child)
+        if t.dns:
+            dns_record(f"{name}-dns", t, child)
         self.script_name = script.script_name
         self.register_outputs({"script_name": script.script_name, "routes": [r.pattern for r in self.routes]})
+
+
+# Workers routes run only on a hostname with a proxied DNS record ("To add a route, you must have: ... A DNS record
+# set up for the domain or subdomain proxied by Cloudflare", developers.cloudflare.com/workers/configuration/routing/
+# routes/). A Worker that is the hostname's only origin gets the originless record that page mentions: AAAA 100::,
+# the IPv6 discard prefix (RFC 6666), proxied, so requests end at Cloudflare's edge and never at that address. (The
+# page now recommends a Workers custom domain for such hostnames instead: `customDomain: true`.)
+ORIGINLESS_RECORD = {"type": "AAAA", "content": "100::"}
+
+
+def dns_record(name: str, t, opts: pulumi.ResourceOptions):
+    """The proxied originless record for `targets.cloudflare.dns: true` (validation refuses it with customDomain,
+    which creates its own record, and with a wildcard hostname)."""
+    import pulumi_cloudflare as cloudflare
+
+    # ttl is required; 1 means "automatic" (pulumi_cloudflare 6.x dns_record.py, `ttl`).
+    return cloudflare.DnsRecord(name, zone_id=t.zone_id, name=t.hostname, ttl=1, proxied=True,
+                                comment="edgeport: Workers routes need a proxied record", opts=opts, **ORIGINLESS_RECORD)
 
 
 def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
