@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,4 +91,7 @@ class BuildResult:
                 "targets": self.local, "artifacts": [a.to_json(self.out_dir) for a in self.artifacts]}
 
     def write_manifest(self) -> None:
-        self.manifest_path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        # Atomic, like the bundles (bundler.build_app): concurrent builds of one stack never show a torn manifest.
+        tmp = self.manifest_path.with_name(f".{MANIFEST}.{os.getpid()}")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        os.replace(tmp, self.manifest_path)

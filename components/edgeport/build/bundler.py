@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -64,6 +65,34 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     fdir = functions_dir()
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Several builds of one stack may run at once (a plan per pull-request check, `dev` beside `plan`).
+    # Each writes into its own staging directory and moves every finished file into place with an atomic
+    # rename, so no reader ever sees a half-written bundle (a concurrent plan once hashed an empty file).
+    stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir.parent))
+    try:
+        built = _bundle(units, fdir, stage)
+        for f in sorted(p for p in stage.rglob("*") if p.is_file()):
+            dest = out_dir / f.relative_to(stage)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    def moved(p: Path) -> Path:
+        return out_dir / p.relative_to(stage)
+    artifacts = [dataclasses.replace(a, path=moved(a.path), config_path=moved(a.config_path) if a.config_path else None,
+                                     extra_files=[moved(p) for p in a.extra_files]) for a in built]
+    local = {t: profile(t).local_settings(app, stack) for t in app.targets.names()}
+    result = BuildResult(app=app.name, stack=stack, out_dir=out_dir, artifacts=artifacts, origins=dict(app.origins), local=local)
+    result.write_manifest()
+    over = [a for a in artifacts if a.over_budget]
+    if over:
+        raise BuildError("over budget: " + "; ".join(
+            f"{a.label} is {a.measured:,} B ({a.budget.measure}), limit {a.budget.limit:,} B ({a.budget.label})" for a in over))
+    return result
+
+
+def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path) -> list[Artifact]:
+    """Run esbuild for `units` into out_dir and measure what it wrote."""
     job = {"outDir": str(out_dir), "bundles": [
         {"target": u.target, "event": u.event, "outfile": u.outfile, "config": u.config if u.inline_config else None,
          "matcher": u.matcher} for u in units]}
@@ -94,14 +123,7 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
         artifacts.append(Artifact(
             target=u.target, event=u.event, path=path, sha256=sha, size=size, gzip_size=gz, zip_size=zipped, budget=u.budget,
             config=u.config, config_path=config_path, secret_names=sorted(u.config.get("secrets", {})), extra_files=extra))
-    local = {t: profile(t).local_settings(app, stack) for t in app.targets.names()}
-    result = BuildResult(app=app.name, stack=stack, out_dir=out_dir, artifacts=artifacts, origins=dict(app.origins), local=local)
-    result.write_manifest()
-    over = [a for a in artifacts if a.over_budget]
-    if over:
-        raise BuildError("over budget: " + "; ".join(
-            f"{a.label} is {a.measured:,} B ({a.budget.measure}), limit {a.budget.limit:,} B ({a.budget.label})" for a in over))
-    return result
+    return artifacts
 
 
 def default_out_dir(project_dir: Path, stack: str) -> Path:
