@@ -17,7 +17,8 @@
 //   cfTransport: "http" | "dispatchFetch",                            // Cloudflare only (default http)
 //   ttfb: false,                                                      // also time the first body byte
 //   scenarios: [{ name, method, host, path, headers, country?, expect: { <impl name>: Expect } }],
-//   n, warmup, rounds
+//   n, warmup, rounds,
+//   settleMs: 0                                                       // "warm", Lambda@Edge: untimed pause after the warm-up
 // }
 // Expect = { kind: "forward" | "respond", status?, headers?: { name: value | true | null },
 //            host?, path?, bodyIncludes?: [string], bodyExcludes?: [string] }
@@ -175,8 +176,9 @@ function startEdgeConfig(items) {
 }
 
 // ---------------------------------------------------------------- drivers
-// A driver: load() (timed for cold starts), prepare() (untimed harness set-up), pre(scenario) ->
-// state (untimed), fire(scenario, state) -> raw (timed), outcome(scenario, state, raw) ->
+// A driver: load() (timed for cold starts), prepare() (untimed harness set-up), settle() (warm runs
+// only, after the warm-up, untimed: let reads the warm-up began in the background land), pre(scenario) -> state
+// (untimed), fire(scenario, state) -> raw (timed), outcome(scenario, state, raw) ->
 // { kind, status, headers, url?, body? } (untimed), close().
 
 async function cloudflareDriver(job, impl) {
@@ -319,6 +321,11 @@ async function lambdaDriver(job, impl) {
   return {
     load() {
       this.handler = loadHandler(impl.bundle);
+    },
+    // A container starts reading its secrets while it loads, and its live A/B ratios on the first A/B request,
+    // which does not wait for them (declared ratios until the read lands): a warm container has both.
+    settle() {
+      return new Promise((r) => setTimeout(r, job.settleMs ?? 0));
     },
     pre(s) {
       const raw = Object.entries(s.headers).flat();
@@ -489,6 +496,7 @@ async function warm(job) {
       await d.prepare?.();
     }));
     for (const { impl, d } of drivers) for (const s of job.scenarios) for (let i = 0; i < job.warmup; i++) await one(d, impl.name, s);
+    await Promise.all(drivers.map(({ d }) => d.settle?.()));
     // Interleave: every round runs a block of each (implementation, scenario), alternating
     // which implementation goes first, so drift on a shared machine hits both sides alike.
     const rounds = Math.max(1, Math.min(job.rounds, job.n));

@@ -4,10 +4,12 @@ article's reference implementations, per pattern (case) and per runtime.
     make bench                          # full run, writes bench/results/latest.json (commit it)
     .venv/bin/python bench/run.py --quick                # shorter run, writes .edgeport/bench/last.json
     .venv/bin/python bench/run.py --case jwt-auth --runtime vercel --n 500 --out /tmp/b.json
+    .venv/bin/python bench/run.py --runtime lambda-edge --store-delay-ms 1000 --aws-region eu-west-3   # far stores
 
 Steps: build the bench stack with `edgeport build` (the real bundles), bundle the reference
 implementations with the same esbuild settings, mint tokens once, start a moto server for
-Lambda@Edge's Secrets Manager and SSM (live A/B ratios), then run bench/measure.mjs in fresh
+Lambda@Edge's Secrets Manager and SSM (live A/B ratios) - with --store-delay-ms behind a StoreProxy
+that delays every call (edgeport.local.store_proxy) - then run bench/measure.mjs in fresh
 Node processes: per case and runtime one warm process (both implementations, interleaved) and a
 few cold-start processes per implementation. Every Node process runs in its own process group
 and is killed with it.
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ try:
     from edgeport.build import functions_dir, node_binary
     from edgeport.errors import EdgeportError
     from edgeport.local.aws import LocalAws
+    from edgeport.local.store_proxy import StoreProxy
     from edgeport.spec.loader import load_stack
     from edgeport.targets import profile
 except ImportError:  # pragma: no cover - wrong interpreter
@@ -54,6 +58,7 @@ SCHEMA = 1
 FULL = {"n": 5000, "warmup": 500, "rounds": 10, "cold_repeats": 3}
 QUICK = {"n": 200, "warmup": 40, "rounds": 4, "cold_repeats": 1}
 NODE_TIMEOUT = 300.0
+SETTLE_MS = 1000  # Lambda@Edge warm runs: untimed pause after the warm-up (measure.mjs settle())
 STOP_GRACE = 3.0
 VERSION_PACKAGES = ["miniflare", "workerd", "edge-runtime", "@edge-runtime/vm", "esbuild", "@aws-sdk/client-secrets-manager"]
 
@@ -247,6 +252,8 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
     ctx = Context(app=st.app, stack=STACK, secrets=secrets)
 
     aws: LocalAws | None = None
+    proxy: StoreProxy | None = None
+    aws_env: dict[str, str] = {}
     results, cold, comparisons, bundles, case_info = [], [], [], [], []
     try:
         if "lambda-edge" in runtimes:
@@ -254,7 +261,13 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
             aws = LocalAws().start()
             mod = profile("lambda-edge")
             for s in secret_names:
-                aws.put_secret(mod.secret_id(st.app, STACK, s), secrets[s])
+                aws.put_secret(mod.secret_id(st.app, STACK, s), secrets[s], mod.secret_regions(st.app)[1:])
+            aws_env = aws.env()
+            if args.store_delay_ms:
+                proxy = StoreProxy(aws.endpoint, args.store_delay_ms).start()
+                aws_env.update({"AWS_ENDPOINT_URL_SECRETS_MANAGER": proxy.url, "AWS_ENDPOINT_URL_SSM": proxy.url})
+            if args.aws_region:
+                aws_env["AWS_REGION"] = args.aws_region
             # live A/B ratios, seeded with the declared ones as a deployment would
             ssm = aws.client("ssm")
             for key, value in ((manifest.get("targets") or {}).get("lambda-edge") or {}).get("live", {}).items():
@@ -278,7 +291,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                     continue
                 impls = [edgeport_impl(manifest, case, rt, secrets), reference_impl(refs[(case.name, rt)], case, rt, secrets)]
                 bundles.append({"case": case.name, "runtime": rt, **{i["name"]: public(i) for i in impls}})
-                env = node_env(aws.env() if (aws and rt == "lambda-edge") else None)
+                env = node_env(aws_env if rt == "lambda-edge" else None)
                 base = {"functionsDir": str(functions_dir()), "runtime": rt, "event": case.lambda_event,
                         "cfTransport": args.cf_transport, "scenarios": scenarios, "ttfb": rt in case.ttfb,
                         "origins": manifest["origins"], "siteHost": HOST, "site": case.site}
@@ -302,8 +315,12 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                                  "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
                                  "samples_total_ms": [x["total_ms"] for x in runs]})
                 log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x 2 implementations ...")
+                # Lambda@Edge: the store reads the load and the warm-up began in the background land before timing
+                # (loading the SDK and one read: well under 1 s locally, plus any injected delay).
+                settle = SETTLE_MS + args.store_delay_ms if rt == "lambda-edge" else 0
                 warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": impls, "n": cs["n"],
-                                                         "warmup": cs["warmup"], "rounds": settings["rounds"]},
+                                                         "warmup": cs["warmup"], "rounds": settings["rounds"],
+                                                         "settleMs": settle},
                                 env, f"{case.name}/{rt} warm run")
                 by = {}
                 for r in warm["results"]:
@@ -320,7 +337,11 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                         comp.update({f"ttfb_{k}_ratio": _ratio(e[f"ttfb_{k}_ms"], ref[f"ttfb_{k}_ms"])
                                      for k in ("p50", "p90", "p99", "mean")})
                     comparisons.append(comp)
+        # where the Lambda@Edge stores were read: service, Region (from the request's signature), call
+        store_calls = dict(Counter(f"{c.service} {c.region} {c.action.split('.')[-1]}" for c in proxy.calls)) if proxy else None
     finally:
+        if proxy is not None:
+            proxy.stop()
         if aws is not None:
             aws.stop()
     return {
@@ -330,6 +351,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "machine": machine,
         "versions": package_versions(),
         "settings": {**settings, "stack": f"bench/stacks/Pulumi.{STACK}.yaml", "cf_transport": args.cf_transport,
+                     "store_delay_ms": args.store_delay_ms, "aws_region": args.aws_region or "us-east-1",
                      "timing": "performance.now() around one dispatch, sequential, after warm-up; ms",
                      "ratio": "edgeport / reference (> 1: edgeport slower)",
                      "percentiles": "nearest rank", "rounding": "5 significant digits",
@@ -339,6 +361,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "results": results,
         "comparisons": comparisons,
         "cold_start": cold,
+        **({"store_calls": store_calls} if store_calls is not None else {}),
         "duration_s": round(time.monotonic() - t_start, 1),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
@@ -373,6 +396,10 @@ def render(data: dict[str, Any]) -> str:
              f"n={s['n']} sequential requests per cell after {s['warmup']} warm-up (unless a case says otherwise), "
              f"interleaved in {s['rounds']} rounds; ms; ratio = edgeport / reference"]
     la = m.get("loadavg_at_start")
+    if s.get("store_delay_ms"):
+        lines.append(f"Lambda@Edge stores: {s['store_delay_ms']} ms injected per Secrets Manager / SSM call, "
+                     f"AWS_REGION {s.get('aws_region')}; calls: "
+                     + ", ".join(f"{k} x{n}" for k, n in sorted((data.get("store_calls") or {}).items())))
     if la:  # the bench itself keeps about one core busy, so only the load before it started says much
         busy = la[0] > 0.5 * (m["cpus_usable"] or 1)
         lines.append(f"load average (1 min) before the run: {la[0]}"
@@ -440,6 +467,9 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--runtime", action="append", choices=list(RUNTIMES), help="only this runtime (repeatable)")
     ap.add_argument("--cf-transport", choices=["http", "dispatchFetch"], default="http",
                     help="how requests reach workerd: HTTP to Miniflare's loopback port (default) or Miniflare's dispatchFetch")
+    ap.add_argument("--store-delay-ms", type=int, default=0,
+                    help="Lambda@Edge: delay every Secrets Manager / SSM call by this much (a store across an ocean)")
+    ap.add_argument("--aws-region", help="Lambda@Edge: the AWS_REGION the handler runs in (default us-east-1)")
     ap.add_argument("--out", help="results JSON (default: bench/results/latest.json for a complete run; "
                                   "with --quick, --case or --runtime: .edgeport/bench/last.json)")
     ap.add_argument("--work", default=str(ROOT / ".edgeport" / "bench"), help="scratch directory for bundles (default .edgeport/bench)")
@@ -462,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if not args.case or c.name in args.case]
     runtimes = [r for r in RUNTIMES if not args.runtime or r in args.runtime]
     # latest.json (committed) is only ever the result of a complete default run
-    complete = not (args.quick or args.case or args.runtime)
+    complete = not (args.quick or args.case or args.runtime or args.store_delay_ms or args.aws_region)
     out = Path(args.out) if args.out else (BENCH / "results" / "latest.json" if complete else Path(args.work) / "last.json")
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
 

@@ -109,6 +109,17 @@ def test_table_shows_ratios(smoke):
         assert rt in stdout
 
 
+def test_lambda_edge_stores_far_away(tmp_path):
+    """--store-delay-ms / --aws-region: the Lambda@Edge stores behind an injected delay, read in the Region the
+    handler would read (the nearest replica); the run records where the reads went."""
+    data, stdout = run_smoke(tmp_path, "--cold-repeats", "1", "--case", "jwt-auth", "--runtime", "lambda-edge",
+                             "--store-delay-ms", "300", "--aws-region", "eu-west-3")
+    assert (data["settings"]["store_delay_ms"], data["settings"]["aws_region"]) == (300, "eu-west-3")
+    # one read per process (the cold start, the warm run), from the replica nearest to eu-west-3; no A/B, no SSM
+    assert data["store_calls"] == {"secretsmanager eu-west-2 GetSecretValue": 2}
+    assert "300 ms injected" in stdout
+
+
 def test_reference_implementations_say_where_they_come_from():
     sys.path.insert(0, str(BENCH))
     try:

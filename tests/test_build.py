@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 from edgeport.build import build_app
 from edgeport.errors import BuildError
-from edgeport.spec import load_stack
+from edgeport.spec import aws_regions, load_stack
 from edgeport.targets import cloudflare
 
 DEV = load_stack("dev", ROOT)
@@ -63,8 +63,19 @@ def test_lambda_config_is_baked_and_the_sdk_is_external(result):
     a = result.for_target("lambda-edge")[0]
     assert "https://auth.shop.example.com/" in a.code
     assert 'require("@aws-sdk/client-secrets-manager")' in a.code
-    assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC", "awsSecretId": "edgeport/shop/dev/jwt_hmac"}}
+    assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC", "awsSecretId": "edgeport/shop/dev/jwt_hmac",
+                                                "awsRegions": ["us-east-1", *(r for r in aws_regions.REGIONAL_EDGE_CACHES if r != "us-east-1")]}}
     assert a.config["event"] == "viewer-request" and a.config["secretTtl"] == 300
+
+
+def test_live_settings_never_hold_a_lambda_edge_request(result):
+    """Lambda@Edge reads its A/B live ratios in the background (timeoutMs 0: SSM is in us-east-1, possibly an ocean
+    away); Cloudflare KV and Edge Config keep the declared wait for a container's first read."""
+    def live(a):
+        return [p["live"] for p in a.config["patterns"] if p["type"] == "ab-test" and "live" in p]
+    waits = {(a.target, a.event): {x["timeoutMs"] for x in live(a)} for a in result.artifacts if live(a)}
+    assert waits[("lambda-edge", "viewer-request")] == {0}
+    assert waits[("cloudflare", None)] == waits[("vercel", None)] == {200}
 
 
 def test_sizes_and_budgets(result):

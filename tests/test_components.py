@@ -15,7 +15,7 @@ from conftest import MOCKS, ROOT
 from edgeport.build import build_app
 from edgeport.components import EdgeApp
 from edgeport.errors import EdgeportError
-from edgeport.spec import load_stack, parse_app
+from edgeport.spec import aws_regions, load_stack, parse_app
 from edgeport.spec.validate import check_secret_value
 
 SECRET = "test-secret-value-" + "k" * 40
@@ -127,9 +127,14 @@ def test_lambda_edge(dev_build):
         doc = json.loads(policy.inputs["policy"])
         (secret,) = by_type(res, "aws:secretsmanager/secret:Secret")
         assert secret.inputs["name"] == "edgeport/shop/test/jwt_hmac"
+        # Replicas in CloudFront's regional edge cache Regions (the default secretRegions); the primary is not one.
+        replicas = [x["region"] for x in secret.inputs["replicas"]]
+        assert replicas == [r for r in aws_regions.REGIONAL_EDGE_CACHES if r != "us-east-1"]
         statements = {tuple(s["Action"]): s["Resource"] for s in doc["Statement"]}
+        # The function may read its own secret, by its exact ARN, in every Region holding it - and nothing else.
         assert statements[("secretsmanager:GetSecretValue",)] == [
-            "arn:aws:secretsmanager:us-east-1:123456789012:secret:edgeport/shop/test/jwt_hmac-AbCdEf"]
+            f"arn:aws:secretsmanager:{r}:123456789012:secret:edgeport/shop/test/jwt_hmac-AbCdEf"
+            for r in ["us-east-1", *replicas]]
         logs = statements[("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")]
         assert all("/aws/lambda/us-east-1.le1-lambda-edge-viewer-request-0a1b2c3" in r for r in logs)
         assert not any("*" == r for rs in statements.values() for r in rs)
@@ -175,6 +180,28 @@ def test_lambda_edge_on_an_existing_distribution(tmp_path):
             "arn:aws:lambda:us-east-1:123456789012:function:le2-lambda-edge-viewer-request-0a1b2c3:1"}
 
     return materialize("le2", app, build).apply(check)
+
+
+@pytest.mark.parametrize("regions, replicas", [(["eu-west-1", "us-east-1", "ap-southeast-2"], ["eu-west-1", "ap-southeast-2"]),
+                                               ([], [])])
+@pulumi.runtime.test
+def test_lambda_edge_secret_regions(tmp_path, regions, replicas):
+    """secretRegions picks the replicas (us-east-1 is the primary, never a replica); [] turns replication off."""
+    raw = jwt_only()
+    raw["targets"] = {"lambda-edge": {"secretRegions": regions}}
+    app = parse_app(raw)
+    build = build_app(app, "test", tmp_path)
+    (art,) = build.for_target("lambda-edge")
+    assert art.config["secrets"]["jwt_hmac"]["awsRegions"] == ["us-east-1", *replicas], "the edge code reads these"
+
+    def check(res):
+        (secret,) = by_type(res, "aws:secretsmanager/secret:Secret")
+        assert [x["region"] for x in secret.inputs.get("replicas") or []] == replicas
+        (policy,) = by_type(res, "aws:iam/rolePolicy:RolePolicy")
+        (read,) = [s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Action"] == ["secretsmanager:GetSecretValue"]]
+        assert [r.split(":")[3] for r in read["Resource"]] == ["us-east-1", *replicas]
+
+    return materialize(f"le3{len(replicas)}", app, build).apply(check)
 
 
 # ---------------------------------------------------------------- vercel

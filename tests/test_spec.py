@@ -88,6 +88,21 @@ def test_unknown_target_key():
     assert "cloudflare" in i.hint and "lambda-edge" in i.hint
 
 
+def test_secret_regions_default_to_cloudfronts_regional_edge_caches():
+    regions = parse_app(app_with()).targets.lambda_edge.secret_regions
+    assert regions[0] == "us-east-1" and len(regions) == 12 and "eu-west-2" in regions and "sa-east-1" in regions
+    assert parse_app(app_with(**{"targets__lambda-edge__secretRegions": []})).targets.lambda_edge.secret_regions == []
+
+
+def test_secret_regions_are_known_regions_listed_once():
+    problems = issues_of(app_with(**{"targets__lambda-edge__secretRegions": ["eu-west-1", "eu-wset-3", "eu-west-1", "us-gov-west-1"]}))
+    by_path = {i.path: i for i in problems}
+    assert set(by_path) == {f"edgeport:app.targets.lambda-edge.secretRegions[{n}]" for n in (1, 2, 3)}
+    assert "did you mean 'eu-west-3'" in by_path["edgeport:app.targets.lambda-edge.secretRegions[1]"].hint
+    assert "twice" in by_path["edgeport:app.targets.lambda-edge.secretRegions[2]"].message
+    assert "not an AWS Region" in by_path["edgeport:app.targets.lambda-edge.secretRegions[3]"].message
+
+
 def test_wrong_type_names_the_key_and_the_types():
     i = one_issue(app_with(**{"patterns__0__leeway": "thirty"}))
     assert i.path == "edgeport:app.patterns[0].leeway"

@@ -154,6 +154,8 @@ class LambdaEdgeTargetArgs(TypedDict, total=False):
     existing_distribution_id: str
     distribution: DistributionArgs
     secret_ttl: int
+    secret_regions: list[str]
+    """Regions holding a replica of each secret; us-east-1 always holds it (default: CloudFront's regional edge cache Regions; [] = us-east-1 only)."""
 
 
 class VercelTargetArgs(TypedDict, total=False):

@@ -2,7 +2,9 @@
 
 The Lambda@Edge bundle reads its secrets from Secrets Manager exactly as it does
 in production; locally the AWS SDK is pointed at this server through
-AWS_ENDPOINT_URL_SECRETS_MANAGER, so the code path is the deployed one.
+AWS_ENDPOINT_URL_SECRETS_MANAGER, so the code path is the deployed one. moto keeps
+a backend per Region and picks it from the request's signature, so a replica
+Region the function reads from must hold the secret here too (put_secret).
 Each LocalAws is its own moto process: moto keeps its state per process, and
 two local stacks must not see each other's secrets.
 """
@@ -70,10 +72,13 @@ class LocalAws:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
-    def put_secret(self, secret_id: str, value: str) -> None:
+    def put_secret(self, secret_id: str, value: str, replicas: list[str] | tuple[str, ...] = ()) -> None:
+        """Store a secret in us-east-1 with replicas in `replicas`, as a deployment does (moto serves a replica
+        under the same name in its Region)."""
         sm = self.client("secretsmanager")
         try:
-            sm.create_secret(Name=secret_id, SecretString=value)
+            sm.create_secret(Name=secret_id, SecretString=value,
+                             **({"AddReplicaRegions": [{"Region": r} for r in replicas]} if replicas else {}))
         except sm.exceptions.ResourceExistsException:
             sm.put_secret_value(SecretId=secret_id, SecretString=value)
 

@@ -25,6 +25,7 @@ from ..spec.models import App
 from ..spec.secret_refs import env_name
 from ..targets import profile
 from .aws import LocalAws
+from .store_proxy import StoreProxy
 
 READY_TIMEOUT = 60.0
 STOP_GRACE = 3.0
@@ -59,10 +60,14 @@ class LocalRunner:
 
     origins: declared origin name -> local URL standing in for it. The bundles keep the
     declared URLs; the hosts send their requests to the local ones ("local DNS").
+    store_delay_ms: put a StoreProxy between the Lambda@Edge host and its AWS stores, delaying each
+    request by this much (adjust later with set_store; the proxy records every call: `store_proxy`).
+    aws_region: the Lambda@Edge host's AWS_REGION, the Region its "replica" runs in (default us-east-1).
     """
 
     def __init__(self, app: App, build: BuildResult, secrets: dict[str, str], origins: dict[str, str], *,
-                 now_ms: int | None = None, echo_logs: bool = False):
+                 now_ms: int | None = None, echo_logs: bool = False, store_delay_ms: int | None = None,
+                 aws_region: str | None = None):
         missing = sorted(set(app.origins) - set(origins))
         if missing:
             raise LocalRunError(f"no local stand-in for origin{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
@@ -71,6 +76,8 @@ class LocalRunner:
         self.now_ms, self.echo_logs = now_ms, echo_logs
         self.hosts: dict[str, Host] = {}
         self.aws: LocalAws | None = None
+        self.store_delay_ms, self.aws_region = store_delay_ms, aws_region
+        self.store_proxy: StoreProxy | None = None
 
     # -- live settings
     def set_live(self, target: str, key: str, value: str | None) -> None:
@@ -85,7 +92,16 @@ class LocalRunner:
         self._admin(target, "PUT" if value is not None else "DELETE", f"/live?key={quote(key)}", value)
 
     def set_store(self, target: str, *, down: bool | None = None, delay_ms: int | None = None) -> None:
-        """Make a local live-settings store slow or unreachable (Vercel's Edge Config stand-in)."""
+        """Make a local store slow or unreachable: Vercel's Edge Config stand-in, or on Lambda@Edge the StoreProxy
+        in front of Secrets Manager and SSM (needs store_delay_ms)."""
+        if target == "lambda-edge":
+            if self.store_proxy is None:
+                raise LocalRunError("the Lambda@Edge stores have no proxy: create the LocalRunner with store_delay_ms")
+            if down is not None:
+                self.store_proxy.down = down
+            if delay_ms is not None:
+                self.store_proxy.delay_ms = delay_ms
+            return
         q = "&".join(f for f in (f"down={int(down)}" if down is not None else "", f"delayMs={delay_ms}" if delay_ms is not None else "") if f)
         self._admin(target, "POST", f"/store?{q}", None)
 
@@ -114,10 +130,11 @@ class LocalRunner:
             mod = profile("lambda-edge")
             for s in names:
                 if self.secrets.get(s):  # an empty value stands for "not stored"
-                    self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s])
+                    self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s],
+                                        mod.secret_regions(self.app)[1:])
             for key, value in self.build.local.get("lambda-edge", {}).get("live", {}).items():
                 self.set_live("lambda-edge", key, value)
-            env.update(self.aws.env())
+            env.update(self._aws_env())
             if store_down:
                 env["AWS_ENDPOINT_URL_SSM"] = f"http://127.0.0.1:{_closed_port()}"
         else:
@@ -162,6 +179,17 @@ class LocalRunner:
             self.set_store("vercel", down=True)
         return host
 
+    def _aws_env(self) -> dict[str, str]:
+        """The Lambda@Edge host's AWS environment: moto, or the StoreProxy in front of it; its Region."""
+        env = self.aws.env()
+        if self.store_delay_ms is not None:
+            if self.store_proxy is None:
+                self.store_proxy = StoreProxy(self.aws.endpoint, self.store_delay_ms).start()
+            env.update({"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.store_proxy.url, "AWS_ENDPOINT_URL_SSM": self.store_proxy.url})
+        if self.aws_region:
+            env["AWS_REGION"] = self.aws_region
+        return env
+
     def start_all(self, ports: dict[str, int] | None = None) -> dict[str, Host]:
         for t in self.app.targets.names():
             if self.build.for_target(t):
@@ -194,6 +222,9 @@ class LocalRunner:
         for h in self.hosts.values():
             self._kill(h.process)
         self.hosts.clear()
+        if self.store_proxy is not None:
+            self.store_proxy.stop()
+            self.store_proxy = None
         if self.aws is not None:
             self.aws.stop()
             self.aws = None

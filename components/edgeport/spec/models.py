@@ -14,6 +14,8 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from . import aws_regions
+
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 HEADER_RE = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 # Route characters: unreserved URL characters and "/", plus one trailing "*".
@@ -149,6 +151,10 @@ class LambdaEdgeTarget(Model):
     existing_distribution_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{10,20}$")
     distribution: DistributionSettings | None = None
     secret_ttl: int = Field(default=300, ge=10, le=3600, description="seconds a fetched secret is cached per container")
+    secret_regions: list[str] = Field(
+        default_factory=lambda: list(aws_regions.REGIONAL_EDGE_CACHES),
+        description="Regions holding each secret (us-east-1 always does): replicas there, read by the nearest function "
+                    "replica; default: CloudFront's regional edge cache Regions; [] turns replication off")
     functions: dict[Trigger, FunctionSettings] = Field(default_factory=dict, description="per-trigger memory/timeout")
 
 

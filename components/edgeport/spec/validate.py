@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import re
 from dataclasses import dataclass
 
 from ..errors import Problems
-from . import capabilities, geo, roca, routes, secret_refs as secrets
+from . import aws_regions, capabilities, geo, roca, routes, secret_refs as secrets
 from .models import AbTest, App, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
 
 ROOT = "edgeport:app"
@@ -224,6 +225,19 @@ def _check_cloudflare(app: App, problems: Problems) -> None:
                      "create proxied records for the subdomains you serve (or a proxied wildcard record) and remove dns")
 
 
+def _check_secret_regions(regions: list[str], problems: Problems) -> None:
+    path = f"{ROOT}.targets.lambda-edge.secretRegions"
+    seen: set[str] = set()
+    for i, r in enumerate(regions):
+        if r in seen:
+            problems.add(f"{path}[{i}]", f"{r!r} is listed twice", "list each Region once")
+        elif r not in aws_regions.KNOWN:
+            near = difflib.get_close_matches(r, sorted(aws_regions.KNOWN), n=1)
+            problems.add(f"{path}[{i}]", f"{r!r} is not an AWS Region Secrets Manager can replicate to",
+                         f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(sorted(aws_regions.KNOWN))}")
+        seen.add(r)
+
+
 def validate_app(app: App) -> Problems:
     problems = Problems()
     if "default" not in app.origins:
@@ -239,6 +253,8 @@ def validate_app(app: App) -> Problems:
         problems.add(f"{ROOT}.targets.lambda-edge.distribution.aliases", "aliases need a certificate",
                      "set certificateArn to an ACM certificate in us-east-1 that covers the aliases")
     _check_cloudflare(app, problems)
+    if le:
+        _check_secret_regions(le.secret_regions, problems)
     vc = app.targets.vercel
     if vc and vc.project_id and vc.project_name:
         problems.add(f"{ROOT}.targets.vercel", "sets both projectId and projectName",

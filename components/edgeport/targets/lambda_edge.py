@@ -3,7 +3,8 @@
 - Everything regional lives in us-east-1 through an explicit provider (Lambda@Edge
   only deploys from there; CloudFront and IAM are global).
 - No environment variables exist at the edge: config is baked into each bundle;
-  HMAC secrets live in Secrets Manager (us-east-1) and are fetched at cold start.
+  HMAC secrets live in Secrets Manager (us-east-1, replicated to ``secretRegions``) and
+  are fetched at cold start from the Region nearest to the replica that runs.
 - Functions are published (CloudFront needs a numbered version) and use
   ``skip_destroy``: after an association is removed, CloudFront's replicas keep the
   function undeletable for hours, so ``pulumi destroy`` drops it from state
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi.dynamic
 
-from ..spec import capabilities, routes as routes_, runtime
+from ..spec import aws_regions, capabilities, routes as routes_, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
@@ -149,8 +150,24 @@ def secret_id(app: "App", stack: str, name: str) -> str:
     return f"edgeport/{app.name}/{stack}/{name}"
 
 
-def secret_refs(app: "App", stack: str) -> dict[str, dict[str, str]]:
-    return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s)} for s in app.secrets_for(NAME)}
+def secret_regions(app: "App") -> list[str]:
+    """The Regions holding each secret, us-east-1 (the primary) first."""
+    return aws_regions.readable(app.targets.lambda_edge.secret_regions)
+
+
+def secret_refs(app: "App", stack: str) -> dict[str, dict[str, Any]]:
+    return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s), "awsRegions": secret_regions(app)}
+            for s in app.secrets_for(NAME)}
+
+
+def live_in_background(config: dict[str, Any]) -> dict[str, Any]:
+    """A/B live settings never hold a request on Lambda@Edge: the SSM parameter lives in us-east-1, possibly an
+    ocean away from the replica that runs, and a viewer-request has 5 s in all. With timeoutMs 0 the first requests
+    of a container use the declared ratios while the read runs in the background (functions/src/core/live.ts)."""
+    for p in config["patterns"]:
+        if p.get("live"):
+            p["live"] = {**p["live"], "timeoutMs": 0}
+    return config
 
 
 def _bundle_extra(app: "App", event: str) -> dict[str, Any]:
@@ -168,8 +185,8 @@ def bundles(app: "App", stack: str) -> list[BundleUnit]:
     return [
         BundleUnit(
             NAME, e, f"{NAME}/{e}/{ENTRY}",
-            runtime.runtime_config(app, stack, NAME, event=e, secrets=refs, live_keys=live_keys(app, stack),
-                                   extra=_bundle_extra(app, e)),
+            live_in_background(runtime.runtime_config(app, stack, NAME, event=e, secrets=refs,
+                                                      live_keys=live_keys(app, stack), extra=_bundle_extra(app, e))),
             inline_config=True, budget=limits(e)["package"],
         )
         for e in events(app)
@@ -275,8 +292,19 @@ def _origin(url: str, origin_id: str) -> dict[str, Any]:
     return o
 
 
+def replica_arns(arn: pulumi.Input[str], regions: list[str]) -> pulumi.Output[list[str]]:
+    """The secret's ARN in each Region holding it: a replica's ARN is the primary's with another Region
+    (Secrets Manager User Guide, "Replicate secrets across Regions":
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html)."""
+    def per_region(a: str) -> list[str]:
+        parts = a.split(":")  # arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>
+        return [":".join([*parts[:3], r, *parts[4:]]) for r in regions]
+    return pulumi.Output.from_input(arn).apply(per_region)
+
+
 def policy_document(function_names: list[Any], secret_arns: list[Any], parameter_arns: list[str] | None = None) -> pulumi.Output[str]:
-    """Least privilege: write own logs (in every region a replica runs), read own secrets and parameters only."""
+    """Least privilege: write own logs (in every region a replica runs), read own secrets (each in the Regions holding
+    it: `secret_arns` may hold lists) and parameters only."""
     logs: list[Any] = []
     for fn in function_names:
         group = pulumi.Output.concat("arn:aws:logs:*:*:log-group:/aws/lambda/", REGION, ".", fn)
@@ -284,7 +312,8 @@ def policy_document(function_names: list[Any], secret_arns: list[Any], parameter
     statements: list[Any] = [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                               "Resource": logs}]
     if secret_arns:
-        statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secret_arns})
+        flat = pulumi.Output.all(*secret_arns).apply(lambda arns: [a for x in arns for a in (x if isinstance(x, list) else [x])])
+        statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": flat})
     if parameter_arns:
         statements.append({"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter_arns})
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
@@ -338,7 +367,7 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         # once it exists (the distribution depends on it), before any replica can run.
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id,
                                     policy=policy_document([f.name for f in functions.values()],
-                                                           [sec.arn for sec in stored.values()],
+                                                           [replica_arns(sec.arn, secret_regions(app)) for sec in stored.values()],
                                                            [f"arn:aws:ssm:{REGION}:*:parameter{live_key(app, stack, p)}"
                                                             for p in runtime.live_patterns(app, NAME)]),
                                     opts=regional)
@@ -366,7 +395,12 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
                 f"{name}-secret-{resource_slug(s)}", name=secret_id(app, stack, s),
                 description=f"edgeport {app.name}/{stack}: {s} (read by Lambda@Edge at cold start)",
                 # The value's source of truth is Pulumi config: delete at once so destroy + up can reuse the name.
-                recovery_window_in_days=0, opts=keep)
+                recovery_window_in_days=0,
+                # Replicas near the function replicas: a cold start reads the nearest one, not us-east-1. The provider
+                # adds and removes replica Regions in place and removes the replicas before deleting the secret, which
+                # Secrets Manager requires (hashicorp/terraform-provider-aws internal/service/secretsmanager/secret.go,
+                # resourceSecretUpdate / resourceSecretDelete).
+                replicas=[{"region": r} for r in aws_regions.replicas(app.targets.lambda_edge.secret_regions)], opts=keep)
             aws.secretsmanager.SecretVersion(f"{name}-secret-{resource_slug(s)}-value", secret_id=sec.id,
                                              secret_string=pulumi.Output.secret(secrets[s]),
                                              opts=pulumi.ResourceOptions(parent=self, provider=keep.provider))

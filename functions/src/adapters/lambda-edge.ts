@@ -1,8 +1,9 @@
 // Lambda@Edge adapter: one handler per CloudFront trigger. All CloudFront
 // knowledge lives here: event records <-> Web Request/Response, header maps, the
 // split of a chain over triggers, origin switching in origin-request, and secrets
-// (Secrets Manager) and live settings (SSM Parameter Store) read from us-east-1 —
-// Lambda@Edge has no environment variables — cached per container.
+// (Secrets Manager, read from the nearest Region holding a replica) and live settings
+// (SSM Parameter Store, us-east-1, read in the background) — Lambda@Edge has no
+// environment variables — cached per container.
 //
 // The AWS SDK v3 is part of the nodejs22.x runtime, so the build keeps it
 // external: the package stays a few KB. It is loaded only by bundles that read a
@@ -13,10 +14,12 @@ import type { RuntimeConfig } from "../core/config";
 import { internalError, runEdge } from "../core/engine";
 import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
+import { nearestRegion, PRIMARY } from "./aws-regions";
 
 declare const __EDGEPORT_CONFIG__: RuntimeConfig;
+declare const process: { env: Record<string, string | undefined> };
 const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
-const REGION = "us-east-1"; // replicas run everywhere; the stores live here
+const REGION = PRIMARY; // replicas run everywhere; the SSM parameters live here
 const GENERATED_LIMIT = 1024 * 1024; // origin-request generated responses (headers + body)
 
 export interface CfHeader {
@@ -54,29 +57,46 @@ export interface CfEvent {
   Records: { cf: { config: { distributionDomainName: string; eventType: string }; request: CfRequest; response?: CfResponse } }[];
 }
 
-// ---- stores in us-east-1, cached per container ------------------------------------
-const requestHandler = { connectionTimeout: 1000, requestTimeout: 1500 };
-let sm: SecretsManagerClient | undefined;
+// ---- stores, cached per container ---------------------------------------------------
+// Every store read is ONE attempt with a deadline that fits the viewer-request budget: 5 s for the whole function
+// (CloudFront Developer Guide, "Quotas on Lambda@Edge"), cold start included. Across an ocean a Secrets Manager call
+// costs 0.6-1 s (DNS, TCP, TLS and the request: ~4 round trips of up to ~200 ms), to a nearby replica ~0.1 s. So:
+// - connect within 1 s: DNS and the TCP handshake are one round trip to the endpoint, ~0.2 s at worst;
+// - finish within 2.5 s, connect included: 2.5x the far case. A read that slow has failed, and a retry could not
+//   finish in time either; the request is answered (503 without a secret) with >= 2 s left for loading the bundle
+//   and the SDK (a cold start) and the pattern's own work, rather than overrunning into CloudFront's own 503.
+// The deadline is an AbortSignal on send() rather than the handler's requestTimeout, whose meaning depends on the SDK
+// version the runtime ships: it was a socket idle timeout for a long time, and now only warns unless
+// throwOnRequestTimeout is set (@smithy/types, NodeHttpHandlerOptions.requestTimeout / throwOnRequestTimeout).
+const STORE_CONNECT_TIMEOUT_MS = 1000;
+const STORE_DEADLINE_MS = 2500;
+const requestHandler = { connectionTimeout: STORE_CONNECT_TIMEOUT_MS };
+const storeCall = () => ({ abortSignal: AbortSignal.timeout(STORE_DEADLINE_MS) });
+const smClients = new Map<string, SecretsManagerClient>();
 let ssm: SSMClient | undefined;
 const SECRET_TTL_MS = (CFG.secretTtl ?? 300) * 1000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
-const secrets = new Map<string, { value?: string; at: number; pending?: Promise<string> }>();
+interface SecretEntry {
+  value?: string;
+  at: number;
+  pending?: Promise<string>;
+}
+const secrets = new Map<string, SecretEntry>();
 
-async function fetchSecret(secretId: string): Promise<string> {
+/** One read of a secret from the nearest Region holding it (aws-regions.ts). */
+async function fetchSecret(secretId: string, regions: string[]): Promise<string> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  sm ??= new SecretsManagerClient({ region: REGION, maxAttempts: 2, requestHandler });
-  const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const region = nearestRegion(process.env.AWS_REGION, regions);
+  let sm = smClients.get(region);
+  if (!sm) smClients.set(region, (sm = new SecretsManagerClient({ region, maxAttempts: 1, requestHandler })));
+  const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }), storeCall());
   if (typeof out.SecretString !== "string" || out.SecretString === "") throw new Error(`secret ${secretId} has no string value`);
   return out.SecretString;
 }
 
-function secret(name: string): Promise<string> {
-  const ref = CFG.secrets[name];
-  if (!ref?.awsSecretId) return Promise.reject(new Error(`secret ${name} is not declared for lambda-edge`));
-  const entry = secrets.get(name) ?? { at: 0 };
-  secrets.set(name, entry);
-  if (entry.value !== undefined && Date.now() - entry.at < SECRET_TTL_MS) return Promise.resolve(entry.value);
-  entry.pending ??= fetchSecret(ref.awsSecretId).then(
+/** Read a secret into its cache entry; on failure keep the last good value and try again after a while. */
+function refreshSecret(secretId: string, regions: string[], entry: SecretEntry): Promise<string> {
+  return fetchSecret(secretId, regions).then(
     (v) => {
       entry.value = v;
       entry.at = Date.now();
@@ -87,20 +107,39 @@ function secret(name: string): Promise<string> {
       entry.pending = undefined;
       // Keep serving the last good value for a while rather than failing every request.
       if (entry.value !== undefined) {
+        console.warn(`edgeport: secret ${secretId} not refreshed: ${(err as Error)?.message ?? err}`);
         entry.at = Date.now() - SECRET_TTL_MS + RETRY_AFTER_FAILURE_MS;
         return entry.value;
       }
       throw err;
     },
   );
-  return entry.pending;
 }
 
+/**
+ * A secret, cached per container for secretTtl. A warm container never waits on the store: once a value is known,
+ * a stale one is returned at once while one refresh runs. Only a container without any value waits (and answers
+ * 503 when the read fails).
+ */
+function secret(name: string): Promise<string> {
+  const ref = CFG.secrets[name];
+  if (!ref?.awsSecretId) return Promise.reject(new Error(`secret ${name} is not declared for lambda-edge`));
+  const entry = secrets.get(name) ?? { at: 0 };
+  secrets.set(name, entry);
+  if (entry.value !== undefined && Date.now() - entry.at < SECRET_TTL_MS) return Promise.resolve(entry.value);
+  entry.pending ??= refreshSecret(ref.awsSecretId, ref.awsRegions ?? [PRIMARY], entry);
+  return entry.value !== undefined ? Promise.resolve(entry.value) : entry.pending;
+}
+
+/** A live setting from SSM in us-east-1 (core/live.ts calls this in the background: timeoutMs is 0 here). */
 async function live(key: string): Promise<string | null> {
+  // Loading the SSM client is tens of ms of CPU (more at 128 MB): start in a later task, so that the request whose
+  // A/B assignment asked for the read is answered first instead of paying for it.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   const { SSMClient, GetParameterCommand, ParameterNotFound } = await import("@aws-sdk/client-ssm");
   ssm ??= new SSMClient({ region: REGION, maxAttempts: 1, requestHandler });
   try {
-    const out = await ssm.send(new GetParameterCommand({ Name: key }));
+    const out = await ssm.send(new GetParameterCommand({ Name: key }), storeCall());
     return out.Parameter?.Value ?? null;
   } catch (e) {
     if (e instanceof ParameterNotFound) return null;
@@ -108,10 +147,11 @@ async function live(key: string): Promise<string | null> {
   }
 }
 
-// Cold start: start fetching every declared secret while the container initialises.
-for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined);
-
 const platform: Platform = { secret, live, now: () => Date.now() };
+
+// Cold start: start reading every declared secret while the container initialises. (Live settings are read on
+// first use: loading the SSM client here would cost every cold start, A/B or not, tens of ms of CPU.)
+for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined);
 
 // ---- CloudFront records <-> Web objects --------------------------------------------
 /**

@@ -37,6 +37,8 @@ export interface SecretRef {
   env: string;
   /** Secrets Manager secret id in us-east-1 (Lambda@Edge only) */
   awsSecretId?: string;
+  /** Regions holding the secret, us-east-1 (the primary) first, then its replicas (Lambda@Edge only) */
+  awsRegions?: string[];
 }
 
 /**
