@@ -57,9 +57,11 @@ STACKS = {
 
 def _stack_job(name: str, app_dict: dict, stack: str, out: Path) -> dict:
     build = build_app(parse_app(app_dict), stack, out)
-    bundles = {a.event: str(a.path) for a in build.for_target("lambda-edge")}
+    lambdas = build.for_target("lambda-edge")
+    bundles = {a.event: str(a.path) for a in lambdas}
     assert set(bundles) == {"viewer-request", "origin-request", "origin-response"}, bundles
-    return {"name": name, "bundles": bundles, "passThrough": PASS_THROUGH, "mayChange": MAY_CHANGE, **STACKS[name]}
+    return {"name": name, "bundles": bundles, "entry": {a.event: a.config["entry"] for a in lambdas},
+            "passThrough": PASS_THROUGH, "mayChange": MAY_CHANGE, **STACKS[name]}
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,11 @@
 // bundles of each stack in the job, every result checked by the CloudFront rule checker
 // (functions/local/cloudfront-rules.mjs). Prints one JSON summary line: the corpus size and every failure.
 //
-// Usage: node run_corpus.mjs job.json, job = {stacks: [{name, bundles: {trigger: path}, passThrough: [uri],
+// Usage: node run_corpus.mjs job.json, job = {stacks: [{name, bundles: {trigger: path}, entry: {trigger: rules},
+// passThrough: [uri],
 // patterned: [{uri, triggers?, headers?, origin?: "kept" | "switched"}], mayChange: [header name]}]}.
 //   passThrough: paths no pattern of the stack matches: the result must be deep-equal to the event's request
-//                (request triggers) or response (origin-response).
+//                (request triggers) - less the headers the trigger's entry rules drop - or response (origin-response).
 //   patterned:   paths a pattern matches: no exception, no 5xx, the checker passes, the querystring stays as
 //                sent, and headers outside `mayChange` keep their entries; `origin` says what must happen to the
 //                origin object on origin-request.
@@ -73,6 +74,14 @@ const HEADER_RULES = {
   }),
   // A repeated header keeps every entry, in order, with each entry's own spelling.
   repeated: (h) => ({ ...h, "x-multi": [{ key: "X-Multi", value: "1" }, { key: "x-MULTI", value: "2, 3" }] }),
+  // Identity headers a viewer may forge: entry hygiene drops them on every path, in every spelling (the trigger's
+  // `entry` rules), which is a change the edge means; everything else still comes back as sent.
+  spoofedIdentity: (h) => ({
+    ...h,
+    "x-user-id": [{ key: "X-User-Id", value: "admin" }],
+    x_user_id: [{ key: "X_User_Id", value: "東京" }],
+    "x-edgeport-claims": [{ key: "X-Edgeport-Claims", value: "e30" }],
+  }),
   everything: (h) => HEADER_RULES.keyless(HEADER_RULES.repeated(HEADER_RULES.whitespace(HEADER_RULES.nonAscii(h)))),
 };
 
@@ -161,6 +170,12 @@ function* eventsFor(stack) {
   }
 }
 
+/** The engine's entry rules (core/http.ts entryHeaders), restated: names are compared case-folded with "_" as "-". */
+function dropsOnEntry({ strip, keep }) {
+  const key = (n) => n.toLowerCase().replace(/_/g, "-");
+  return (name) => strip.map(key).includes(key(name)) || (key(name).startsWith("x-edgeport-") && !keep.map(key).includes(key(name)));
+}
+
 // ---- the checks ---------------------------------------------------------------------------------------
 function check(stack, { trigger, path, event }, out) {
   const input = event; // untouched: the handler got a copy
@@ -177,15 +192,20 @@ function check(stack, { trigger, path, event }, out) {
     return;
   }
   if (path.pass) {
-    assert.deepStrictEqual(out, cf.request, "pass-through request changed");
+    const expected = clone(cf.request);
+    const drops = dropsOnEntry(stack.entry[trigger]);
+    for (const k of Object.keys(expected.headers)) if (drops(k)) delete expected.headers[k];
+    assert.deepStrictEqual(out, expected, "pass-through request changed");
     return;
   }
   assert.equal(out.querystring, cf.request.querystring, "querystring changed");
   assert.equal(out.method, cf.request.method);
   assert.deepStrictEqual(out.body, cf.request.body, "body changed");
   const may = new Set(stack.mayChange);
+  const drops = dropsOnEntry(stack.entry[trigger]);
   for (const [k, vs] of Object.entries(cf.request.headers)) {
-    if (!may.has(k)) assert.deepStrictEqual(out.headers[k], vs, `header ${k} changed`);
+    if (drops(k)) assert.ok(!(k in out.headers) || may.has(k), `header ${k} not dropped on entry`);
+    else if (!may.has(k)) assert.deepStrictEqual(out.headers[k], vs, `header ${k} changed`);
   }
   if (trigger === "origin-request" && path.origin === "kept") assert.deepStrictEqual(out.origin, cf.request.origin, "origin object replaced");
   if (trigger === "origin-request" && path.origin === "switched") {
