@@ -36,6 +36,9 @@ STACKS = {
             {"uri": "/landing/spring/café"},
             {"uri": "/store/items", "triggers": ["origin-request"], "headers": {"cloudfront-viewer-country": "BR"},
              "origin": "kept"},  # geo-route: a country without a rule goes to the default origin
+            # the same choice on an event that targets another origin: the request goes to the default origin
+            {"uri": "/store/items", "triggers": ["origin-request"], "headers": {"cloudfront-viewer-country": "BR"},
+             "origin": "switched"},
             {"uri": "/store/items", "triggers": ["origin-request"], "headers": {"cloudfront-viewer-country": "DE"},
              "origin": "switched"},
             {"uri": "/home", "triggers": ["origin-request"]},  # esi-compose
@@ -61,6 +64,7 @@ def _stack_job(name: str, app_dict: dict, stack: str, out: Path) -> dict:
     bundles = {a.event: str(a.path) for a in lambdas}
     assert set(bundles) == {"viewer-request", "origin-request", "origin-response"}, bundles
     return {"name": name, "bundles": bundles, "entry": {a.event: a.config["entry"] for a in lambdas},
+            "defaultOrigin": app_dict["origins"]["default"],
             "passThrough": PASS_THROUGH, "mayChange": MAY_CHANGE, **STACKS[name]}
 
 

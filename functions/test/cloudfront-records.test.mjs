@@ -106,7 +106,7 @@ test("the querystring goes on as sent unless the engine changed the query", () =
   assert.equal(R.forwardedQuery(sent, u.search, ""), "");
 });
 
-test("an origin is recognised by scheme, host, port and path; S3 origins never are a declared custom origin", () => {
+test("an origin is recognised by scheme, host, port and path, custom or S3", () => {
   const u = new URL("https://origin.example.com/v1/");
   const custom = R.customOrigin(u);
   assert.deepStrictEqual(custom, { custom: { customHeaders: {}, domainName: "origin.example.com", keepaliveTimeout: 5, path: "/v1",
@@ -116,7 +116,12 @@ test("an origin is recognised by scheme, host, port and path; S3 origins never a
   assert.ok(!R.isOrigin({ custom: { ...custom.custom, port: 8443 } }, u));
   assert.ok(!R.isOrigin({ custom: { ...custom.custom, protocol: "http", port: 443 } }, u));
   assert.ok(!R.isOrigin({ custom: { ...custom.custom, path: "" } }, u));
-  assert.ok(!R.isOrigin({ s3: { domainName: "origin.example.com", path: "/v1" } }, u));
+  // An S3 origin is the declared one when the bucket domain and path are (OAI and region are its own settings).
+  const bucket = { s3: { authMethod: "origin-access-identity", customHeaders: {}, domainName: "my-bucket.s3.amazonaws.com", path: "/s3_path", region: "us-east-1" } };
+  assert.ok(R.isOrigin(bucket, new URL("https://my-bucket.s3.amazonaws.com/s3_path")));
+  assert.ok(!R.isOrigin(bucket, new URL("https://my-bucket.s3.amazonaws.com")));
+  assert.ok(!R.isOrigin(bucket, new URL("http://my-bucket.s3.amazonaws.com/s3_path")));
+  assert.ok(!R.isOrigin(bucket, u));
   assert.ok(!R.isOrigin(undefined, u));
   assert.equal(R.customOrigin(new URL("http://o.example.com:8080")).custom.port, 8080);
   assert.equal(R.customOrigin(new URL("http://o.example.com")).custom.port, 80);

@@ -4,13 +4,14 @@
 // (functions/local/cloudfront-rules.mjs). Prints one JSON summary line: the corpus size and every failure.
 //
 // Usage: node run_corpus.mjs job.json, job = {stacks: [{name, bundles: {trigger: path}, entry: {trigger: rules},
-// passThrough: [uri],
+// defaultOrigin: url, passThrough: [uri],
 // patterned: [{uri, triggers?, headers?, origin?: "kept" | "switched"}], mayChange: [header name]}]}.
 //   passThrough: paths no pattern of the stack matches: the result must be deep-equal to the event's request
 //                (request triggers) - less the headers the trigger's entry rules drop - or response (origin-response).
 //   patterned:   paths a pattern matches: no exception, no 5xx, the checker passes, the querystring stays as
 //                sent, and headers outside `mayChange` keep their entries; `origin` says what must happen to the
-//                origin object on origin-request.
+//                origin object on origin-request ("kept": the event targets the stack's default origin and the
+//                pattern chooses it; "switched": a well-formed custom origin with a matching Host).
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -99,6 +100,24 @@ const ORIGINS = {
   }),
 };
 
+/** The stack's default origin as the distribution declares it, plain and with settings added to it by hand. */
+function defaultOrigins(url) {
+  const u = new URL(url);
+  const https = u.protocol === "https:";
+  const plain = () => ({
+    custom: {
+      customHeaders: {}, domainName: u.hostname, keepaliveTimeout: 5, path: u.pathname.replace(/\/$/, ""),
+      port: u.port ? Number(u.port) : https ? 443 : 80, protocol: https ? "https" : "http", readTimeout: 30, sslProtocols: ["TLSv1.2"],
+    },
+  });
+  const verified = () => {
+    const o = plain();
+    Object.assign(o.custom, { customHeaders: { "x-origin-verify": [{ key: "X-Origin-Verify", value: "s3cr3t" }] }, keepaliveTimeout: 60, readTimeout: 55, sslProtocols: ["TLSv1.2", "TLSv1.1"] });
+    return o;
+  };
+  return { defaultPlain: plain, defaultVerified: verified };
+}
+
 /**
  * Bodies (request triggers with "include body"; "Lambda@Edge event structure", request body fields):
  * read-only, text or base64, and truncated input.
@@ -143,8 +162,11 @@ function* eventsFor(stack) {
           for (const [k, v] of Object.entries(p.headers ?? {})) request.headers[k] = [{ key: k, value: v }];
           const names = [qName, hName];
           if (trigger !== "viewer-request") {
-            const oName = Object.keys(ORIGINS)[n % 4];
-            request.origin = ORIGINS[oName]();
+            // A path whose pattern keeps the origin gets the stack's default origin, as CloudFront hands it to
+            // an origin-request function on every behaviour edgeport creates; other paths any origin.
+            const pool = p.origin === "kept" ? defaultOrigins(stack.defaultOrigin) : ORIGINS;
+            const oName = Object.keys(pool)[n % Object.keys(pool).length];
+            request.origin = pool[oName]();
             names.push(oName);
           }
           let response;

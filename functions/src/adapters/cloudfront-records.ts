@@ -175,11 +175,20 @@ export function customOrigin(u: URL): CfOrigin {
   };
 }
 
-/** Whether the event's origin object already is the origin at `u` (scheme, host, port and path). */
+/**
+ * Whether the event's origin object already is the origin at `u`: a custom origin with the same scheme, host,
+ * port and path, or an S3 origin (reached over HTTPS on 443) with the same bucket domain and path.
+ */
 export function isOrigin(origin: CfOrigin | undefined, u: URL): boolean {
-  const c = origin?.custom;
-  if (!c || origin?.s3) return false;
   const want = customOrigin(u).custom!;
-  return c.protocol === want.protocol && c.domainName.toLowerCase() === want.domainName && c.port === want.port
-    && (c.path ?? "").replace(/\/$/, "") === want.path;
+  const samePath = (p: unknown) => (typeof p === "string" ? p : "").replace(/\/$/, "") === want.path;
+  const c = origin?.custom;
+  if (c && !origin?.s3) {
+    return c.protocol === want.protocol && String(c.domainName).toLowerCase() === want.domainName && c.port === want.port && samePath(c.path);
+  }
+  const s3 = origin?.s3 as { domainName?: unknown; path?: unknown } | undefined;
+  if (s3 && !c) {
+    return want.protocol === "https" && want.port === 443 && String(s3.domainName).toLowerCase() === want.domainName && samePath(s3.path);
+  }
+  return false;
 }

@@ -11,7 +11,7 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { RuntimeConfig } from "../core/config";
-import { DEFAULT_ORIGIN, type EdgeOutcome, internalError, runEdge } from "../core/engine";
+import { type EdgeOutcome, internalError, runEdge } from "../core/engine";
 import { dropsOnEntry } from "../core/http";
 import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
@@ -170,17 +170,19 @@ function applyForward(cf: CfRequest, inbound: Inbound, out: Extract<EdgeOutcome,
 }
 
 /**
- * Send the request to the origin a pattern chose. The origin object CloudFront put in the event already is the
- * default origin - every behaviour edgeport creates targets it (targets/lambda_edge.py) - and may carry settings
- * the adapter cannot know (customHeaders such as an origin-verification secret, timeouts, TLS protocols, an S3
- * origin's OAI): choosing `default`, or an origin the event already targets, keeps that object as it is. Only a
- * switch to another origin replaces it, with the settings the distribution gives every declared origin, and sets
- * Host to match - CloudFront sends the Host header it is given (the origin request policy forwards no viewer
- * Host), and a different origin must not get the old one.
+ * Send the request to the origin a pattern chose. When the event already targets that origin - a geo fallback
+ * or an A/B control choosing `default`, which every behaviour edgeport creates targets (targets/lambda_edge.py)
+ * - the origin object stays as CloudFront gave it: it may carry settings the adapter cannot know (customHeaders
+ * such as an origin-verification secret, timeouts, TLS protocols, an S3 origin's OAI). Only a switch to another
+ * origin replaces it, with the settings the distribution gives every declared origin, and sets Host to match:
+ * CloudFront sends the Host header it is given (the origin request policy forwards no viewer Host), and the new
+ * origin must not get the old one. CloudFront lets origin-request replace the origin object, custom or S3
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html, "Dynamic
+ * origin selection").
  */
 function chooseOrigin(cf: CfRequest, name: string): void {
   const u = originUrl(CFG, name, "/");
-  if (name === DEFAULT_ORIGIN || isOrigin(cf.origin, u)) return;
+  if (isOrigin(cf.origin, u)) return;
   cf.origin = customOrigin(u);
   cf.headers.host = [{ key: "Host", value: u.host }];
 }
