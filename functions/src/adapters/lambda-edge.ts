@@ -11,10 +11,16 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { RuntimeConfig } from "../core/config";
-import { internalError, runEdge } from "../core/engine";
+import { type EdgeOutcome, internalError, runEdge } from "../core/engine";
+import { dropsOnEntry } from "../core/http";
 import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
 import { nearestRegion, PRIMARY } from "./aws-regions";
+import {
+  type CfHeaders, type CfRequest, customOrigin, forwardedHeaders, forwardedQuery, forwardedUri, type Inbound, isOrigin, toRequest,
+} from "./cloudfront-records";
+
+export type { CfCustomOrigin, CfHeader, CfHeaders, CfRequest } from "./cloudfront-records";
 
 declare const __EDGEPORT_CONFIG__: RuntimeConfig;
 declare const process: { env: Record<string, string | undefined> };
@@ -22,30 +28,6 @@ const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
 const REGION = PRIMARY; // replicas run everywhere; the SSM parameters live here
 const GENERATED_LIMIT = 1024 * 1024; // origin-request generated responses (headers + body)
 
-export interface CfHeader {
-  key?: string;
-  value: string;
-}
-export type CfHeaders = Record<string, CfHeader[]>;
-export interface CfCustomOrigin {
-  customHeaders: CfHeaders;
-  domainName: string;
-  keepaliveTimeout: number;
-  path: string;
-  port: number;
-  protocol: "http" | "https";
-  readTimeout: number;
-  sslProtocols: string[];
-}
-export interface CfRequest {
-  clientIp: string;
-  method: string;
-  uri: string;
-  querystring: string;
-  headers: CfHeaders;
-  origin?: { custom?: CfCustomOrigin; s3?: unknown };
-  body?: unknown;
-}
 export interface CfResponse {
   status: string;
   statusDescription?: string;
@@ -153,48 +135,7 @@ const platform: Platform = { secret, live, now: () => Date.now() };
 // first use: loading the SSM client here would cost every cold start, A/B or not, tens of ms of CPU.)
 for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined);
 
-// ---- CloudFront records <-> Web objects --------------------------------------------
-/**
- * A Fetch header value: CloudFront hands over header values as JS strings; characters above U+00FF (which the
- * Headers class refuses) travel as their UTF-8 bytes, as they arrived on the wire.
- */
-function byteString(value: string): string {
-  return /[^\u0000-\u00ff]/.test(value) ? String.fromCharCode(...new TextEncoder().encode(value)) : value;
-}
-
-/**
- * The Web Request for a CloudFront request record. The URL is built from the distribution's own domain and
- * `uri` (assigned as a path, so "?" or "#" in it stay in the path), never from the viewer's Host header, which
- * the viewer chooses. Entries without `key` use the map's name; cookie entries (HTTP/2 crumbs) are joined
- * with "; " as one Cookie header (RFC 9113 §8.2.3).
- */
-export function toRequest(cf: CfRequest, distributionDomainName: string): Request {
-  const headers = new Headers();
-  for (const [name, entries] of Object.entries(cf.headers)) {
-    if (name === "cookie") headers.set("cookie", entries.map((h) => byteString(h.value)).join("; "));
-    else for (const h of entries) headers.append(h.key || name, byteString(h.value));
-  }
-  const url = new URL(`https://${distributionDomainName}/`);
-  url.pathname = cf.uri;
-  url.search = cf.querystring ? `?${cf.querystring}` : "";
-  return new Request(url, { method: cf.method, headers });
-}
-
-/** Write changed headers back, keeping untouched entries (and their key spelling) as they were. */
-function applyHeaders(cf: CfRequest, headers: Headers): void {
-  const out: CfHeaders = {};
-  for (const [name, entries] of Object.entries(cf.headers)) {
-    const now = headers.get(name);
-    if (now === null) continue;
-    const was = entries.map((e) => byteString(e.value)).join(name === "cookie" ? "; " : ", ");
-    out[name] = now === was ? entries : [{ key: name, value: now }];
-  }
-  headers.forEach((value, name) => {
-    if (!(name in out) && !(name in cf.headers)) out[name] = [{ key: name, value }];
-  });
-  cf.headers = out;
-}
-
+// ---- CloudFront records <-> Web objects (cloudfront-records.ts) ----------------------
 function headerMap(h: Headers): CfHeaders {
   const out: CfHeaders = {};
   h.forEach((value, name) => {
@@ -215,38 +156,49 @@ function cfSize(r: CfResponse): number {
   return n;
 }
 
-function setOrigin(cf: CfRequest, name: string): void {
+const dropped = dropsOnEntry(CFG.entry);
+
+/**
+ * Write what the engine forwards back into the record CloudFront gave, touching only what changed: headers the
+ * engine left alone keep their entries (and values `Headers` cannot hold never went through it), the uri and
+ * querystring stay as sent unless the path was canonicalised or rewritten (cloudfront-records.ts).
+ */
+function applyForward(cf: CfRequest, inbound: Inbound, out: Extract<EdgeOutcome, { kind: "forward" }>): void {
+  cf.headers = forwardedHeaders(cf.headers, inbound.request.headers, out.headers, inbound.aside, dropped);
+  cf.uri = forwardedUri(cf.uri, out.url.pathname);
+  cf.querystring = forwardedQuery(cf.querystring, new URL(inbound.request.url).search, out.url.search);
+}
+
+/**
+ * Send the request to the origin a pattern chose. When the event already targets that origin - a geo fallback
+ * or an A/B control choosing `default`, which every behaviour edgeport creates targets (targets/lambda_edge.py)
+ * - the origin object stays as CloudFront gave it: it may carry settings the adapter cannot know (customHeaders
+ * such as an origin-verification secret, timeouts, TLS protocols, an S3 origin's OAI). Only a switch to another
+ * origin replaces it, with the settings the distribution gives every declared origin, and sets Host to match:
+ * CloudFront sends the Host header it is given (the origin request policy forwards no viewer Host), and the new
+ * origin must not get the old one. CloudFront lets origin-request replace the origin object, custom or S3
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html, "Dynamic
+ * origin selection").
+ */
+function chooseOrigin(cf: CfRequest, name: string): void {
   const u = originUrl(CFG, name, "/");
-  const https = u.protocol === "https:";
-  cf.origin = {
-    custom: {
-      customHeaders: {},
-      domainName: u.hostname,
-      keepaliveTimeout: 5,
-      path: u.pathname.replace(/\/$/, ""),
-      port: u.port ? Number(u.port) : https ? 443 : 80,
-      protocol: https ? "https" : "http",
-      readTimeout: 30,
-      sslProtocols: ["TLSv1.2"],
-    },
-  };
-  // CloudFront sends the Host header it is given: keep it consistent with the new origin.
+  if (isOrigin(cf.origin, u)) return;
+  cf.origin = customOrigin(u);
   cf.headers.host = [{ key: "Host", value: u.host }];
 }
 
 async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
-  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "viewer-request" });
+  const inbound = toRequest(cf, domain);
+  const out = await runEdge(inbound.request, CFG, platform, { phase: "viewer-request" });
   if (out.kind === "respond") return toCfResponse(out.response);
-  applyHeaders(cf, out.headers);
-  // What the edge checked is what the origin gets: the canonical path.
-  cf.uri = out.url.pathname;
-  cf.querystring = out.url.search.replace(/^\?/, "");
+  applyForward(cf, inbound, out);
   return cf;
 }
 
 async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
   const country = cf.headers["cloudfront-viewer-country"]?.[0]?.value ?? null;
-  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "origin-request", country });
+  const inbound = toRequest(cf, domain);
+  const out = await runEdge(inbound.request, CFG, platform, { phase: "origin-request", country });
   if (out.kind === "respond") {
     const generated = await toCfResponse(out.response);
     if (cfSize(generated) <= GENERATED_LIMIT) return generated;
@@ -254,17 +206,14 @@ async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest |
     console.warn(`edgeport: generated response of ${cfSize(generated)} B exceeds CloudFront's 1 MB; passing to the origin`);
     return cf;
   }
-  applyHeaders(cf, out.headers);
-  cf.uri = out.url.pathname;
-  cf.querystring = out.url.search.replace(/^\?/, "");
-  // A chosen origin (even the default one) also fixes the Host header CloudFront sends.
-  if (out.origin !== undefined) setOrigin(cf, out.origin);
+  applyForward(cf, inbound, out);
+  if (out.origin !== undefined) chooseOrigin(cf, out.origin);
   return cf;
 }
 
 /** origin-response: the origin's answer (any status) gets the response headers the patterns set, e.g. Set-Cookie. */
 async function originResponse(cf: CfRequest, res: CfResponse, domain: string): Promise<CfResponse> {
-  const out = await runEdge(toRequest(cf, domain), CFG, platform, { phase: "origin-response" });
+  const out = await runEdge(toRequest(cf, domain).request, CFG, platform, { phase: "origin-response" });
   if (out.kind === "respond") return res; // a response trigger answers nothing of its own
   const cookies = out.responseHeaders.getSetCookie();
   if (cookies.length) {

@@ -47,15 +47,22 @@ export function headerKey(name: string): string {
  * internal x-edgeport-* headers (except `keep`) are dropped in every spelling.
  */
 export function entryHeaders(incoming: Headers, rules: { strip: string[]; keep: string[] }): Headers {
-  const strip = new Set(rules.strip.map(headerKey));
-  const keep = new Set(rules.keep.map(headerKey));
+  const drops = dropsOnEntry(rules);
   const out = new Headers();
   incoming.forEach((value, name) => {
-    const key = headerKey(name);
-    if (strip.has(key) || (key.startsWith(INTERNAL_PREFIX) && !keep.has(key))) return;
-    out.append(name, value);
+    if (!drops(name)) out.append(name, value);
   });
   return out;
+}
+
+/** Whether entryHeaders drops a header of this name (also for adapters that carry a header around `Headers`). */
+export function dropsOnEntry(rules: { strip: string[]; keep: string[] }): (name: string) => boolean {
+  const strip = new Set(rules.strip.map(headerKey));
+  const keep = new Set(rules.keep.map(headerKey));
+  return (name) => {
+    const key = headerKey(name);
+    return strip.has(key) || (key.startsWith(INTERNAL_PREFIX) && !keep.has(key));
+  };
 }
 
 /** Whether two header sets hold the same fields and values. */
