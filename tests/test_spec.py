@@ -646,3 +646,37 @@ def test_dns_record_conflicts_are_refused_with_the_key():
     i = one_issue(app_with(targets__cloudflare__customDomain=True, targets__cloudflare__hostname="*.example.com"))
     assert i.path == "edgeport:app.targets.cloudflare.customDomain"
     assert parse_app(app_with(targets__cloudflare__dns=True)).targets.cloudflare.dns is True
+
+
+# CloudFront custom origins: domain names only, ports 80, 443 or 1024-65535 (lambda-event-structure.html,
+# DownloadDistValuesOrigin.html); validate.py cites both.
+@pytest.mark.parametrize("url, what", [
+    ("https://192.0.2.10", "IP address"),
+    ("https://127.0.0.1:8443", "IP address"),
+    ("http://[2001:db8::1]", "IP address"),
+    ("https://127.1", "IP address"),
+    ("https://origin.example.com:1000", "port 1000"),
+    ("http://origin.example.com:81", "port 81"),
+    ("https://origin.example.com:22", "port 22"),
+    ("https://origin.example.com:1023", "port 1023"),
+])
+def test_lambda_edge_refuses_origins_cloudfront_refuses(url, what):
+    i = one_issue(app_with(origins__eu=url))
+    assert i.path == "edgeport:app.origins.eu"
+    assert what in i.message
+    assert i.hint
+
+
+@pytest.mark.parametrize("url", ["https://origin.example.com:443", "http://origin.example.com:80", "https://origin.example.com:1024",
+                                 "https://origin.example.com:65535", "https://origin.example.com:8443/base", "https://1a.example.com"])
+def test_lambda_edge_accepts_origins_cloudfront_accepts(url):
+    parse_app(app_with(origins__eu=url))
+
+
+def test_origin_rule_only_binds_stacks_with_a_lambda_edge_target():
+    raw = app_with(origins__eu="https://192.0.2.10:8080", **{"targets__lambda-edge": _DELETE})
+    parse_app(raw)
+
+
+def test_ip_origin_and_bad_port_are_two_problems():
+    assert len(issues_of(app_with(origins__eu="https://192.0.2.10:8"))) == 2

@@ -9,9 +9,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
-import { CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
+import { bodyLimit, CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
 import { behaviourFor, hostRefusal } from "./cloudfront-routing.mjs";
-import { fetchOrigin, requestTarget, serve, textResponse } from "./http.mjs";
+import { fetchOrigin, RAW_TARGET_HEADER, requestTarget, serve, textResponse } from "./http.mjs";
 import { COUNTRY_HEADER, originMapper, remappedFetch } from "./origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
@@ -40,10 +40,33 @@ export function cfHeaders(rawHeaders) {
   const out = {};
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const k = rawHeaders[i].toLowerCase();
-    if (DISALLOWED.some((re) => re.test(k))) continue;
-    (out[k] ??= []).push({ key: rawHeaders[i], value: rawHeaders[i + 1] });
+    if (DISALLOWED.some((re) => re.test(k)) || k === RAW_TARGET_HEADER) continue;
+    (out[k] ??= []).push({ key: rawHeaders[i], value: viewerText(Buffer.from(rawHeaders[i + 1], "latin1")) });
   }
   return out;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Bytes from the viewer as the JS string a function sees. CloudFront passes UTF-8 through as UTF-8 and converts
+ * ISO-8859-1 (and any other encoding, which it assumes to be ISO-8859-1) to UTF-8 (CloudFront Developer Guide,
+ * "Restrictions on edge functions", "URI, query string, and headers encoding",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html).
+ * Node hands header bytes over as latin1 strings, so "Zürich" sent in UTF-8 arrives as "ZÃ¼rich" until decoded here.
+ */
+export function viewerText(bytes) {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return bytes.toString("latin1");
+  }
+}
+
+/** The request target as the viewer sent it (http.mjs RawTargetFramer keeps raw bytes >= 0x80 in RAW_TARGET_HEADER). */
+function viewerTarget(req) {
+  const raw = req.headers[RAW_TARGET_HEADER];
+  return typeof raw === "string" ? viewerText(Buffer.from(raw, "base64")) : req.url;
 }
 
 export function makeEvent(eventType, request, response) {
@@ -95,17 +118,23 @@ function webResponse(cfRes) {
 
 function cfResponseFrom(res) {
   const headers = {};
+  // Response header bytes are decoded as request header bytes are (viewerText).
+  const text = (v) => viewerText(Buffer.from(v, "latin1"));
   res.headers.forEach((value, k) => {
-    if (k !== "set-cookie") headers[k] = [{ key: k, value }];
+    if (k !== "set-cookie") headers[k] = [{ key: k, value: text(value) }];
   });
   const cookies = res.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies.map((value) => ({ key: "Set-Cookie", value }));
+  if (cookies.length) headers["set-cookie"] = cookies.map((value) => ({ key: "Set-Cookie", value: text(value) }));
   return { status: String(res.status), statusDescription: res.statusText, headers };
 }
 
+/**
+ * A CloudFront header map as Web Headers for the wire. Header values are ByteStrings there, so each value goes as
+ * its UTF-8 bytes spelled in latin1 (what CloudFront sends for a UTF-8 value); "Zürich" stays "Zürich" on the wire.
+ */
 function webHeaders(cfHeaders) {
   const h = new Headers();
-  for (const [name, vs] of Object.entries(cfHeaders ?? {})) for (const v of vs) h.append(v.key || name, v.value);
+  for (const [name, vs] of Object.entries(cfHeaders ?? {})) for (const v of vs) h.append(v.key || name, Buffer.from(v.value, "utf8").toString("latin1"));
   return h;
 }
 
@@ -138,11 +167,12 @@ function customOrigin(url) {
 export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, routing, served }) {
   return async function handle(req) {
     // An absolute-form request target names the host itself, and then Host is ignored (RFC 9112 §3.2.2).
-    const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.url);
+    const target = viewerTarget(req);
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
     const refused = hostRefusal(absolute ? absolute[1] : req.headers.host, served());
     if (refused) return textResponse(refused, refused === 403 ? "403 ERROR: Bad request. The request could not be satisfied.\n" : "400 Bad Request\n");
     // An absolute-form request line (GET http://host/path) reaches functions as a path, like any other.
-    const { path: uri, query } = requestTarget(req.url);
+    const { path: uri, query } = requestTarget(target);
     const { events, country: forwardCountry } = behaviourFor(routing, uri);
     const handlers = Object.fromEntries(Object.entries(allHandlers).filter(([e]) => events.includes(e)));
     const headers = cfHeaders(req.rawHeaders);
@@ -181,7 +211,14 @@ export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, 
           target.search = toOrigin.querystring ? `?${toOrigin.querystring}` : "";
           const chunks = [];
           for await (const c of req) chunks.push(c);
-          const res = await fetchOrigin(remap(target), { method: toOrigin.method, headers: webHeaders(toOrigin.headers), body: chunks.length ? Buffer.concat(chunks) : undefined });
+          let sent = chunks.length ? Buffer.concat(chunks) : undefined;
+          const replaced = toOrigin.body?.action === "replace" ? toOrigin.body : request.body?.action === "replace" ? request.body : null;
+          if (replaced) {
+            // A body a function replaced goes to the origin, truncated at the include-body size (cloudfront-rules.mjs BODY_LIMIT).
+            const ev = toOrigin.body === replaced ? "origin-request" : "viewer-request";
+            sent = Buffer.from(replaced.data.slice(0, bodyLimit(ev, replaced.encoding)), replaced.encoding === "base64" ? "base64" : "utf8");
+          }
+          const res = await fetchOrigin(remap(target), { method: toOrigin.method, headers: webHeaders(toOrigin.headers), body: sent });
           const head = cfResponseFrom(res);
           const body = Buffer.from(await res.arrayBuffer()).toString("base64");
           // origin-response runs for every answer from the origin, errors included (not for a response
@@ -227,7 +264,7 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   let listening = port;
   const served = () => servedHosts(settings, listening);
   const routing = { behaviours: settings.behaviours ?? [], default: settings.default ?? {} };
-  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, routing, served }), port);
+  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, routing, served }), port, "127.0.0.1", { rawTargets: true });
   listening = server.address().port;
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

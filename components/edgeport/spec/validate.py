@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..errors import Problems
 from . import aws_regions, capabilities, geo, roca, routes, secret_refs as secrets
@@ -238,6 +240,52 @@ def _check_secret_regions(regions: list[str], problems: Problems) -> None:
         seen.add(r)
 
 
+# CloudFront custom origins: the port must be 80, 443 or 1024-65535, and the origin must be a domain name - "can't
+# include a colon (:), and can't use the IPV4 address format" (CloudFront Developer Guide, "Lambda@Edge event
+# structure", request.origin.custom.domainName and .port,
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html; the same ranges
+# for a distribution's origins: "Origin settings" -> "Origin domain", "HTTP port", "HTTPS port",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html).
+CLOUDFRONT_PORTS = "80, 443 or 1024-65535"
+
+
+def _cloudfront_port_ok(port: int) -> bool:
+    return port in (80, 443) or 1024 <= port <= 65535
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        # A host whose last label is a number is an IPv4 address to URL parsers ("127.1", "2130706433";
+        # WHATWG URL Standard, "ends in a number checker"), never a domain name CloudFront accepts.
+        return host.rstrip(".").rsplit(".", 1)[-1].isdigit()
+
+
+def _check_lambda_edge_origins(app: App, problems: Problems) -> None:
+    """Origins CloudFront would refuse. The stack's origins are one table every target's bundle carries, and the
+    distribution (or an origin-request function) points at them, so the rule holds for each origin of a stack
+    with a lambda-edge target. `edgeport dev` is not affected: declared origins keep their names there and the
+    local runner maps each name to a loopback echo server (functions/local/origins.mjs), so no stack needs an IP."""
+    for name, url in app.origins.items():
+        key = f"{ROOT}.origins.{name}"
+        u = urlsplit(url)
+        host = u.hostname or ""
+        if _ip_literal(host):
+            problems.add(key, f"{url!r} names an IP address; CloudFront origins must be domain names",
+                         "use a DNS name that resolves to the address (e.g. an A/AAAA record such as origin.example.com), "
+                         "or remove lambda-edge from targets")
+        try:
+            port = u.port
+        except ValueError:
+            port = -1
+        if port is not None and not _cloudfront_port_ok(port):
+            problems.add(key, f"{url!r} uses port {port if port >= 0 else u.netloc.rsplit(':', 1)[-1]}; "
+                         f"CloudFront connects to origins on ports {CLOUDFRONT_PORTS} only",
+                         f"serve the origin on a port in {CLOUDFRONT_PORTS} (e.g. https://{host}:8443)")
+
+
 def validate_app(app: App) -> Problems:
     problems = Problems()
     if "default" not in app.origins:
@@ -255,6 +303,7 @@ def validate_app(app: App) -> Problems:
     _check_cloudflare(app, problems)
     if le:
         _check_secret_regions(le.secret_regions, problems)
+        _check_lambda_edge_origins(app, problems)
     vc = app.targets.vercel
     if vc and vc.project_id and vc.project_name:
         problems.add(f"{ROOT}.targets.vercel", "sets both projectId and projectName",

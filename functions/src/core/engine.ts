@@ -3,7 +3,7 @@
 // platform's request into a Web Request and this outcome back into the platform's
 // terms (fetch / next() / CloudFront records).
 import { abStep } from "../patterns/ab";
-import { esiStep } from "../patterns/esi";
+import { ESI_METHODS, esiStep } from "../patterns/esi";
 import { geoStep } from "../patterns/geo";
 import { jwtStep } from "../patterns/jwt";
 import { roomStep } from "../patterns/room";
@@ -47,12 +47,21 @@ export type EdgeOutcome =
 
 type Step = (ctx: EdgeContext, cfg: any) => Promise<Response | void>;
 
-const STEPS: Record<PatternConfig["type"], Step> = {
-  "geo-route": geoStep,
-  "jwt-auth": jwtStep,
-  "ab-test": abStep,
-  "esi-compose": esiStep,
-  "realtime-room": roomStep,
+/**
+ * A pattern's step and the request methods it acts on (each pattern module declares its own; absent: every
+ * method). A request with another method skips the pattern as if its routes did not cover the path.
+ */
+interface StepDef {
+  run: Step;
+  methods?: readonly string[];
+}
+
+const STEPS: Record<PatternConfig["type"], StepDef> = {
+  "geo-route": { run: geoStep },
+  "jwt-auth": { run: jwtStep },
+  "ab-test": { run: abStep },
+  "esi-compose": { run: esiStep, methods: ESI_METHODS },
+  "realtime-room": { run: roomStep },
 };
 
 export const DEFAULT_ORIGIN = "default";
@@ -91,7 +100,8 @@ export async function runEdge(request: Request, cfg: RuntimeConfig, platform: Pl
     for (const pattern of chainFor(cfg, canonical.path, carried)) {
       const step = STEPS[pattern.type];
       if (!step) throw new Error(`pattern type ${(pattern as PatternConfig).type} is not in this bundle`);
-      const res = await step(ctx, pattern);
+      if (step.methods && !step.methods.includes(request.method)) continue;
+      const res = await step.run(ctx, pattern);
       // A WebSocket upgrade answer is returned as it is (rebuilding it would drop the socket).
       if (res) return { kind: "respond", response: res.status === 101 ? res : withHeaders(res, ctx.responseHeaders) };
     }

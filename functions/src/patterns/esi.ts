@@ -6,6 +6,10 @@
 // origin unchanged.
 //
 // Slots in the shell: <!--esi:NAME--> (replaced by fragment NAME).
+//
+// Only GET and HEAD are composed (ESI_METHODS): a POST, PUT, DELETE, ... on an ESI route is the
+// application's own traffic (a form post, an API call) and passes to the origin untouched. A HEAD
+// answer carries the composed page's headers and no body (RFC 9110 §9.3.2), so no fragment is fetched.
 import type { PatternBase } from "../core/config";
 import { DEFAULT_ORIGIN, type EdgeContext } from "../core/engine";
 import { forwardable } from "../core/http";
@@ -25,6 +29,9 @@ export interface EsiConfig extends PatternBase {
   fragments: FragmentConfig[];
   shellCacheTtl: number;
 }
+
+/** The request methods esi-compose acts on; the engine passes every other method to the origin (issue #16 item 2). */
+export const ESI_METHODS: readonly string[] = ["GET", "HEAD"];
 
 const SLOT = /<!--\s*esi:([A-Za-z0-9_-]{1,64})\s*-->/;
 const MAX_MARKER = 80; // longest possible marker, for carrying partial markers across chunks
@@ -108,8 +115,9 @@ export function compose(body: ReadableStream<Uint8Array>, slots: Map<string, Pro
 }
 
 export async function esiStep(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | void> {
-  // Fragments start at once, in parallel with the shell.
-  const slots = new Map(cfg.fragments.map((f) => [f.slot, fragment(ctx, f)] as const));
+  const head = ctx.request.method === "HEAD";
+  // Fragments start at once, in parallel with the shell (none for HEAD: nothing of them is sent).
+  const slots = new Map(head ? [] : cfg.fragments.map((f) => [f.slot, fragment(ctx, f)] as const));
   const res = await shell(ctx, cfg);
   if (!res) {
     console.warn(`edgeport: esi ${cfg.name}: shell ${cfg.shell} unavailable, passing the request to the origin`);
@@ -121,5 +129,10 @@ export async function esiStep(ctx: EdgeContext, cfg: EsiConfig): Promise<Respons
     "cache-control": "private, no-store",
     "x-edgeport-esi": cfg.name,
   });
+  if (head) {
+    // The shell was fetched so that HEAD answers as GET would (composed, or passed on when the shell is down).
+    res.body?.cancel().catch(() => undefined);
+    return new Response(null, { status: 200, headers });
+  }
   return new Response(compose(res.body!, slots), { status: 200, headers });
 }
