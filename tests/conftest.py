@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,19 @@ def request(url: str, method: str = "GET", headers: dict[str, str] | None = None
         return Reply(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read())
     finally:
         conn.close()
+
+
+@contextmanager
+def echo_origins(names):
+    """An EchoOrigin per origin name, started, stopped on exit."""
+    from edgeport.local.echo import EchoOrigin
+
+    started = {n: EchoOrigin(name=n).start() for n in names}
+    try:
+        yield started
+    finally:
+        for o in started.values():
+            o.stop()
 
 
 def free_port() -> int:

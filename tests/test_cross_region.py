@@ -17,9 +17,8 @@ from collections import Counter
 import jwt as pyjwt
 import pytest
 
-from conftest import ROOT, request
+from conftest import ROOT, echo_origins, request
 from edgeport.build import build_app
-from edgeport.local.echo import EchoOrigin
 from edgeport.local.runner import LocalRunner
 from edgeport.spec import aws_regions, parse_app
 from patterns_app import APP, AUD, HS_KEY, ISS
@@ -44,10 +43,8 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def origins():
-    os = {n: EchoOrigin(name=n).start() for n in APP["origins"]}
-    yield os
-    for o in os.values():
-        o.stop()
+    with echo_origins(APP["origins"]) as started:
+        yield started
 
 
 def runner(built, origins, **kw) -> LocalRunner:

@@ -17,9 +17,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from conftest import request
+from conftest import echo_origins, request
 from edgeport.build import build_app
-from edgeport.local.echo import EchoOrigin
 from edgeport.local.runner import LocalRunner
 from edgeport.spec import parse_app
 from patterns_app import APP, AUD, HS_KEY, ISS, SHELL
@@ -37,10 +36,8 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def origins():
-    os = {n: EchoOrigin(name=n).start() for n in APP["origins"]}
-    yield os
-    for o in os.values():
-        o.stop()
+    with echo_origins(APP["origins"]) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
