@@ -9,6 +9,8 @@
 //
 // Event format: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html
 
+import { percentEncodeUtf8 } from "../core/path";
+
 export interface CfHeader {
   key?: string;
   value: string;
@@ -134,7 +136,7 @@ export function forwardedHeaders(
 
 /** A path with every character above U+007E written as its UTF-8 percent-escapes (what the URL parser does to them). */
 function escapeNonAscii(path: string): string {
-  return path.replace(/[^\u0000-\u007e]+/g, (run) => Array.from(new TextEncoder().encode(run), (b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""));
+  return path.replace(/[^\u0000-\u007e]+/g, percentEncodeUtf8);
 }
 
 /**

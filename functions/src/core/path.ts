@@ -27,6 +27,13 @@ function escape(byte: number): string {
   return `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
 }
 
+const utf8Encoder = new TextEncoder();
+
+/** `s` as the upper-case percent-escapes of its UTF-8 bytes (how the URL parser writes non-ASCII in a path). */
+export function percentEncodeUtf8(s: string): string {
+  return Array.from(utf8Encoder.encode(s), escape).join("");
+}
+
 function hexAt(s: string, i: number): number {
   const h = s.slice(i, i + 2);
   return /^[0-9A-Fa-f]{2}$/.test(h) ? parseInt(h, 16) : -1;
@@ -75,7 +82,7 @@ function decode(pathname: string): CanonicalPath {
       if (code < 0x20 || code === 0x7f) return refuse("a control character");
       if (c === ";") return refuse('path parameters (";")');
       // The URL parser encodes non-ASCII; a caller that did not parse gets it encoded here.
-      out += code > 0x7e ? Array.from(new TextEncoder().encode(c)).map(escape).join("") : c;
+      out += code > 0x7e ? percentEncodeUtf8(c) : c;
       continue;
     }
     const byte = hexAt(pathname, i + 1);
