@@ -131,3 +131,30 @@ def test_requests_no_route_covers_never_reach_the_edge(hosts, fresh, target):
     assert r.status == 200, r.text
     (seen,) = fresh["default"].requests
     assert seen["path"].lower() == "/other%2fpath"
+
+
+@pytest.mark.parametrize("url, custom", [
+    ("https://origin.example.com/v1/", {"domainName": "origin.example.com", "protocol": "https", "port": 443, "path": "/v1"}),
+    ("http://o.example.com:8080", {"domainName": "o.example.com", "protocol": "http", "port": 8080, "path": ""}),
+    ("http://o.example.com", {"domainName": "o.example.com", "protocol": "http", "port": 80, "path": ""}),
+])
+def test_event_origin_carries_the_distributions_origin_settings(url, custom):
+    # One source for the origin settings: what an origin-request function switches to is what the Distribution has.
+    le = profile("lambda-edge")
+    event = le.event_origin(url)["custom"]
+    dist = le._origin(url, "o")
+    assert {k: event[k] for k in custom} == custom
+    assert dist["domain_name"] == event["domainName"] and dist.get("origin_path", "") == event["path"]
+    cfg = dist["custom_origin_config"]
+    assert cfg[f"{event['protocol']}_port"] == event["port"]
+    assert (cfg["origin_ssl_protocols"], cfg["origin_keepalive_timeout"], cfg["origin_read_timeout"]) == \
+        (event["sslProtocols"], event["keepaliveTimeout"], event["readTimeout"])
+    assert event["customHeaders"] == {}
+
+
+def test_origin_request_bundles_carry_every_declared_origin():
+    app = parse_app(app_raw(GEO))
+    le = profile("lambda-edge")
+    [unit] = [u for u in le.bundles(app, "test") if u.event == "origin-request"]
+    assert unit.config["cfOrigins"] == {n: le.event_origin(u) for n, u in app.origins.items()}
+    assert le.local_settings(app, "test")["eventOrigins"] == unit.config["cfOrigins"]

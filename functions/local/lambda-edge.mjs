@@ -146,17 +146,6 @@ function originOf(request, defaultOrigin) {
   return new URL(`${c.protocol}://${c.domainName}${port}${c.path ?? ""}`);
 }
 
-function customOrigin(url) {
-  const u = new URL(url);
-  const https = u.protocol === "https:";
-  return {
-    custom: {
-      customHeaders: {}, domainName: u.hostname, keepaliveTimeout: 5, path: u.pathname.replace(/\/$/, ""),
-      port: u.port ? Number(u.port) : https ? 443 : 80, protocol: https ? "https" : "http", readTimeout: 30, sslProtocols: ["TLSv1.2"],
-    },
-  };
-}
-
 /**
  * A loopback CloudFront for one distribution: Host check -> cache behaviour -> viewer-request -> (cache miss)
  * origin-request -> origin -> origin-response -> viewer-response, each trigger only where the behaviour
@@ -164,7 +153,7 @@ function customOrigin(url) {
  * CloudFront's rules checked on every result. There is no cache: every request is a miss.
  * `routing`: the emitted behaviours (cloudfront-routing.mjs); `served()`: the hosts the distribution answers for.
  */
-export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, routing, served }) {
+export function createCloudFront({ handlers: allHandlers, defaultOrigin, defaultEventOrigin, remap, routing, served }) {
   return async function handle(req) {
     // An absolute-form request target names the host itself, and then Host is ignored (RFC 9112 §3.2.2).
     const target = viewerTarget(req);
@@ -192,7 +181,7 @@ export function createCloudFront({ handlers: allHandlers, defaultOrigin, remap, 
       }
       if (!response) {
         const originRequest = structuredClone(request);
-        originRequest.origin = customOrigin(defaultOrigin);
+        originRequest.origin = structuredClone(defaultEventOrigin);
         originRequest.headers.host = [{ key: "Host", value: new URL(defaultOrigin).host }];
         if (forwardCountry) {
           delete originRequest.headers["cloudfront-viewer-country"];
@@ -264,7 +253,7 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   let listening = port;
   const served = () => servedHosts(settings, listening);
   const routing = { behaviours: settings.behaviours ?? [], default: settings.default ?? {} };
-  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, remap, routing, served }), port, "127.0.0.1", { rawTargets: true });
+  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, defaultEventOrigin: settings.eventOrigins.default, remap, routing, served }), port, "127.0.0.1", { rawTargets: true });
   listening = server.address().port;
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

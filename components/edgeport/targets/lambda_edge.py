@@ -125,6 +125,8 @@ def live_keys(app: "App", stack: str) -> dict[str, str]:
 def local_settings(app: "App", stack: str) -> dict[str, Any]:
     return {
         "live": {live_key(app, stack, p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        # What CloudFront puts in an event for each declared origin (the emulation builds events from it).
+        "eventOrigins": {n: event_origin(u) for n, u in app.origins.items()},
         **routing(app),
     }
 
@@ -177,6 +179,8 @@ def _bundle_extra(app: "App", event: str) -> dict[str, Any]:
         # (it runs on every behaviour that has a guard); internal carriers such as the deferred Set-Cookie and any
         # other x-edgeport-* header are dropped before the origin.
         extra["entry"] = {"strip": [], "keep": viewer_request_headers(app)}
+        # Origin switching happens here (adapters/lambda-edge.ts chooseOrigin): the origin objects it may put in.
+        extra["cfOrigins"] = {n: event_origin(u) for n, u in app.origins.items()}
     return extra
 
 
@@ -275,21 +279,50 @@ def _overlaps(behaviour: str, routes: list[str]) -> bool:
     return any(routes_.contains(r, behaviour) for r in routes)
 
 
-def _origin(url: str, origin_id: str) -> dict[str, Any]:
+# The settings the distribution gives every declared origin, in one place: the Distribution's origins (_origin)
+# and the origin object an origin-request function puts into the event when it switches origin (event_origin,
+# injected into the bundle as `cfOrigins` and into the local emulation as `eventOrigins`) must agree. Keep-alive
+# 5 s and response timeout 30 s are CloudFront's defaults, stated so that both sides carry the same figures
+# (CloudFront Developer Guide, "Origin settings": https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html).
+ORIGIN_SSL_PROTOCOLS = ["TLSv1.2"]
+ORIGIN_KEEPALIVE_S = 5
+ORIGIN_READ_TIMEOUT_S = 30
+
+
+def _origin_parts(url: str) -> tuple[str, str, int, str]:
+    """scheme, host, port and path (no trailing "/") of a declared origin URL."""
     u = urlsplit(url)
+    https = u.scheme == "https"
+    return u.scheme, u.hostname or "", u.port or (443 if https else 80), u.path.rstrip("/")
+
+
+def _origin(url: str, origin_id: str) -> dict[str, Any]:
+    scheme, host, port, path = _origin_parts(url)
     o: dict[str, Any] = {
         "origin_id": origin_id,
-        "domain_name": u.hostname,
+        "domain_name": host,
         "custom_origin_config": {
-            "http_port": u.port if u.scheme == "http" and u.port else 80,
-            "https_port": u.port if u.scheme == "https" and u.port else 443,
-            "origin_protocol_policy": "https-only" if u.scheme == "https" else "http-only",
-            "origin_ssl_protocols": ["TLSv1.2"],
+            "http_port": port if scheme == "http" else 80,
+            "https_port": port if scheme == "https" else 443,
+            "origin_protocol_policy": "https-only" if scheme == "https" else "http-only",
+            "origin_ssl_protocols": ORIGIN_SSL_PROTOCOLS,
+            "origin_keepalive_timeout": ORIGIN_KEEPALIVE_S,
+            "origin_read_timeout": ORIGIN_READ_TIMEOUT_S,
         },
     }
-    if u.path and u.path != "/":
-        o["origin_path"] = u.path.rstrip("/")
+    if path:
+        o["origin_path"] = path
     return o
+
+
+def event_origin(url: str) -> dict[str, Any]:
+    """The declared origin as a Lambda@Edge event's custom origin object (the fields of
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html, "Origin request",
+    custom origin), with the same settings as the Distribution's origin (_origin)."""
+    scheme, host, port, path = _origin_parts(url)
+    return {"custom": {"customHeaders": {}, "domainName": host, "keepaliveTimeout": ORIGIN_KEEPALIVE_S, "path": path,
+                       "port": port, "protocol": scheme, "readTimeout": ORIGIN_READ_TIMEOUT_S,
+                       "sslProtocols": ORIGIN_SSL_PROTOCOLS}}
 
 
 def replica_arns(arn: pulumi.Input[str], regions: list[str]) -> pulumi.Output[list[str]]:

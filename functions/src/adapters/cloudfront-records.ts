@@ -156,33 +156,13 @@ export function forwardedQuery(sent: string, sentSearch: string, engineSearch: s
 }
 
 /**
- * A custom origin object for a declared origin URL, with the settings the distribution gives every declared
- * origin (components/edgeport/targets/lambda_edge.py `_origin`: TLSv1.2, CloudFront's default keep-alive 5 s
- * and response timeout 30 s). Ranges: port 80, 443 or 1024-65535; keepaliveTimeout 1-60; readTimeout 4-60
- * ("Lambda@Edge event structure", custom origin fields).
- */
-export function customOrigin(u: URL): CfOrigin {
-  const https = u.protocol === "https:";
-  return {
-    custom: {
-      customHeaders: {},
-      domainName: u.hostname,
-      keepaliveTimeout: 5,
-      path: u.pathname.replace(/\/$/, ""),
-      port: u.port ? Number(u.port) : https ? 443 : 80,
-      protocol: https ? "https" : "http",
-      readTimeout: 30,
-      sslProtocols: ["TLSv1.2"],
-    },
-  };
-}
-
-/**
  * Whether the event's origin object already is the origin at `u`: a custom origin with the same scheme, host,
  * port and path, or an S3 origin (reached over HTTPS on 443) with the same bucket domain and path.
  */
 export function isOrigin(origin: CfOrigin | undefined, u: URL): boolean {
-  const want = customOrigin(u).custom!;
+  const https = u.protocol === "https:";
+  const want = { protocol: https ? "https" : "http", domainName: u.hostname, port: u.port ? Number(u.port) : https ? 443 : 80,
+    path: u.pathname.replace(/\/$/, "") };
   const samePath = (p: unknown) => (typeof p === "string" ? p : "").replace(/\/$/, "") === want.path;
   const c = origin?.custom;
   if (c && !origin?.s3) {

@@ -17,7 +17,7 @@ import { originUrl } from "../core/origin";
 import type { Platform } from "../core/platform";
 import { nearestRegion, PRIMARY } from "./aws-regions";
 import {
-  type CfHeaders, type CfRequest, customOrigin, forwardedHeaders, forwardedQuery, forwardedUri, type Inbound, isOrigin, toRequest,
+  type CfHeaders, type CfOrigin, type CfRequest, forwardedHeaders, forwardedQuery, forwardedUri, type Inbound, isOrigin, toRequest,
 } from "./cloudfront-records";
 
 export type { CfCustomOrigin, CfHeader, CfHeaders, CfRequest } from "./cloudfront-records";
@@ -183,7 +183,9 @@ function applyForward(cf: CfRequest, inbound: Inbound, out: Extract<EdgeOutcome,
 function chooseOrigin(cf: CfRequest, name: string): void {
   const u = originUrl(CFG, name, "/");
   if (isOrigin(cf.origin, u)) return;
-  cf.origin = customOrigin(u);
+  const declared = CFG.cfOrigins?.[name] as CfOrigin | undefined;
+  if (!declared) throw new Error(`origin ${name} has no event origin in this bundle's config`);
+  cf.origin = structuredClone(declared);
   cf.headers.host = [{ key: "Host", value: u.host }];
 }
 

@@ -65,6 +65,8 @@ export interface RuntimeConfig {
   entry: EntryRules;
   /** seconds a fetched secret stays cached per container (Lambda@Edge) */
   secretTtl?: number;
+  /** Lambda@Edge origin-request: each declared origin as an event origin object (targets/lambda_edge.py event_origin) */
+  cfOrigins?: Record<string, unknown>;
   /** every ISO 3166-1 alpha-2 code, space-separated (present when a geo-route runs in this bundle) */
   countries?: string;
 }
