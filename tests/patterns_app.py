@@ -32,7 +32,7 @@ APP = {
                    {"countries": ["JP", "KR"], "origin": "apac"}]},
         {"name": "page", "type": "esi-compose", "routes": ["/page/*"], "shell": "/shell.html", "shellCacheTtl": 0,
          "fragments": [{"slot": "recs", "path": "/frag/recs", "timeoutMs": 3000, "fallback": "<p>popular</p>"},
-                       {"slot": "cart", "path": "/frag/cart", "timeoutMs": 800, "fallback": "<p>cart</p>"}]},
+                       {"slot": "cart", "path": "/frag/cart", "timeoutMs": 1200, "fallback": "<p>cart</p>"}]},
         {"name": "cachedpage", "type": "esi-compose", "routes": ["/cached/*"], "shell": "/cached-shell.html",
          "shellCacheTtl": 60, "fragments": [{"slot": "recs", "path": "/frag/recs", "timeoutMs": 1000}]},
         {"name": "bigpage", "type": "esi-compose", "routes": ["/bigpage/*"], "shell": "/big-shell.html",

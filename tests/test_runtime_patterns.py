@@ -273,10 +273,12 @@ def test_slow_store_means_declared_ratios(built, origins):
     with LocalRunner(app, build, {"hs_key": HS_KEY}, {n: o.url for n, o in origins.items()}) as runner:
         runner.start("vercel")
         runner.set_live("vercel", LIVE_KEYS["vercel"], json.dumps({"A": 0, "B": 100, "C": 0}))
-        runner.set_store("vercel", delay_ms=1500)  # the middleware waits 200 ms (liveTimeoutMs)
+        # The middleware waits 200 ms (liveTimeoutMs); the store takes 6 s. Answered well before the store: it did
+        # not wait (4 s leaves a busy machine 20 times the deadline).
+        runner.set_store("vercel", delay_ms=6000)
         t0 = time.monotonic()
         r = request(runner.hosts["vercel"].url + "/landing")
-        assert time.monotonic() - t0 < 1.2
+        assert time.monotonic() - t0 < 4
         assert variant_of(r.headers["set-cookie"]) in DECLARED
 
 
@@ -369,13 +371,14 @@ def test_shell_bytes_arrive_before_a_slow_fragment(stack, fresh, target, streams
     body = (first + rest).decode()
     assert "<ul>slow</ul>" in body and total >= 1.4
     if streams:
-        assert t_first < 1.0 and first.decode().startswith("<!doctype html><html><body><h1>Shop</h1>"), (t_first, first)
+        # Streamed: the first chunk holds the shell's head and not the fragment that was still outstanding.
+        assert first.decode().startswith("<!doctype html><html><body><h1>Shop</h1>") and "<ul>slow</ul>" not in first.decode(), (t_first, first)
     else:
         assert t_first >= 1.4
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("cart", [{"body": "<b>late</b>", "delay": 1.5}, {"status": 500, "body": "boom"}, {"fail": True},
+@pytest.mark.parametrize("cart", [{"body": "<b>late</b>", "delay": 2.2}, {"status": 500, "body": "boom"}, {"fail": True},
                                   {"status": 404, "body": "nope"}])
 def test_failing_or_late_fragment_leaves_the_fallback(stack, fresh, target, cart):
     _esi_origin(fresh, cart=cart)
