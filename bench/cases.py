@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from edgeport.devtoken import mint
+from edgeport.patterns.jwt_auth import mint
 from edgeport.spec.models import App
 
 HOST = "bench.example.com"

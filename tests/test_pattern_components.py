@@ -13,8 +13,9 @@ from conftest import MOCKS, ROOT
 from edgeport.components import COMPONENTS, AbTest, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
 from edgeport.errors import SpecError
 from edgeport.spec import load_stack
-from edgeport.spec.models import (AbTest as AbModel, App, CloudflareTarget, DistributionSettings, Forward,
-                                  JwtAuth as JwtModel, LambdaEdgeTarget, Targets, VercelTarget)
+from edgeport.patterns.ab_test import AbTest as AbModel
+from edgeport.patterns.jwt_auth import Forward, JwtAuth as JwtModel
+from edgeport.spec.models import App, CloudflareTarget, DistributionSettings, LambdaEdgeTarget, Targets, VercelTarget
 
 TARGETS = {"cloudflare": {"account_id": "a" * 32, "zone_id": "b" * 32, "hostname": "shop.example.com"},
            "lambda_edge": {}, "vercel": {"project_name": "shop-edge"}}
@@ -215,7 +216,8 @@ def test_other_component_args_mirror_the_models(component, model_name):
     import inspect
 
     from edgeport.components import PatternArgs
-    from edgeport.spec import models
+    from edgeport.patterns import KINDS
 
+    model = next(k.model for k in KINDS.values() if k.component == model_name)
     args = set(inspect.get_annotations(component.__init__)["args"].__annotations__) - set(PatternArgs.__annotations__)
-    assert args == set(getattr(models, model_name).model_fields) - {"name", "type", "targets", "routes", "exclude", "previous_names"}
+    assert args == set(model.model_fields) - {"name", "type", "targets", "routes", "exclude", "previous_names"}

@@ -184,7 +184,7 @@ def test_largest_default_token_with_ordinary_headers_reaches_origin(edge, fresh_
     # The default maxTokenBytes with the default forwarding (token kept, claims header, one claim header) and
     # ~4 KiB of other headers: what `check_limits` promises fits. The CloudFront emulation enforces the 20,480 B
     # of request line + headers that a viewer-request result may have (a 502 otherwise).
-    from edgeport.targets.base import HEADER_HEADROOM
+    from edgeport.patterns.jwt_auth import HEADER_HEADROOM
 
     limit = parse_app(APP).patterns[0].max_token_bytes
     pad = limit

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import ROOT, write_project
 from edgeport.errors import SpecError
-from edgeport.spec import JwtAuth, load_stack, parse_app
+from edgeport.patterns.jwt_auth import JwtAuth
+from edgeport.spec import load_stack, parse_app
 from edgeport.spec import capabilities, geo
 from edgeport.spec import routes
 from edgeport.spec.runtime import chain_order, runtime_config
@@ -575,7 +576,7 @@ def test_example_stacks_fit_every_targets_request_headers(stack):
 
 def test_default_max_token_bytes_fits_lambda_edge_with_default_forwarding():
     from edgeport.targets import lambda_edge
-    from edgeport.targets.base import largest_token_that_fits
+    from edgeport.patterns.jwt_auth import largest_token_that_fits
 
     p = parse_app(app_with(**{"patterns__0__forward": {"claims": {"x-user-id": "sub", "x-tenant": "tid"}}})).patterns[0]
     assert p.max_token_bytes == 7168 and p.forward.token and p.forward.claims_header

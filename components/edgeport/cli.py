@@ -260,13 +260,12 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
 
 
 def _print_try(st, secrets: dict[str, str], runner) -> None:
-    from .devtoken import mint
-    from .spec.models import JwtAuth
+    from .patterns import kind_of
 
-    jwt = next((p for p in st.app.patterns if isinstance(p, JwtAuth) and p.secret), None)
+    jwt = next((p for p in st.app.patterns if kind_of(p).mints(p)), None)
     if not jwt or not runner.hosts:
         return
-    token = mint(jwt, secrets[jwt.secret], sub="dev-user")
+    token = kind_of(jwt).dev_token(jwt, secrets[kind_of(jwt).secrets(jwt)[0]], sub="dev-user")
     route = jwt.routes[0].rstrip("*") or "/"
     url = next(iter(runner.hosts.values())).url
     click.echo(f"\nTry ({jwt.name}):\n  curl -i {url}{route} -H 'Authorization: Bearer {token}'\n"
@@ -287,12 +286,12 @@ def _print_try(st, secrets: dict[str, str], runner) -> None:
 @project_option
 def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tuple[str, ...], project_dir: Path | None) -> None:
     """Mint a development JWT signed with the stack's local HMAC secret (for `edgeport dev`)."""
-    from .devtoken import mint
-    from .spec.models import JwtAuth
+    from .patterns import kind_of
     from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
-    jwts = [p for p in st.app.patterns if isinstance(p, JwtAuth) and p.secret]
+    # The patterns that take tokens a local secret can sign.
+    jwts = [p for p in st.app.patterns if kind_of(p).mints(p)]
     chosen = next((p for p in jwts if p.name == pattern), None) if pattern else (jwts[0] if jwts else None)
     if chosen is None:
         names = ", ".join(p.name for p in jwts) or "none"
@@ -306,8 +305,9 @@ def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tupl
             extra[k] = json.loads(v)
         except ValueError:
             extra[k] = v
-    secret = resolve_local(st.app, st.project_dir, [chosen.secret], stack=st.name)[chosen.secret]
-    click.echo(mint(chosen, secret, sub=sub, ttl=ttl, extra=extra))
+    name = kind_of(chosen).secrets(chosen)[0]
+    secret = resolve_local(st.app, st.project_dir, [name], stack=st.name)[name]
+    click.echo(kind_of(chosen).dev_token(chosen, secret, sub=sub, ttl=ttl, extra=extra))
 
 
 # ---------------------------------------------------------------- secrets

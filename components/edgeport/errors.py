@@ -64,6 +64,10 @@ class BuildError(EdgeportError):
     """Bundling failed or a bundle is over its budget."""
 
 
+class PlaceholderError(EdgeportError):
+    """A conformance placeholder that cannot be parsed or resolved."""
+
+
 class LocalRunError(EdgeportError):
     """A local runtime could not be started or served."""
 

@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import EdgeportError
+from ..errors import PlaceholderError
 
-
-class PlaceholderError(EdgeportError):
-    """A placeholder that cannot be parsed or resolved."""
+__all__ = ["PlaceholderError"]
 
 
 @dataclass(frozen=True)

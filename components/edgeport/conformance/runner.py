@@ -23,7 +23,8 @@ from ..local.echo import EchoOrigin
 from ..local.runner import LocalRunner
 from ..spec import find_project_dir, load_stack
 from ..spec.capabilities import capability
-from ..spec.models import App, EsiCompose, PatternBase
+from ..patterns import PatternBase, kind_of
+from ..spec.models import App
 from ..spec.secret_refs import LOCAL_SECRET_BYTES, resolve_local
 from . import placeholders
 from .checks import Mismatch, as_list, check_body, evaluate, subset_diff
@@ -219,7 +220,7 @@ class Execution:
 
     def _esi_scripts(self, shell: dict | None, fragments: dict[str, Any]) -> None:
         p = self.job.pattern
-        if not isinstance(p, EsiCompose):
+        if not hasattr(p, "fragments"):  # the shell/fragments sugar of composing patterns
             return
         if shell is not None:
             self._merge_scripts({"default": {p.shell: shell}})
@@ -445,14 +446,15 @@ DEADLINE_FLOOR_MS = 1500
 
 
 def widen_deadlines(app: App) -> tuple[App, list[str]]:
-    """The app with every esi-compose fragment deadline raised to DEADLINE_FLOOR_MS, and which were raised."""
+    """The app with every pattern deadline raised to DEADLINE_FLOOR_MS (PatternKind.with_deadlines_at_least), and
+    the names of the patterns that were changed."""
     widened: list[str] = []
     patterns = []
     for p in app.patterns:
-        if isinstance(p, EsiCompose) and any(f.timeout_ms < DEADLINE_FLOOR_MS for f in p.fragments):
-            widened += [f"{p.name}.{f.slot} {f.timeout_ms} ms" for f in p.fragments if f.timeout_ms < DEADLINE_FLOOR_MS]
-            p = p.model_copy(update={"fragments": [f.model_copy(update={"timeout_ms": max(f.timeout_ms, DEADLINE_FLOOR_MS)})
-                                                   for f in p.fragments]})
+        raised = kind_of(p).with_deadlines_at_least(p, DEADLINE_FLOOR_MS)
+        if raised is not None:
+            widened.append(p.name)
+            p = raised
         patterns.append(p)
     return (app.model_copy(update={"patterns": patterns}) if widened else app), widened
 
@@ -482,10 +484,11 @@ def run_conformance(stack: str, *, project_dir: Path | None = None, targets: lis
     app, widened = widen_deadlines(app)
     secrets, source = local_secrets(app, st.project_dir, stack)
     jobs, results, notes = plan(app, stack, files, chosen, patterns, secrets)
-    widened = [w for w in widened if not patterns or any(w.split(".")[0] == x or x == "esi-compose" for x in patterns)]
+    kinds = {p.name: p.type for p in app.patterns}
+    widened = [w for w in widened if not patterns or any(x in (w, kinds[w]) for x in patterns)]
     if widened:
-        notes.append(f"esi-compose fragment deadlines under {DEADLINE_FLOOR_MS} ms ran at {DEADLINE_FLOOR_MS} ms "
-                     f"({', '.join(widened)}): the local origins share the machine with three runtimes, and the "
+        notes.append(f"deadlines under {DEADLINE_FLOOR_MS} ms ran at {DEADLINE_FLOOR_MS} ms (patterns "
+                     f"{', '.join(widened)}): the local origins share the machine with three runtimes, and the "
                      "scenarios test what a deadline does, not its figure")
     out = out_dir or default_out_dir(st.project_dir, stack)
     say(f"building {stack} into {out} ...")

@@ -17,25 +17,17 @@ from typing import Callable
 from ..build import build_app, default_out_dir, functions_dir
 from ..errors import EdgeportError
 from ..spec import load_stack
-from ..spec.models import App, EsiCompose
+from ..patterns import kind_of
+from ..spec.models import App
 from ..spec.secret_refs import resolve_local
 from .echo import EchoOrigin
 from .runner import LocalRunner
 
 
 def demo_content(app: App, echoes: dict[str, EchoOrigin]) -> None:
-    """Give built-in echo origins something to compose: each ESI shell and its fragments."""
+    """Give built-in echo origins something to show for each pattern (PatternKind.demo_content)."""
     for p in app.patterns:
-        if not isinstance(p, EsiCompose):
-            continue
-        slots = "\n".join(f"  <section>\n    <!--esi:{f.slot}-->\n  </section>" for f in p.fragments)
-        shell = (f"<!doctype html>\n<html><body>\n  <h1>{app.name}: {p.name} (shell from %s)</h1>\n{slots}\n"
-                 f"  <footer>served by edgeport dev</footer>\n</body></html>\n")
-        for name, echo in echoes.items():
-            echo.script(p.shell, body=shell % name)
-        for f in p.fragments:
-            if f.origin in echoes:
-                echoes[f.origin].script(f.path, body=f"<p>{f.slot}: personalised fragment from the {f.origin} origin</p>")
+        kind_of(p).demo_content(p, app, echoes)
 
 
 def _mtimes(paths: list[Path]) -> dict[Path, float]:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import EdgeportError, SpecError, SpecIssue
+from ..patterns import KINDS
 from . import secret_refs as secret_names
 from .models import App
 from .validate import ROOT, validate_app
@@ -97,12 +98,8 @@ def _allowed_keys(model_cls, loc: tuple) -> list[str]:
         fields = {(f.alias or n): f for n, f in cls.model_fields.items()}
         f = fields.get(part)
         if f is None:
-            # a discriminated union member tag, e.g. 'jwt-auth'
-            from .models import AbTest, EsiCompose, GeoRoute, JwtAuth, RealtimeRoom
-
-            tagged = {m.model_fields["type"].annotation.__args__[0]: m for m in (JwtAuth, AbTest, GeoRoute, EsiCompose, RealtimeRoom)}
-            if part in tagged:
-                cls = tagged[part]
+            if part in KINDS:  # a discriminated union member tag, i.e. a pattern type
+                cls = KINDS[part].model
                 continue
             return []
         ann = f.annotation
@@ -128,7 +125,7 @@ def _issue_from_pydantic(err: dict) -> SpecIssue:
     loc = tuple(err["loc"])
     typ = err["type"]
     # Drop the union tag pydantic inserts for discriminated unions (patterns[0].jwt-auth.routes -> patterns[0].routes)
-    clean = tuple(p for p in loc if p not in ("jwt-auth", "ab-test", "geo-route", "esi-compose", "realtime-room"))
+    clean = tuple(p for p in loc if p not in KINDS)
     path = _path_str(clean)
     msg = err["msg"]
     hint = ""
@@ -145,10 +142,10 @@ def _issue_from_pydantic(err: dict) -> SpecIssue:
     elif typ == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         msg = f"unknown pattern type {tag!r}"
-        hint = "use one of jwt-auth, ab-test, geo-route, esi-compose, realtime-room"
+        hint = f"use one of {', '.join(KINDS)}"
     elif typ == "union_tag_not_found":
         msg = "pattern has no `type`"
-        hint = "add `type:` with one of jwt-auth, ab-test, geo-route, esi-compose, realtime-room"
+        hint = f"add `type:` with one of {', '.join(KINDS)}"
     elif typ in ("literal_error", "enum"):
         msg = f"{err.get('input')!r} is not allowed"
         hint = f"use {err['ctx']['expected']}"
@@ -265,9 +262,14 @@ def _referenced_secrets(raw_app: Any) -> list[str]:
     patterns = raw_app.get("patterns") if isinstance(raw_app, dict) else None
     names: list[str] = []
     for p in patterns if isinstance(patterns, list) else []:
-        name = p.get("secret") if isinstance(p, dict) else None
-        if isinstance(name, str) and name not in names:
-            names.append(name)
+        if not isinstance(p, dict):
+            continue
+        kind = KINDS.get(p["type"]) if isinstance(p.get("type"), str) else None
+        # An unknown or missing type still gets the check: every field any kind names a secret with.
+        for key in kind.secret_fields if kind else dict.fromkeys(f for k in KINDS.values() for f in k.secret_fields):
+            name = p.get(key)
+            if isinstance(name, str) and name not in names:
+                names.append(name)
     return names
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
+# The registry of platforms, in the order they are listed everywhere (CLI output, plans, capability tables).
+NAMES = ("cloudflare", "lambda-edge", "vercel")
+
 
 def profile(name: str) -> ModuleType:
     """The module for a target name (imported on demand: provider SDKs are slow to import)."""

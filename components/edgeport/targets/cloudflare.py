@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import pulumi
 
+from ..patterns import kind_of
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import EdgeportError, SpecIssue
-from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -87,7 +88,7 @@ def secret_refs(app: "App") -> dict[str, dict[str, str]]:
 
 
 def live_key(pattern) -> str:
-    return f"ab/{pattern.stable_id}"
+    return f"{kind_of(pattern).live_tag}/{pattern.stable_id}"
 
 
 def live_keys(app: "App") -> dict[str, str]:
@@ -95,7 +96,7 @@ def live_keys(app: "App") -> dict[str, str]:
 
 
 def has_rooms(app: "App") -> bool:
-    return any(p.type == "realtime-room" and NAME in app.pattern_targets(p) for p in app.patterns)
+    return runtime.needs(app, NAME, "durable-objects")
 
 
 def local_settings(app: "App", stack: str) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
         "hostname": f"local.{t.hostname[2:]}" if t.hostname.startswith("*.") else t.hostname,
         "kv": [LIVE_BINDING] if live_keys(app) else [],
         "durableObjects": {ROOMS_BINDING: ROOM_CLASS} if has_rooms(app) else {},
-        "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        "live": {live_key(p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
         "routes": worker_routes(app),
     }
 
@@ -134,7 +135,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
             issues.append(SpecIssue("edgeport:app.patterns", f"the Worker's {CONFIG_BINDING} binding would be {size:,} B; "
                                     f"Cloudflare allows {ENV_VAR_LIMIT:,} B per variable",
                                     "move some patterns to their own stack, or shorten large settings such as jwks"))
-    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
+    issues += header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 
@@ -194,7 +195,7 @@ class CloudflareWorker(pulumi.ComponentResource):
                 rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
                 # Seeds the declared ratios once; later edits in KV are live settings, not drift.
                 cloudflare.WorkersKv(rname, account_id=t.account_id, namespace_id=kv.id, key_name=live_key(p),
-                                     value=json.dumps(runtime.ab_defaults(p)),
+                                     value=json.dumps(runtime.live_default(p)),
                                      opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value"])))
             bindings.append({"name": LIVE_BINDING, "type": "kv_namespace", "namespace_id": kv.id})
             self.live_namespace = kv

@@ -22,11 +22,12 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi.dynamic
 
+from ..patterns import kind_of
 from ..spec import aws_regions, capabilities, routes as routes_, runtime
 from ..spec.models import DistributionSettings
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -103,7 +104,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
     if n > MAX_BEHAVIOURS:
         issues.append(SpecIssue(base, f"{n} routes need {n} cache behaviours; CloudFront allows {MAX_BEHAVIOURS} per distribution",
                                 "merge routes (prefixes cover more paths) or request a quota increase"))
-    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
+    issues += header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 
@@ -115,7 +116,7 @@ def events(app: "App") -> list[str]:
 
 def live_key(app: "App", stack: str, pattern) -> str:
     """SSM parameter (us-east-1) holding a live setting."""
-    return f"/edgeport/{app.name}/{stack}/ab/{pattern.stable_id}"
+    return f"/edgeport/{app.name}/{stack}/{kind_of(pattern).live_tag}/{pattern.stable_id}"
 
 
 def live_keys(app: "App", stack: str) -> dict[str, str]:
@@ -124,7 +125,7 @@ def live_keys(app: "App", stack: str) -> dict[str, str]:
 
 def local_settings(app: "App", stack: str) -> dict[str, Any]:
     return {
-        "live": {live_key(app, stack, p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        "live": {live_key(app, stack, p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
         # What CloudFront puts in an event for each declared origin (the emulation builds events from it).
         "eventOrigins": {n: event_origin(u) for n, u in app.origins.items()},
         **routing(app),
@@ -215,14 +216,9 @@ def _cache_key(app: "App", pats: list) -> dict[str, list[str]]:
       headers"; viewer-request never sees it).
     Composed pages need nothing: they are generated as `private, no-store`.
     """
-    cookies = {runtime.ab_cookie(p) for p in pats if p.type == "ab-test"}
-    headers = set()
-    if runtime.guards_every_request(app, NAME):
-        headers.add("Authorization")
-        cookies |= {p.token.cookie for p in app.patterns
-                    if p.type == "jwt-auth" and NAME in app.pattern_targets(p) and p.token.cookie}
-    if any(p.type == "geo-route" for p in pats):
-        headers.add("CloudFront-Viewer-Country")
+    reads = [kind_of(p).reads(p) for p in [*pats, *runtime.guards(app, NAME)]]
+    cookies = {c for r in reads for c in r.cookies}
+    headers = {h for r in reads for h in r.headers} | ({"CloudFront-Viewer-Country"} if any(r.country for r in reads) else set())
     return {"cookies": sorted(cookies), "headers": sorted(headers)}
 
 
@@ -445,7 +441,7 @@ class LambdaEdgeFunctions(pulumi.ComponentResource):
         for p in runtime.live_patterns(app, NAME):
             rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
             # Seeds the declared ratios once; later edits of the parameter are live settings, not drift.
-            aws.ssm.Parameter(rname, name=live_key(app, stack, p), type="String", value=json.dumps(runtime.ab_defaults(p)),
+            aws.ssm.Parameter(rname, name=live_key(app, stack, p), type="String", value=json.dumps(runtime.live_default(p)),
                               description=f"edgeport {app.name}/{stack}: live ratios of {p.stable_id}",
                               opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(provider=use1, ignore_changes=["value"])))
 

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Mapping
 
 import pulumi
 
+from ..patterns import kind_of
 from ..spec import runtime
 from ..spec.secret_refs import env_name
 from ..errors import SpecIssue
-from .base import Budget, BundleUnit, HeaderLimit, jwt_header_issues, pattern_resource, resource_slug, routes_for
+from .base import Budget, BundleUnit, HeaderLimit, header_issues, pattern_resource, resource_slug, routes_for
 
 if TYPE_CHECKING:
     from ..build.artifacts import Artifact
@@ -66,7 +67,7 @@ EDGE_CONFIG_ENV = "EDGE_CONFIG"  # the connection string the middleware reads li
 
 
 def live_key(pattern) -> str:
-    return f"ab-{pattern.stable_id}"
+    return f"{kind_of(pattern).live_tag}-{pattern.stable_id}"
 
 
 def live_keys(app: "App") -> dict[str, str]:
@@ -76,7 +77,7 @@ def live_keys(app: "App") -> dict[str, str]:
 def local_settings(app: "App", stack: str) -> dict:
     return {
         "edgeConfig": bool(live_keys(app)),
-        "live": {live_key(p): json.dumps(runtime.ab_defaults(p)) for p in runtime.live_patterns(app, NAME)},
+        "live": {live_key(p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
     }
 
 
@@ -94,7 +95,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
         issues.append(SpecIssue("edgeport:app.targets.vercel.plan", f"the live settings need {size:,} B of Edge Config; "
                                 f"the {plan} plan allows {EDGE_CONFIG_LIMIT[plan]:,} B per store",
                                 "use fewer live A/B tests on vercel (live: false) or a larger plan"))
-    issues += jwt_header_issues(app, NAME, REQUEST_HEADERS)
+    issues += header_issues(app, NAME, REQUEST_HEADERS)
     return issues
 
 
@@ -196,7 +197,7 @@ class VercelMiddleware(pulumi.ComponentResource):
                 rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
                 # Seeds the declared ratios once; later edits in Edge Config are live settings, not drift.
                 vercel.EdgeConfigItem(rname, edge_config_id=store.id, team_id=t.team_id, key=live_key(p),
-                                      value_json=runtime.ab_defaults(p),
+                                      value_json=runtime.live_default(p),
                                       opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value_json"])))
             token = vercel.EdgeConfigToken(f"{name}-edge-config-token", edge_config_id=store.id, team_id=t.team_id,
                                            label=f"edgeport {app.name}/{stack} middleware", opts=child)
