@@ -61,8 +61,10 @@ test: lint typecheck test-js test-py
 bench: setup
 	$(BIN)/python bench/run.py
 
-# The component package schema for other Pulumi languages (checked in; a test compares).
+# The component classes and argument types, generated from the declaration models, and the component package
+# schema for other Pulumi languages derived from them (both checked in; tests compare).
 schema: setup
+	$(BIN)/python -m edgeport.argsgen
 	$(BIN)/python -m edgeport.schema > provider/schema.json
 
 clean:

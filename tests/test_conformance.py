@@ -47,6 +47,22 @@ def test_the_suite_passes_on_every_target_of_the_dev_stack(dev_report):
     assert ("realtime-room", "cloudflare") in ran
 
 
+def _scenario_cases():
+    """One pytest item per scenario x target, so a failure names its scenario, file:line and target."""
+    files = load_scenarios(ROOT / "conformance" / "scenarios")
+    return [pytest.param(f.display, s.line, t, id=f"{f.type}:{s.name}:{t}")
+            for f in files for s in f.scenarios for t in TARGETS]
+
+
+@pytest.mark.parametrize("file, line, target", _scenario_cases())
+def test_scenario(dev_report, file, line, target):
+    _, report = dev_report
+    runs = [r for r in report["results"] if r["file"] == file and r["line"] == line and r["target"] == target]
+    assert runs, f"{file}:{line} did not run on {target} (not even as n/a)"
+    failed = [f"{r['scenario']}: {r['error'] or json.dumps(r['mismatches'], indent=1)}" for r in runs if r["status"] == "fail"]
+    assert not failed, f"{file}:{line} on {target}\n" + "\n".join(failed)
+
+
 def test_declared_differences_are_exactly_the_intended_ones(dev_report):
     _, report = dev_report
     diffs = {(r["scenario"], r["target"]) for r in report["results"] if r["status"] == "declared-difference"}

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from conftest import ROOT
 from edgeport.cli import main
+from edgeport import targets
 from edgeport.patterns import KINDS
 from edgeport.patterns.jwt_auth import Jwk
 from edgeport.spec import models
@@ -28,8 +29,7 @@ def _keys(cls, prefix=""):
 def test_every_key_is_in_the_configuration_reference():
     doc = (ROOT / "docs" / "configuration.md").read_text()
     # Every model reachable from the App and from each registered pattern's model (nested ones by _keys).
-    classes = [models.App, models.CloudflareTarget, models.LambdaEdgeTarget, models.DistributionSettings, models.VercelTarget,
-               *(k.model for k in KINDS.values())]
+    classes = [models.App, *(targets.profile(n).Settings for n in targets.NAMES), *(k.model for k in KINDS.values())]
     in_code = {w for span in re.findall(r"`([^`\n]+)`", doc.replace("```", "")) for w in re.findall(r"[A-Za-z][\w-]*", span)}
     missing = sorted({k for c in classes for k in _keys(c) if k not in in_code})
     assert missing == []

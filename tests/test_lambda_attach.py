@@ -14,7 +14,7 @@ import copy
 import pytest
 
 from edgeport.local.aws import LocalAws
-from edgeport.targets.lambda_edge import AssociationConflict, _AssociationsProvider, apply_associations
+from edgeport.targets.lambda_edge.associations import AssociationConflict, _AssociationsProvider, apply_associations
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:shop-prod-viewer-request"
 OTHER = "arn:aws:lambda:us-east-1:123456789012:function:someone-elses"

@@ -15,7 +15,10 @@ from edgeport.errors import SpecError
 from edgeport.spec import load_stack
 from edgeport.patterns.ab_test import AbTest as AbModel
 from edgeport.patterns.jwt_auth import Forward, JwtAuth as JwtModel
-from edgeport.spec.models import App, CloudflareTarget, DistributionSettings, LambdaEdgeTarget, Targets, VercelTarget
+from edgeport.spec.models import App, Targets
+from edgeport.targets.cloudflare import CloudflareTarget
+from edgeport.targets.lambda_edge import DistributionSettings, LambdaEdgeTarget
+from edgeport.targets.vercel import VercelTarget
 
 TARGETS = {"cloudflare": {"account_id": "a" * 32, "zone_id": "b" * 32, "hostname": "shop.example.com"},
            "lambda_edge": {}, "vercel": {"project_name": "shop-edge"}}
@@ -180,6 +183,25 @@ def test_python_declaration_equals_the_yaml_one():
                               vercel=VercelTarget(project_name="shop-edge-dev")),
               patterns=[py_jwt, *yaml_app.patterns[1:]])
     assert app == yaml_app  # EdgeApp is a function of the App: equal declarations, equal resources
+
+
+def test_generated_components_are_checked_in_and_current():
+    """components_gen.py is what edgeport.argsgen writes from today's models: a field added to a model reaches
+    the component arguments (and so every Pulumi language) by `make schema`, never by hand."""
+    from edgeport import argsgen
+
+    assert argsgen.source() == argsgen.OUT.read_text(), "run `make schema` and commit components_gen.py"
+
+
+def test_every_target_setting_is_a_component_argument():
+    """The drift this generation removed: settings a stack file could use that other languages could not."""
+    from edgeport.components import CloudflareTargetArgs, JwksArgs, JwtAuthArgs, LambdaEdgeTargetArgs, VercelTargetArgs
+
+    assert {"custom_domain", "dns"} <= set(CloudflareTargetArgs.__annotations__)
+    assert {"functions", "secret_regions"} <= set(LambdaEdgeTargetArgs.__annotations__)
+    assert "domain" in VercelTargetArgs.__annotations__
+    # a JWKS is {keys: [...]} as in a stack file (the hand-written args had a bare list the model refused)
+    assert JwtAuthArgs.__annotations__["jwks"] is JwksArgs and JwksArgs.__required_keys__ == {"keys"}
 
 
 def test_schema_is_checked_in_and_current():

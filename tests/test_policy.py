@@ -463,7 +463,8 @@ def test_the_prod_example_stack_passes_every_policy(prod_plan):
     assert ep.read_vercel_file(local, sha)
 
     # The plans the stack declares (edgeport's defaults where it declares none) as the budget policies' config.
-    from edgeport.spec.models import CloudflareTarget, VercelTarget
+    from edgeport.targets.cloudflare import CloudflareTarget
+    from edgeport.targets.vercel import VercelTarget
 
     declared = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]["edgeport:app"]["targets"]
     config = {"cloudflarePlan": declared["cloudflare"].get("plan", CloudflareTarget.model_fields["plan"].default),

@@ -25,7 +25,7 @@ from conftest import ROOT, credential_free_env, free_port, write_project
 from edgeport.local.aws import LocalAws
 from edgeport.prereq import check_certificate, check_dns, check_prerequisites, covers, errors
 from edgeport.spec import parse_app
-from edgeport.spec.models import DistributionSettings
+from edgeport.targets.lambda_edge import DistributionSettings
 
 EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
 TOKEN = "cf-test-token-0123456789"

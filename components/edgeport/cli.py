@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, targets
 from .errors import EdgeportError, LocalSecretError, SpecError
 
-DEFAULT_PORTS = {"cloudflare": 8787, "vercel": 8788, "lambda-edge": 8789}
+DEFAULT_PORTS = {t: targets.profile(t).DEFAULT_PORT for t in targets.NAMES}
 
 
 class EdgeportGroup(click.Group):
@@ -204,10 +204,10 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
 
 @main.command()
 @stack_option
-@click.option("--target", "-t", type=click.Choice(["cloudflare", "vercel", "lambda-edge"]), default=None,
+@click.option("--target", "-t", type=click.Choice(targets.NAMES), default=None,
               help="Serve one target (default: every target the stack declares).")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=None,
-              help="Port of the (first) target; default 8787 cloudflare, 8788 vercel, 8789 lambda-edge.")
+              help="Port of the (first) target; default " + ", ".join(f"{p} {t}" for t, p in DEFAULT_PORTS.items()) + ".")
 @click.option("--origin", "origin_overrides", multiple=True, metavar="[NAME=]URL",
               help="Local server standing in for a declared origin (repeatable; a bare URL is the default origin). "
                    "Origins without one get a built-in echo origin that answers with what it received.")
@@ -230,16 +230,16 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
         if name not in st.app.origins:
             raise click.BadParameter(f"{name!r} is not a declared origin ({', '.join(st.app.origins)})", param_hint="--origin")
         origins[name] = url.rstrip("/")
-    targets = [target] if target else st.app.targets.names()
-    ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(targets)}
+    serving = [target] if target else st.app.targets.names()
+    ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(serving)}
     if port == 0:
-        ports = {t: 0 for t in targets}
-    server = DevServer(stack_name, st.project_dir, targets=targets, ports=ports, origins=origins,
+        ports = {t: 0 for t in serving}
+    server = DevServer(stack_name, st.project_dir, targets=serving, ports=ports, origins=origins,
                        say=lambda m: click.secho(m, fg="cyan", err=True))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        _progress(f"building {stack_name} and starting {', '.join(targets)} ...")
+        _progress(f"building {stack_name} and starting {', '.join(serving)} ...")
         runner = server.start()
         click.echo(f"\nedgeport dev: stack {stack_name}")
         for t, h in runner.hosts.items():

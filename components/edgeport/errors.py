@@ -19,7 +19,7 @@ class SpecIssue:
         where = self.file or "<config>"
         if self.line is not None:
             where = f"{where}:{self.line}"
-        text = f"{where}: {self.path}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         if self.hint:
             text += f"\n    fix: {self.hint}"
         return text

@@ -13,19 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import targets
 from .errors import EdgeportError
 from .spec.loader import CONFIG_KEY, Stack
 from .spec.secret_refs import config_key
 
-TARGET_OF_COMPONENT = {
-    "edgeport:cloudflare:Worker": "cloudflare",
-    "edgeport:aws:LambdaEdge": "lambda-edge",
-    "edgeport:vercel:Middleware": "vercel",
-}
-# Targets are listed in one canonical order (the one of Targets.names(), the build table and `capabilities`), not the
-# order a stack file happens to declare them in: reordering YAML keys must not change a pull-request comment.
-TARGET_ORDER = ("cloudflare", "lambda-edge", "vercel")
-FAKE_ACCOUNT = "123456789012"
+# Targets are listed in the registry's order (the one of Targets.names(), the build table and `capabilities`), not
+# the order a stack file happens to declare them in: reordering YAML keys must not change a pull-request comment.
+TARGET_ORDER = targets.NAMES
+TARGET_OF_COMPONENT = {targets.profile(t).COMPONENT_TYPE: t for t in targets.NAMES}
 
 
 def placeholder(name: str) -> str:
@@ -88,50 +84,18 @@ class Plan:
 
 
 def _fabricate(typ: str, name: str, inputs: dict) -> dict:
-    """Outputs a real provider would compute, so the program's dependent inputs resolve."""
-    out: dict[str, Any] = {}
-    if typ == "aws:lambda/function:Function":
-        # Auto-named by the provider: "<logical name>-<7 random hex>"; a fixed suffix keeps plans comparable.
-        physical = inputs.get("name") or f"{name}-0a1b2c3"
-        arn = f"arn:aws:lambda:us-east-1:{FAKE_ACCOUNT}:function:{physical}"
-        out.update(name=physical, arn=arn, version="1", qualifiedArn=f"{arn}:1")
-    elif typ == "aws:secretsmanager/secret:Secret":
-        out["arn"] = f"arn:aws:secretsmanager:us-east-1:{FAKE_ACCOUNT}:secret:{inputs.get('name', name)}-AbCdEf"
-    elif typ == "aws:iam/role:Role":
-        out["arn"] = f"arn:aws:iam::{FAKE_ACCOUNT}:role/{name}"
-    elif typ == "aws:cloudfront/distribution:Distribution":
-        out["domainName"] = "d111111abcdef8.cloudfront.net"
-    elif typ == "vercel:index/deployment:Deployment":
-        out["url"] = f"{name}.vercel.app"
-    elif typ == "vercel:index/edgeConfig:EdgeConfig":
-        out["id"] = "ecfg_plan000000000000000000000"
-    elif typ == "vercel:index/edgeConfigToken:EdgeConfigToken":
-        # additional_secret_outputs are applied by the engine, so mocks mark them here
-        from pulumi.runtime import rpc
-
-        out["token"] = rpc.wrap_rpc_secret(f"{name}-token")
-        out["connectionString"] = rpc.wrap_rpc_secret(f"https://edge-config.vercel.com/ecfg_plan?token={name}-token")
-    elif typ == "aws:ssm/parameter:Parameter":
-        out["arn"] = f"arn:aws:ssm:us-east-1:{FAKE_ACCOUNT}:parameter{inputs.get('name', '')}"
-    elif typ == "cloudflare:index/workersKvNamespace:WorkersKvNamespace":
-        out["id"] = "0123456789abcdef0123456789abcdef"
-    elif typ == "pulumi-python:dynamic:Resource":
-        out["domainName"] = "d111111abcdef8.cloudfront.net"
-    return out
-
-
-# What the providers' data sources answer offline, by invoke token: managed CloudFront cache policies by name
-# (the id AWS assigns to UseOriginCacheControlHeaders-QueryStrings), and an account without Workers scripts
-# (a first deploy: no Durable Object migration tag yet). Tests replace these to play later deploys.
-MANAGED_CACHE_POLICIES = {"UseOriginCacheControlHeaders-QueryStrings": "4cc15a8a-d715-48a4-82b8-cc0b614638fe"}
+    """Outputs a real provider would compute, so the program's dependent inputs resolve (each target's plan module)."""
+    for t in targets.NAMES:
+        make = targets.plan_view(t).FABRICATE.get(typ)
+        if make:
+            return make(name, inputs)
+    return {}
 
 
 def default_invokes() -> dict[str, Any]:
-    return {
-        "aws:cloudfront/getCachePolicy:getCachePolicy":
-            lambda args: {"id": MANAGED_CACHE_POLICIES.get(args.get("name"), f"managed-{args.get('name')}"), **args},
-        "cloudflare:index/getWorkersScripts:getWorkersScripts": lambda args: {"results": [], **args},
-    }
+    """What the providers' data sources answer offline, by invoke token (each target's plan module). Tests replace
+    them to play later deploys."""
+    return {k: v for t in targets.NAMES for k, v in targets.plan_view(t).INVOKES.items()}
 
 
 def recording_mocks(invokes: dict[str, Any] | None = None):
@@ -391,7 +355,7 @@ def run_plan(stack: Stack) -> Plan:
     def run():
         pulumi.runtime.register_stack_transformation(registry.record)
         try:
-            program(stack.project_dir)
+            program(stack.project_dir, stack)
         except BaseException as e:  # surfaced below with its own message
             failure.append(e)
 

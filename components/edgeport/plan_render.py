@@ -5,100 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from . import targets
 from .plan import Plan, PlannedResource
 
 
-def _bindings(v: Any) -> str:
-    if not isinstance(v, list):
-        return str(v)
-    return ", ".join(f"{b.get('name')}({b.get('type')})" for b in v if isinstance(b, dict))
-
-
-def _size(v: Any) -> str:
-    return f"{len(v.encode()):,} B" if isinstance(v, str) and v != "[secret]" else str(v)
-
-
-def _behaviours(v: Any) -> str:
-    if not isinstance(v, list):
-        return str(v)
-    out = []
-    for b in v:
-        ev = ",".join(a.get("eventType", "?") for a in b.get("lambdaFunctionAssociations") or [])
-        out.append(f"{b.get('pathPattern')}[{ev or '-'}]")
-    return " ".join(out)
-
-
-def _default_behaviour(v: Any) -> str:
-    if not isinstance(v, dict):
-        return str(v)
-    ev = ",".join(a.get("eventType", "?") for a in v.get("lambdaFunctionAssociations") or [])
-    return f"*[{ev or '-'}]"
-
-
-def _origins(v: Any) -> str:
-    if not isinstance(v, list):
-        return str(v)
-    return ", ".join(f"{o.get('originId')}={o.get('domainName')}{o.get('originPath', '')}" for o in v)
-
-
-def _policy(v: Any) -> str:
-    try:
-        doc = json.loads(v) if isinstance(v, str) else v
-        return "; ".join(f"{','.join(s['Action'])} on {len(s['Resource']) if isinstance(s['Resource'], list) else 1} resource(s)"
-                         for s in doc["Statement"])
-    except (ValueError, KeyError, TypeError):
-        return str(v)
-
-
-def _principals(v: Any) -> str:
-    try:
-        doc = json.loads(v)
-        return ",".join(p for s in doc["Statement"] for p in s["Principal"]["Service"])
-    except (ValueError, KeyError, TypeError):
-        return str(v)
-
-
-def _files(v: Any) -> str:
-    return ", ".join(k.rsplit("/", 1)[-1] for k in v) if isinstance(v, dict) else str(v)
-
-
-def _archive(v: Any) -> str:
-    if isinstance(v, dict) and "archive" in v:
-        return ", ".join(f"{k} ({a.get('bytes'):,} B)" if isinstance(a, dict) and a.get("bytes") else k for k, a in v["archive"].items())
-    return str(v)
-
-
-# type -> [(input key, label, formatter)]
+# type -> [(input key, formatter)]: each target's plan module says which inputs of its resources deserve a line.
 KEY_INPUTS: dict[str, list[tuple[str, Callable[[Any], str] | None]]] = {
-    "cloudflare:index/workersScript:WorkersScript": [("scriptName", None), ("accountId", None), ("mainModule", None),
-                                                      ("compatibilityDate", None), ("content", _size), ("bindings", _bindings),
-                                                      ("migrations", None)],
-    "cloudflare:index/workersRoute:WorkersRoute": [("pattern", None), ("zoneId", None), ("script", None)],
-    "cloudflare:index/dnsRecord:DnsRecord": [("name", None), ("type", None), ("content", None), ("proxied", None)],
-    "pulumi:providers:aws": [("region", None)],
-    "aws:secretsmanager/secret:Secret": [("name", None), ("recoveryWindowInDays", None)],
-    "aws:secretsmanager/secretVersion:SecretVersion": [("secretString", None)],
-    "aws:iam/role:Role": [("assumeRolePolicy", _principals)],
-    "aws:iam/rolePolicy:RolePolicy": [("policy", _policy)],
-    "aws:lambda/function:Function": [("name", None), ("runtime", None), ("memorySize", None), ("timeout", None),
-                                     ("publish", None), ("skipDestroy", None), ("architectures", None), ("code", _archive)],
-    "aws:cloudfront/distribution:Distribution": [("origins", _origins), ("defaultCacheBehavior", _default_behaviour),
-                                                 ("orderedCacheBehaviors", _behaviours),
-                                                 ("priceClass", None), ("waitForDeployment", None)],
-    "aws:cloudfront/cachePolicy:CachePolicy": [("comment", None), ("maxTtl", None)],
-    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": [("comment", None)],
-    "aws:ssm/parameter:Parameter": [("name", None), ("type", None)],
-    "cloudflare:index/workersKvNamespace:WorkersKvNamespace": [("title", None)],
-    "cloudflare:index/workersKv:WorkersKv": [("keyName", None), ("value", None)],
-    "vercel:index/edgeConfig:EdgeConfig": [("name", None)],
-    "vercel:index/edgeConfigItem:EdgeConfigItem": [("key", None), ("valueJson", None)],
-    "vercel:index/edgeConfigToken:EdgeConfigToken": [("label", None)],
-    "pulumi-python:dynamic:Resource": [("distribution_id", None), ("associations", None)],
-    "vercel:index/project:Project": [("name", None), ("teamId", None)],
-    "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": [("key", None), ("sensitive", None),
-                                                                          ("targets", None), ("value", None)],
-    "vercel:index/deployment:Deployment": [("projectId", None), ("production", None), ("files", _files)],
-}
+    k: v for t in targets.NAMES for k, v in targets.plan_view(t).KEY_INPUTS.items()}
 
 
 def _lines(r: PlannedResource) -> list[str]:

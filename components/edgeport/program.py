@@ -9,14 +9,12 @@ import pulumi
 from .build import build_app, default_out_dir
 from .components import EdgeApp
 from .errors import EdgeportError, SpecError
-from .spec.loader import file_lines, locator, parse_app, stack_file, stack_file_secret_issues
+from .spec.loader import Stack, file_lines, locator, parse_app, stack_file, stack_file_secret_issues
+from .spec.models import App
 
 
-def program(project_dir: Path | None = None) -> EdgeApp:
-    project_dir = project_dir or Path.cwd()
-    stack = pulumi.get_stack()
-    cfg = pulumi.Config("edgeport")
-    raw = cfg.require_object("app")
+def _declared(project_dir: Path, stack: str, raw: object) -> tuple[App, str, dict | None]:
+    """The validated App from the Pulumi config, with the stack file's name and line numbers for errors."""
     path = stack_file(project_dir, stack)
     rel = f"stacks/{path.name}"
     lines = file_lines(path) if path.exists() else None
@@ -28,9 +26,24 @@ def program(project_dir: Path | None = None) -> EdgeApp:
         raise SpecError([*e.issues, *leaks]) from None
     if leaks:
         raise SpecError(leaks)
+    return app, rel, lines
+
+
+def program(project_dir: Path | None = None, loaded: Stack | None = None) -> EdgeApp:
+    """`loaded` is the stack `edgeport plan` has already read and validated (so the file is read once per command);
+    under `pulumi up` the declaration comes from the Pulumi config."""
+    project_dir = project_dir or Path.cwd()
+    stack = pulumi.get_stack()
+    cfg = pulumi.Config("edgeport")
+    if loaded is not None and loaded.name == stack:
+        app, locate = loaded.app, loaded.locate
+    else:
+        app, rel, lines = _declared(project_dir, stack, cfg.require_object("app"))
+        locate = locator(rel, lines)
     secrets = {s: cfg.require_secret(s) for s in app.secret_names()}
-    build = build_app(app, stack, default_out_dir(project_dir, stack), locator(rel, lines))
-    edge = EdgeApp(app.name, {"app": app, "stack": stack, "secrets": secrets}, build=build, project_dir=project_dir)
+    build = build_app(app, stack, default_out_dir(project_dir, stack), locate)
+    edge = EdgeApp(app.name, {"app": app, "stack": stack, "secrets": secrets}, build=build, project_dir=project_dir,
+                   validated=True)
     for target, outs in edge.outputs.items():
         pulumi.export(target.replace("-", "_"), outs)
     return edge

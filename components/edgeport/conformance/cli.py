@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
+from .. import targets
 from ..errors import EdgeportError, LocalSecretError, SpecError
 
-TARGET_CHOICES = ["cloudflare", "lambda-edge", "vercel"]
+TARGET_CHOICES = list(targets.NAMES)
 
 
 @click.command("conformance")

@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import EdgeportError
+from ..errors import SpecError, SpecIssue
 from ..spec.capabilities import PATTERN_TYPES, TARGETS
+from ..spec.yaml_lines import line_map, nearest_line, parse_yaml, path_str
 from .context import FOR_EACH, REQUIRES, check_known
 from .placeholders import PlaceholderError, names
 
@@ -26,33 +27,17 @@ STEP_ACTIONS = ("request", "origins") + WS_ACTIONS
 CLIENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
-@dataclass(frozen=True)
-class ScenarioIssue:
-    file: str
-    line: int | None
-    path: str
-    message: str
-    hint: str = ""
-
-    def format(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-        return text + (f"\n    fix: {self.hint}" if self.hint else "")
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message, "hint": self.hint}
+# A problem in a scenario file has the shape of a stack-declaration problem (file, line, key path, message, fix).
+ScenarioIssue = SpecIssue
 
 
-class ScenarioError(EdgeportError):
+class ScenarioError(SpecError):
     """Scenario files are malformed; carries every issue found. Exit code 2, like an invalid stack."""
 
-    exit_code = 2
-
-    def __init__(self, issues: list[ScenarioIssue]):
-        self.issues = list(issues)
+    def format(self) -> str:
         n = len(self.issues)
-        super().__init__("\n".join([f"{n} problem{'s' if n != 1 else ''} in the conformance scenarios:",
-                                    *(i.format() for i in self.issues)]))
+        return "\n".join([f"{n} problem{'s' if n != 1 else ''} in the conformance scenarios:",
+                          *(i.format() for i in self.issues)])
 
 
 @dataclass(frozen=True)
@@ -115,26 +100,6 @@ class ScenarioFile:
 # ---------------------------------------------------------------- YAML with line numbers
 
 
-def _line_map(node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _line_map(v, path + (k.value,), out)
-            out[path + (k.value,)] = k.start_mark.line + 1  # a key's line is where it is written
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out)
-    return out
-
-
-def _path_str(path: tuple) -> str:
-    s = ""
-    for p in path:
-        s += f"[{p}]" if isinstance(p, int) else (f".{p}" if s else str(p))
-    return s
-
-
 class _Checker:
     """Collects issues for one file; every check names the key path it is about."""
 
@@ -144,12 +109,10 @@ class _Checker:
         self.for_each: str | None = None
 
     def line(self, path: tuple) -> int | None:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path)
+        return nearest_line(self.lines, path)
 
     def err(self, path: tuple, message: str, hint: str = "") -> None:
-        self.issues.append(ScenarioIssue(self.file, self.line(path), _path_str(path), message, hint))
+        self.issues.append(ScenarioIssue(path_str(path), message, hint, self.file, self.line(path)))
 
     # -- shapes
     def mapping(self, path: tuple, v: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> bool:
@@ -535,16 +498,17 @@ def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None
     try:
         text = path.read_text() if text is None else text
     except OSError as e:
-        return None, [ScenarioIssue(disp, None, "", f"cannot read: {e.strerror}")]
+        return None, [ScenarioIssue("", f"cannot read: {e.strerror}", file=disp)]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return None, [ScenarioIssue(disp, mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(e, 'problem', e)}")]
-    lines = _line_map(node) if node is not None else {}
+        return None, [ScenarioIssue("", f"not valid YAML: {getattr(e, 'problem', e)}", file=disp,
+                                    line=mark.line + 1 if mark else None)]
+    lines = line_map(node)
     if not isinstance(data, dict):
-        return None, [ScenarioIssue(disp, 1, "", f"a scenario file is a mapping with type and scenarios, got {_kind(data)}")]
+        return None, [ScenarioIssue("", f"a scenario file is a mapping with type and scenarios, got {_kind(data)}",
+                                    file=disp, line=1)]
     ptype = data.get("type")
     c = _Checker(disp, lines, ptype if ptype in PATTERN_TYPES else None)
     c.mapping((), data, ("type", "pattern", "description", "origins", "shell", "fragments", "scenarios"), ("type", "scenarios"))
@@ -651,10 +615,10 @@ def _check_clients(c: _Checker, path: tuple, steps: list[Step]) -> None:
 def load_scenarios(directory: Path) -> list[ScenarioFile]:
     """Every *.yaml / *.yml file in `directory`, sorted by name. Raises ScenarioError listing every problem."""
     if not directory.is_dir():
-        raise ScenarioError([ScenarioIssue(str(directory), None, "", "no such scenario directory")])
+        raise ScenarioError([ScenarioIssue("", "no such scenario directory", file=str(directory))])
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if not files:
-        raise ScenarioError([ScenarioIssue(str(directory), None, "", "no scenario files (*.yaml) here")])
+        raise ScenarioError([ScenarioIssue("", "no scenario files (*.yaml) here", file=str(directory))])
     out: list[ScenarioFile] = []
     issues: list[ScenarioIssue] = []
     for p in files:

@@ -12,24 +12,17 @@ two local stacks must not see each other's secrets.
 from __future__ import annotations
 
 import importlib.util
-import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 
 from ..errors import LocalRunError
+from .procs import free_port, stop_group
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 START_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalAws:
@@ -40,7 +33,7 @@ class LocalAws:
         self._proc: subprocess.Popen | None = None
 
     def start(self) -> "LocalAws":
-        port = _free_port()
+        port = free_port()
         self._proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
@@ -57,13 +50,8 @@ class LocalAws:
         raise LocalRunError("moto server did not start within 30 s")
 
     def stop(self) -> None:
-        if self._proc and self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait(5)
+        if self._proc is not None:
+            stop_group(self._proc, 5.0)
         self._proc = None
 
     def client(self, service: str):

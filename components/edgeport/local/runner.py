@@ -10,9 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import queue
-import signal
 import subprocess
 import threading
 import time
@@ -23,9 +21,8 @@ from ..build import BuildResult, functions_dir, node_binary
 from ..errors import LocalRunError
 from ..spec.models import App
 from ..spec.secret_refs import env_name
-from ..targets import profile
-from .aws import LocalAws
-from .store_proxy import StoreProxy
+from .. import targets
+from .procs import stop_group
 
 READY_TIMEOUT = 60.0
 STOP_GRACE = 3.0
@@ -40,19 +37,42 @@ class Host:
     stderr_tail: list[str] = field(default_factory=list)
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on (for an unreachable store)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _pump(stream, sink: list[str], echo: bool) -> None:
     for line in stream:
         sink.append(line.rstrip("\n"))
         del sink[:-200]
         if echo:
             print(line, end="", flush=True)
+
+
+class HostStores:
+    """A target's local stores when they live in its host process (Miniflare's KV, the Edge Config stand-in):
+    secrets go in as environment variables, live settings and store faults through the host's admin endpoint.
+    A target package can provide its own (`local_stores(runner)`, e.g. Lambda@Edge's AWS stand-ins)."""
+
+    exposes: tuple[str, ...] = ()
+
+    def __init__(self, runner: "LocalRunner", target: str, *, switchable: bool = False):
+        self.runner, self.target = runner, target
+        self.switchable = switchable  # the host's store can be made slow or unreachable (POST /store)
+
+    def prepare(self, names: list[str], *, store_down: bool) -> dict[str, str]:
+        """The host's environment for its secrets (and stores), before it starts."""
+        return {env_name(s): self.runner.secrets[s] for s in names}
+
+    def started(self, *, store_down: bool) -> None:
+        if store_down and self.switchable:
+            self.set_store(down=True)
+
+    def set_live(self, key: str, value: str | None) -> None:
+        self.runner.admin(self.target, "PUT" if value is not None else "DELETE", f"/live?key={quote(key)}", value)
+
+    def set_store(self, *, down: bool | None = None, delay_ms: int | None = None) -> None:
+        q = "&".join(f for f in (f"down={int(down)}" if down is not None else "", f"delayMs={delay_ms}" if delay_ms is not None else "") if f)
+        self.runner.admin(self.target, "POST", f"/store?{q}", None)
+
+    def stop(self) -> None:
+        pass
 
 
 class LocalRunner:
@@ -75,37 +95,27 @@ class LocalRunner:
         self.origin_map = {app.origins[name]: url for name, url in origins.items() if name in app.origins}
         self.now_ms, self.echo_logs = now_ms, echo_logs
         self.hosts: dict[str, Host] = {}
-        self.aws: LocalAws | None = None
         self.store_delay_ms, self.aws_region = store_delay_ms, aws_region
-        self.store_proxy: StoreProxy | None = None
+        self._stores: dict[str, HostStores] = {}
 
-    # -- live settings
+    # -- live settings and stores
+    def stores(self, target: str) -> "HostStores":
+        """The target's local stores (PlatformStores of its package, or the host's own)."""
+        if target not in self._stores:
+            factory = getattr(targets.profile(target), "local_stores", None)
+            self._stores[target] = factory(self) if factory else HostStores(self, target)
+        return self._stores[target]
+
     def set_live(self, target: str, key: str, value: str | None) -> None:
         """Change a live setting (e.g. A/B ratios as JSON) in the target's local store; None deletes it."""
-        if target == "lambda-edge":
-            ssm = self.aws.client("ssm")
-            if value is None:
-                ssm.delete_parameter(Name=key)
-            else:
-                ssm.put_parameter(Name=key, Value=value, Type="String", Overwrite=True)
-            return
-        self._admin(target, "PUT" if value is not None else "DELETE", f"/live?key={quote(key)}", value)
+        self.stores(target).set_live(key, value)
 
     def set_store(self, target: str, *, down: bool | None = None, delay_ms: int | None = None) -> None:
-        """Make a local store slow or unreachable: Vercel's Edge Config stand-in, or on Lambda@Edge the StoreProxy
-        in front of Secrets Manager and SSM (needs store_delay_ms)."""
-        if target == "lambda-edge":
-            if self.store_proxy is None:
-                raise LocalRunError("the Lambda@Edge stores have no proxy: create the LocalRunner with store_delay_ms")
-            if down is not None:
-                self.store_proxy.down = down
-            if delay_ms is not None:
-                self.store_proxy.delay_ms = delay_ms
-            return
-        q = "&".join(f for f in (f"down={int(down)}" if down is not None else "", f"delayMs={delay_ms}" if delay_ms is not None else "") if f)
-        self._admin(target, "POST", f"/store?{q}", None)
+        """Make a target's local store slow or unreachable (where its stand-in can: see the target's stores)."""
+        self.stores(target).set_store(down=down, delay_ms=delay_ms)
 
-    def _admin(self, target: str, method: str, path: str, body: str | None) -> None:
+    def admin(self, target: str, method: str, path: str, body: str | None) -> None:
+        """A request to a running host's admin endpoint (loopback only; functions/local/host.mjs)."""
         u = urlsplit(self.hosts[target].admin)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
         try:
@@ -124,21 +134,7 @@ class LocalRunner:
             raise LocalRunError(f"the build has no {target} bundle (is targets.{target} declared?)")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}
         names = sorted({s for a in self.build.for_target(target) for s in a.secret_names})
-        if target == "lambda-edge":
-            if self.aws is None:
-                self.aws = LocalAws().start()
-            mod = profile("lambda-edge")
-            for s in names:
-                if self.secrets.get(s):  # an empty value stands for "not stored"
-                    self.aws.put_secret(mod.secret_id(self.app, self.build.stack, s), self.secrets[s],
-                                        mod.secret_regions(self.app)[1:])
-            for key, value in self.build.local.get("lambda-edge", {}).get("live", {}).items():
-                self.set_live("lambda-edge", key, value)
-            env.update(self._aws_env())
-            if store_down:
-                env["AWS_ENDPOINT_URL_SSM"] = f"http://127.0.0.1:{_closed_port()}"
-        else:
-            env.update({env_name(s): self.secrets[s] for s in names})
+        env.update(self.stores(target).prepare(names, store_down=store_down))
         cmd = [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"),
                "--manifest", str(self.build.manifest_path), "--target", target, "--origins", json.dumps(self.origin_map),
                "--port", str(port)]
@@ -175,20 +171,15 @@ class LocalRunner:
                 except (ValueError, KeyError):
                     pass
         self.hosts[target] = host
-        if store_down and target == "vercel" and self.build.local.get("vercel", {}).get("edgeConfig"):
-            self.set_store("vercel", down=True)
+        self.stores(target).started(store_down=store_down)
         return host
 
-    def _aws_env(self) -> dict[str, str]:
-        """The Lambda@Edge host's AWS environment: moto, or the StoreProxy in front of it; its Region."""
-        env = self.aws.env()
-        if self.store_delay_ms is not None:
-            if self.store_proxy is None:
-                self.store_proxy = StoreProxy(self.aws.endpoint, self.store_delay_ms).start()
-            env.update({"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.store_proxy.url, "AWS_ENDPOINT_URL_SSM": self.store_proxy.url})
-        if self.aws_region:
-            env["AWS_REGION"] = self.aws_region
-        return env
+    def __getattr__(self, name: str):
+        # Platform stand-ins a target's stores expose to tests (e.g. Lambda@Edge's `aws` and `store_proxy`).
+        for s in self.__dict__.get("_stores", {}).values():
+            if name in getattr(s, "exposes", ()):
+                return getattr(s, name)
+        raise AttributeError(name)
 
     def start_all(self, ports: dict[str, int] | None = None) -> dict[str, Host]:
         for t in self.app.targets.names():
@@ -198,36 +189,15 @@ class LocalRunner:
 
     @staticmethod
     def _kill(proc: subprocess.Popen) -> None:
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(STOP_GRACE)
-        # The group may hold children (workerd) that outlived their parent.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_group(proc, STOP_GRACE)
 
     def stop(self) -> None:
         for h in self.hosts.values():
             self._kill(h.process)
         self.hosts.clear()
-        if self.store_proxy is not None:
-            self.store_proxy.stop()
-            self.store_proxy = None
-        if self.aws is not None:
-            self.aws.stop()
-            self.aws = None
+        for s in self._stores.values():
+            s.stop()
+        self._stores.clear()
 
     def __enter__(self) -> "LocalRunner":
         return self

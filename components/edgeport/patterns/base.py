@@ -27,7 +27,8 @@ class PatternBase(Model):
     """Fields every pattern declares."""
 
     name: Slug
-    routes: list[Route] = Field(min_length=1)
+    routes: list[Route] = Field(min_length=1, description="paths the pattern covers: exact paths, or prefixes "
+                                "ending in '*'")
     exclude: list[Route] = Field(default_factory=list, description="paths inside `routes` this pattern leaves alone, "
                                  "matched in their exact spelling only (e.g. jwt-auth on /* with exclude: [/public/*])")
     targets: list[TargetName] | None = Field(default=None, description="default: every target the stack declares")
@@ -101,6 +102,9 @@ class PatternKind:
     order: ClassVar[int]  # chain order when several patterns cover one request (lower runs first)
     component: ClassVar[str]  # the Pulumi component's class name (edgeport:index:<component>)
     summary: ClassVar[str]  # one line, the component's doc
+    # Component argument -> (the declaration field naming a secret, its doc): a component takes the secret's value
+    # (a Pulumi secret) where a stack file names a secret held in Pulumi config.
+    component_secrets: ClassVar[dict[str, tuple[str, str]]] = {}
     hosts: ClassVar[dict[str, Capability]]  # target name -> capability; a target not listed cannot host it
     guard: ClassVar[bool] = False  # matches every spelling of its routes and must see every request of a target
     stateful: ClassVar[bool] = False  # holds data that replacing its resources loses (App.protects)

@@ -549,6 +549,7 @@ class Kind(PatternKind):
     model = JwtAuth
     order = 20  # after the route is chosen (geo), before bucketing and composing
     component = "JwtAuth"
+    component_secrets = {"hmac_secret": ("secret", "HMAC key for HS* algorithms (pass a Pulumi secret).")}
     summary = "Verify bearer JWTs at the edge (fails closed) and forward the verified claims to the origin."
     hosts = {
         "cloudflare": yes("Worker on the zone routes; HMAC key as a secret_text binding, public keys in the JSON config binding"),

@@ -11,10 +11,12 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import EdgeportError, SpecError, SpecIssue
+from .. import targets
 from ..patterns import KINDS
 from . import secret_refs as secret_names
 from .models import App
 from .validate import ROOT, validate_app
+from .yaml_lines import line_map, nearest_line, parse_yaml, path_str
 
 CONFIG_KEY = "edgeport:app"
 
@@ -45,26 +47,8 @@ class Stack:
 # ---------------------------------------------------------------- YAML with line numbers
 
 
-def _line_map(node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[path + (key,)] = k.start_mark.line + 1
-            _line_map(v, path + (key,), out)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out)
-    return out
-
-
 def _path_str(loc: tuple) -> str:
-    s = ROOT
-    for part in loc:
-        s += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return s
+    return path_str(loc, ROOT)
 
 
 def _parse_path(path: str) -> tuple:
@@ -152,7 +136,7 @@ def _issue_from_pydantic(err: dict) -> SpecIssue:
     elif typ == "string_pattern_mismatch":
         msg = f"{err.get('input')!r} does not have the expected form"
         field_name = clean[-1] if clean else ""
-        hint = _PATTERN_HINTS.get(str(field_name), f"it must match {err['ctx']['pattern']}")
+        hint = _pattern_hint(str(field_name)) or f"it must match {err['ctx']['pattern']}"
     elif typ in _TYPE_NAMES:
         got = type(err.get("input")).__name__
         msg = f"expected {_TYPE_NAMES[typ]}, got {_yaml_type(err.get('input'))}" if got else msg
@@ -170,16 +154,13 @@ def _yaml_type(v: Any) -> str:
             type(None): "nothing (null)"}.get(type(v), type(v).__name__)
 
 
-_PATTERN_HINTS = {
-    "accountId": "copy the 32-character account id from the Cloudflare dashboard (Workers & Pages > Account details)",
-    "zoneId": "copy the 32-character zone id from the zone's Overview page",
-    "hostname": "use a lower-case host name such as shop.example.com (optionally *.example.com)",
-    "teamId": "Vercel team ids look like team_abc123 (Team Settings > General)",
-    "projectId": "Vercel project ids look like prj_abc123 (Project Settings > General)",
-    "existingDistributionId": "CloudFront distribution ids are upper-case letters and digits, e.g. E2QWRUHEXAMPLE",
-    "compatibilityDate": "use a date such as 2026-04-01",
-    "certificateArn": "CloudFront needs an ACM certificate in us-east-1: arn:aws:acm:us-east-1:<account>:certificate/<id>",
-}
+def _pattern_hint(field: str) -> str | None:
+    """How to write a setting that failed its pattern (regex): each target package's HINTS, by camelCase key."""
+    for t in targets.NAMES:
+        hint = getattr(targets.profile(t), "HINTS", {}).get(field)
+        if hint:
+            return hint
+    return None
 
 
 # ---------------------------------------------------------------- entry points
@@ -192,10 +173,7 @@ def locator(file: str | None, lines: dict[tuple, int] | None) -> Callable[[SpecI
     def locate(issue: SpecIssue) -> SpecIssue:
         if not issue.path.startswith(ROOT):
             return issue  # not under edgeport:app (e.g. a secret's own config key): located where it was made
-        loc = _parse_path(issue.path)
-        while loc and loc not in lines:
-            loc = loc[:-1]
-        return replace(issue, file=file, line=lines.get(loc))
+        return replace(issue, file=file, line=nearest_line(lines, _parse_path(issue.path)))
 
     return locate
 
@@ -233,14 +211,13 @@ def find_project_dir(start: Path | None = None) -> Path:
 def stack_file_secret_issues(path: Path, stack: str, file: str | None = None) -> list[SpecIssue]:
     """plaintext_secret_issues for a stack file on disk (none if it does not parse: load_stack reports that)."""
     try:
-        text = path.read_text()
-        node, doc = yaml.compose(text), yaml.safe_load(text)
+        node, doc = parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError):
         return []
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(config, dict):
         return []
-    return plaintext_secret_issues(config, stack, file, _line_map(node) if node is not None else {})
+    return plaintext_secret_issues(config, stack, file, line_map(node))
 
 
 def file_lines(path: Path) -> dict[tuple, int]:
@@ -250,7 +227,7 @@ def file_lines(path: Path) -> dict[tuple, int]:
     except yaml.YAMLError:
         return {}
     prefix = ("config", CONFIG_KEY)
-    return {k[2:]: v for k, v in (_line_map(node) if node is not None else {}).items() if k[:2] == prefix}
+    return {k[2:]: v for k, v in (line_map(node)).items() if k[:2] == prefix}
 
 
 # ---------------------------------------------------------------- secret values in the stack file
@@ -326,8 +303,8 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     rel = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
     text = path.read_text()
     try:
-        node = yaml.compose(text)
-        doc = yaml.safe_load(text) or {}
+        node, doc = parse_yaml(text)
+        doc = doc or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -336,7 +313,7 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     if not isinstance(config, dict) or CONFIG_KEY not in config:
         raise SpecError([SpecIssue(ROOT, f"{rel} has no `config: {CONFIG_KEY}:` section",
                                    "declare your app under config -> edgeport:app (see docs/configuration.md)", rel, None)])
-    all_lines = _line_map(node) if node is not None else {}
+    all_lines = line_map(node)
     prefix = ("config", CONFIG_KEY)
     lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
     leaks = plaintext_secret_issues(config, stack, rel, all_lines)

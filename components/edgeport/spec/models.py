@@ -1,6 +1,7 @@
 """Typed declarations of an edgeport stack: the patterns and the targets.
 
-The App and the target settings; each pattern's model lives in its module (edgeport.patterns). Shape and types
+The App; each pattern's model lives in its module (edgeport.patterns), each target's settings in its package
+(edgeport.targets). Shape and types
 are checked here (pydantic); rules that span fields or need
 outside data (capabilities, countries, keys, secrets) are checked in
 ``validate.py`` so that every problem is reported at once with its key path.
@@ -9,86 +10,29 @@ Keys are camelCase in YAML (Pulumi's convention); Python code may use either.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Optional
 
-from pydantic import Field
+from pydantic import Field, create_model
 
+from .. import targets
 from ..patterns import Pattern, PatternBase, kind_of
-from . import aws_regions
 from .types import Model, OriginUrl, Slug
 
 # ---------------------------------------------------------------- targets
 
 
-class CloudflareTarget(Model):
-    """A Worker on a Cloudflare zone."""
-
-    account_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="Cloudflare account id (32 hex characters)")
-    zone_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="zone id of the hostname (32 hex characters)")
-    hostname: str = Field(
-        pattern=r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-        description="host the routes attach to, e.g. shop.example.com",
-    )
-    script_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,52}[a-z0-9]$")
-    compatibility_date: str = Field(default="2026-04-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
-    plan: Literal["free", "paid"] = "free"
-    custom_domain: bool = Field(default=False, description="also serve the Worker on the hostname as a Workers custom "
-                                "domain (Cloudflare creates the DNS record and certificate; the Worker is the origin)")
-    dns: bool = Field(default=False, description="create the proxied DNS record the Workers routes need for the hostname "
-                      "(AAAA 100::, an originless record); leave false when the hostname already has one")
-
-
-class DistributionSettings(Model):
-    """A CloudFront distribution that the stack creates."""
-
-    price_class: Literal["PriceClass_All", "PriceClass_200", "PriceClass_100"] = "PriceClass_100"
-    aliases: list[str] = []
-    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$")
-    wait_for_deployment: bool = True
-
-
-class FunctionSettings(Model):
-    """Memory and timeout of the function for one CloudFront trigger."""
-
-    memory: int | None = Field(default=None, ge=128, description="MB")
-    timeout: int | None = Field(default=None, ge=1, description="seconds")
-
-
-Trigger = Literal["viewer-request", "origin-request", "origin-response", "viewer-response"]
-
-
-class LambdaEdgeTarget(Model):
-    """Lambda@Edge functions (us-east-1) on a CloudFront distribution."""
-
-    existing_distribution_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{10,20}$")
-    distribution: DistributionSettings | None = None
-    secret_ttl: int = Field(default=300, ge=10, le=3600, description="seconds a fetched secret is cached per container")
-    secret_regions: list[str] = Field(
-        default_factory=lambda: list(aws_regions.REGIONAL_EDGE_CACHES),
-        description="Regions holding each secret (us-east-1 always does): replicas there, read by the nearest function "
-                    "replica; default: CloudFront's regional edge cache Regions; [] turns replication off")
-    functions: dict[Trigger, FunctionSettings] = Field(default_factory=dict, description="per-trigger memory/timeout")
-
-
-class VercelTarget(Model):
-    """A Vercel project whose Routing Middleware runs the patterns."""
-
-    team_id: str | None = Field(default=None, pattern=r"^team_[A-Za-z0-9]+$")
-    project_id: str | None = Field(default=None, pattern=r"^prj_[A-Za-z0-9]+$")
-    project_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
-    plan: Literal["hobby", "pro", "enterprise"] = "hobby"
-    domain: str | None = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-                               description="production domain to add to the project (a ProjectDomain); the exported url "
-                                           "uses it")
-
-
-class Targets(Model):
-    cloudflare: CloudflareTarget | None = None
-    lambda_edge: LambdaEdgeTarget | None = Field(default=None, alias="lambda-edge")
-    vercel: VercelTarget | None = None
-
+class _TargetsBase(Model):
     def names(self) -> list[str]:
-        return [n for n, v in (("cloudflare", self.cloudflare), ("lambda-edge", self.lambda_edge), ("vercel", self.vercel)) if v]
+        """The declared targets, in registry order."""
+        return [n for n in targets.NAMES if getattr(self, targets.field_name(n)) is not None]
+
+
+# One optional settings section per registered target, keyed by its name (`lambda-edge:` in YAML, `lambda_edge` in
+# Python); each target package holds its Settings model.
+Targets = create_model(
+    "Targets", __base__=_TargetsBase, __doc__="The platforms a stack materializes on, each with its settings.",
+    **{targets.field_name(n): (Optional[targets.profile(n).Settings], Field(default=None, alias=n))  # type: ignore[misc]
+       for n in targets.NAMES})
 
 
 class App(Model):

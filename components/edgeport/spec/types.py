@@ -93,5 +93,8 @@ HeaderName = Annotated[str, AfterValidator(_header)]
 OriginUrl = Annotated[str, AfterValidator(_origin_url)]
 
 
+ROOT = "edgeport:app"  # the stack-file key every declaration path starts with
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)

@@ -1,21 +1,45 @@
-"""Targets: all knowledge of one platform per module (bundles, budgets, Pulumi resources)."""
+"""The target registry: one package per platform.
+
+Each package's ``__init__`` holds the pure facts (no Pulumi import): its settings model, budgets and limits, the
+bundles it needs, where secrets and live settings live, what the local host needs, its default port. Its
+``resources`` module makes the Pulumi resources. The CLI, plan, validation, build, local runner and conformance
+iterate NAMES and ask profile()/resources(); adding a platform is a package here and one registry line below
+(docs/extending.md).
+"""
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-# The registry of platforms, in the order they are listed everywhere (CLI output, plans, capability tables).
-NAMES = ("cloudflare", "lambda-edge", "vercel")
+# Registry lines: platform name -> package. The order is the order of every listing (CLI, plans, tables).
+_PACKAGES = {
+    "cloudflare": "cloudflare",
+    "lambda-edge": "lambda_edge",
+    "vercel": "vercel",
+}
+NAMES = tuple(_PACKAGES)
 
 
 def profile(name: str) -> ModuleType:
-    """The module for a target name (imported on demand: provider SDKs are slow to import)."""
-    if name == "cloudflare":
-        from . import cloudflare as m
-    elif name == "lambda-edge":
-        from . import lambda_edge as m
-    elif name == "vercel":
-        from . import vercel as m
-    else:
+    """A target's facts (its package; pure Python)."""
+    if name not in _PACKAGES:
         raise KeyError(name)
-    return m
+    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}")
+
+
+def resources(name: str) -> ModuleType:
+    """A target's Pulumi resources module (imports Pulumi and the provider SDK on first use)."""
+    profile(name)
+    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.resources")
+
+
+def plan_view(name: str) -> ModuleType:
+    """How an offline plan shows and mocks the target's resources (KEY_INPUTS, FABRICATE, INVOKES; pure)."""
+    profile(name)
+    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.plan")
+
+
+def field_name(name: str) -> str:
+    """The attribute a target's settings have on App.targets ("lambda-edge" -> "lambda_edge")."""
+    return name.replace("-", "_")

@@ -9,21 +9,32 @@ on the script, so rotating it redeploys the Worker (terraform-provider-cloudflar
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-import pulumi
+from pydantic import Field
 
-from ..patterns import kind_of
-from ..spec import runtime
-from ..spec.secret_refs import env_name
-from ..errors import EdgeportError, SpecIssue
-from .base import Budget, BundleUnit, HeaderLimit, header_issues, pattern_resource, resource_slug, routes_for
+from ...errors import EdgeportError, SpecIssue
+from ...patterns import kind_of
+from ...spec import runtime
+from ...spec.secret_refs import env_name
+from ...spec.types import ROOT, Model
+from ..base import Budget, BundleUnit, HeaderLimit, header_issues, routes_for
 
 if TYPE_CHECKING:
-    from ..build.artifacts import Artifact
-    from ..spec.models import App
+    from ...errors import Problems
+    from ...spec.models import App
 
 NAME = "cloudflare"
+LABEL = "Cloudflare Workers"
+DEFAULT_PORT = 8787  # `edgeport dev`, as wrangler dev
+COMPONENT_TYPE = "edgeport:cloudflare:Worker"  # the Pulumi component the resources module makes
+# Component output -> (key in materialize's result, Python type, description). Every edgeport component exposes
+# every target's outputs (None where the target is not used); provider/schema.json is generated from these.
+OUTPUTS = {
+    "cloudflare_script": ("script_name", "str", "Name of the Worker script."),
+    "cloudflare_routes": ("routes", "list[str]", "Workers route patterns."),
+}
+RUNTIME = "workerd (Miniflare)"
 MAIN_MODULE = "worker.mjs"
 CONFIG_BINDING = "EDGEPORT_CONFIG"
 LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)
@@ -72,6 +83,14 @@ def _field(obj: Any, key: str) -> Any:
 # Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
 DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
 
+# How to write a setting that fails its pattern (edgeport.spec.loader shows it as the fix), by camelCase key.
+HINTS = {
+    "accountId": "copy the 32-character account id from the Cloudflare dashboard (Workers & Pages > Account details)",
+    "zoneId": "copy the 32-character zone id from the zone's Overview page",
+    "hostname": "use a lower-case host name such as shop.example.com (optionally *.example.com)",
+    "compatibilityDate": f"use a date such as {DEFAULT_COMPATIBILITY_DATE}",
+}
+
 BUDGETS = {
     "free": Budget(3 * 1024 * 1024, "gzip", "Workers Free: 3 MB after gzip"),
     "paid": Budget(10 * 1024 * 1024, "gzip", "Workers Paid: 10 MB after gzip"),
@@ -83,16 +102,16 @@ def script_name(app: "App", stack: str) -> str:
     return (t.script_name if t and t.script_name else f"{app.name}-{stack}")[:54]
 
 
-def secret_refs(app: "App") -> dict[str, dict[str, str]]:
+def secret_refs(app: "App", stack: str) -> dict[str, dict[str, str]]:
     return {s: {"env": env_name(s)} for s in app.secrets_for(NAME)}
 
 
-def live_key(pattern) -> str:
+def live_key(app: "App", stack: str, pattern) -> str:
     return f"{kind_of(pattern).live_tag}/{pattern.stable_id}"
 
 
-def live_keys(app: "App") -> dict[str, str]:
-    return {p.name: live_key(p) for p in runtime.live_patterns(app, NAME)}
+def live_keys(app: "App", stack: str) -> dict[str, str]:
+    return {p.name: live_key(app, stack, p) for p in runtime.live_patterns(app, NAME)}
 
 
 def has_rooms(app: "App") -> bool:
@@ -107,9 +126,9 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
         "compatibilityFlags": [],
         # A wildcard zone host is served locally as one of its subdomains, so the route patterns still apply.
         "hostname": f"local.{t.hostname[2:]}" if t.hostname.startswith("*.") else t.hostname,
-        "kv": [LIVE_BINDING] if live_keys(app) else [],
+        "kv": [LIVE_BINDING] if live_keys(app, stack) else [],
         "durableObjects": {ROOMS_BINDING: ROOM_CLASS} if has_rooms(app) else {},
-        "live": {live_key(p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
+        "live": {live_key(app, stack, p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
         "routes": worker_routes(app),
     }
 
@@ -140,7 +159,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
 
 
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
-    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app, stack), live_keys=live_keys(app, stack))
     return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=BUDGETS[app.targets.cloudflare.plan])]
 
 
@@ -165,79 +184,6 @@ def worker_routes(app: "App") -> list[str]:
     return [f"{host}{p}" for p in kept]
 
 
-class CloudflareWorker(pulumi.ComponentResource):
-    """The stack's Worker with its bindings and routes."""
-
-    script_name: pulumi.Output[str]
-
-    def __init__(self, name: str, app: "App", stack: str, artifact: "Artifact", secrets: Mapping[str, pulumi.Input[str]],
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("edgeport:cloudflare:Worker", name, None, opts)
-        import pulumi_cloudflare as cloudflare
-
-        t = app.targets.cloudflare
-        child = pulumi.ResourceOptions(parent=self)
-        # The script holds every room's Durable Object storage and the KV namespace the live settings: replacing or
-        # deleting either loses data (App.protects).
-        keep = pulumi.ResourceOptions(parent=self, protect=app.protects())
-        bindings: list[dict[str, Any]] = [
-            {"name": CONFIG_BINDING, "type": "json", "json": config_json(artifact.config)}
-        ]
-        for s in artifact.secret_names:
-            bindings.append({"name": env_name(s), "type": "secret_text", "text": pulumi.Output.secret(secrets[s])})
-        self.live_namespace = None
-        live = runtime.live_patterns(app, NAME)
-        if live:
-            kv = cloudflare.WorkersKvNamespace(f"{name}-live", account_id=t.account_id,
-                                               title=f"{script_name(app, stack)}-live", opts=keep)
-            taken: set[str] = set()
-            for p in live:
-                rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
-                # Seeds the declared ratios once; later edits in KV are live settings, not drift.
-                cloudflare.WorkersKv(rname, account_id=t.account_id, namespace_id=kv.id, key_name=live_key(p),
-                                     value=json.dumps(runtime.live_default(p)),
-                                     opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value"])))
-            bindings.append({"name": LIVE_BINDING, "type": "kv_namespace", "namespace_id": kv.id})
-            self.live_namespace = kv
-        extra: dict[str, Any] = {}
-        if has_rooms(app):
-            bindings.append({"name": ROOMS_BINDING, "type": "durable_object_namespace", "class_name": ROOM_CLASS})
-            name_ = script_name(app, stack)
-            scripts = cloudflare.get_workers_scripts_output(account_id=t.account_id, opts=pulumi.InvokeOptions(parent=self))
-            extra["migrations"] = scripts.results.apply(lambda rs: pending_migrations(current_migration_tag(rs, name_)))
-        script = cloudflare.WorkersScript(
-            f"{name}-script",
-            account_id=t.account_id,
-            script_name=script_name(app, stack),
-            content=artifact.code,
-            main_module=MAIN_MODULE,
-            compatibility_date=t.compatibility_date,
-            bindings=bindings,
-            **extra,
-            opts=keep,
-        )
-        taken = set()
-        self.routes = [
-            cloudflare.WorkersRoute(
-                f"{name}-route-{resource_slug(pattern[len(t.hostname):], taken)}",
-                zone_id=t.zone_id,
-                pattern=pattern,
-                script=script.script_name,
-                opts=child,
-            )
-            for pattern in worker_routes(app)
-        ]
-        if t.custom_domain:
-            if t.hostname.startswith("*."):
-                raise EdgeportError("targets.cloudflare.customDomain needs a hostname without a wildcard")
-            cloudflare.WorkersCustomDomain(f"{name}-domain", account_id=t.account_id, zone_id=t.zone_id, hostname=t.hostname,
-                                           service=script.script_name, opts=child)
-        if t.dns:
-            dns_record(f"{name}-dns", t, child)
-        self.script_name = script.script_name
-        self.register_outputs({"script_name": script.script_name, "routes": [r.pattern for r in self.routes]})
-
-
 # Workers routes run only on a hostname with a proxied DNS record ("To add a route, you must have: ... A DNS record
 # set up for the domain or subdomain proxied by Cloudflare", developers.cloudflare.com/workers/configuration/routing/
 # routes/). A Worker that is the hostname's only origin gets the originless record that page mentions: AAAA 100::,
@@ -246,17 +192,47 @@ class CloudflareWorker(pulumi.ComponentResource):
 ORIGINLESS_RECORD = {"type": "AAAA", "content": "100::"}
 
 
-def dns_record(name: str, t, opts: pulumi.ResourceOptions):
-    """The proxied originless record for `targets.cloudflare.dns: true` (validation refuses it with customDomain,
-    which creates its own record, and with a wildcard hostname)."""
-    import pulumi_cloudflare as cloudflare
-
-    # ttl is required; 1 means "automatic" (pulumi_cloudflare 6.x dns_record.py, `ttl`).
-    return cloudflare.DnsRecord(name, zone_id=t.zone_id, name=t.hostname, ttl=1, proxied=True,
-                                comment="edgeport: Workers routes need a proxied record", opts=opts, **ORIGINLESS_RECORD)
+# ---------------------------------------------------------------- settings
 
 
-def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
-                opts: pulumi.ResourceOptions) -> dict[str, Any]:
-    w = CloudflareWorker(name, app, stack, artifacts[0], secrets, opts)
-    return {"script_name": w.script_name, "routes": [r.pattern for r in w.routes]}
+class CloudflareTarget(Model):
+    """A Worker on a Cloudflare zone."""
+
+    account_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="Cloudflare account id (32 hex characters)")
+    zone_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="zone id of the hostname (32 hex characters)")
+    hostname: str = Field(
+        pattern=r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="host the routes attach to, e.g. shop.example.com",
+    )
+    script_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,52}[a-z0-9]$")
+    compatibility_date: str = Field(default=DEFAULT_COMPATIBILITY_DATE, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    plan: Literal["free", "paid"] = "free"
+    custom_domain: bool = Field(default=False, description="also serve the Worker on the hostname as a Workers custom "
+                                "domain (Cloudflare creates the DNS record and certificate; the Worker is the origin)")
+    dns: bool = Field(default=False, description="create the proxied DNS record the Workers routes need for the hostname "
+                      "(AAAA 100::, an originless record); leave false when the hostname already has one")
+
+
+Settings = CloudflareTarget
+
+
+def validate(app: "App", problems: "Problems") -> None:
+    """Rules on the cloudflare settings that span fields."""
+    cf = app.targets.cloudflare
+    path = f"{ROOT}.targets.{NAME}"
+    if cf is None:
+        return
+    wildcard = cf.hostname.startswith("*.")
+    if cf.custom_domain and wildcard:
+        problems.add(f"{path}.customDomain", f"a Workers custom domain needs an exact hostname, not {cf.hostname!r}",
+                     "set hostname to one host name, or remove customDomain")
+    if cf.dns and cf.custom_domain:
+        # A custom domain creates its own DNS record and refuses a hostname that already has an A/AAAA/CNAME record
+        # (code 100117, workers-sdk #9878; developers.cloudflare.com/workers/configuration/routing/custom-domains/).
+        problems.add(f"{path}.dns", "dns: true and customDomain: true would both create the hostname's DNS record; "
+                     "Cloudflare refuses the custom domain when a record exists (code 100117)",
+                     "remove dns: the custom domain creates the record itself")
+    if cf.dns and wildcard:
+        problems.add(f"{path}.dns", f"dns: true cannot create a record for the wildcard hostname {cf.hostname!r}: each "
+                     "subdomain the routes serve needs its own proxied record",
+                     "create proxied records for the subdomains you serve (or a proxied wildcard record) and remove dns")

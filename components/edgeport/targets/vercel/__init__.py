@@ -13,22 +13,36 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Literal, Mapping
 
-import pulumi
+from pydantic import Field
 
-from ..patterns import kind_of
-from ..spec import runtime
-from ..spec.secret_refs import env_name
-from ..errors import SpecIssue
-from .base import Budget, BundleUnit, HeaderLimit, header_issues, pattern_resource, resource_slug, routes_for
+from ...errors import SpecIssue
+from ...patterns import kind_of
+from ...spec import runtime
+from ...spec.secret_refs import env_name
+from ...spec.types import ROOT, Model
+from ..base import Budget, BundleUnit, HeaderLimit, header_issues, routes_for
 
 if TYPE_CHECKING:
-    from ..build.artifacts import Artifact
-    from ..spec.models import App
+    from ...errors import Problems
+    from ...spec.models import App
 
 NAME = "vercel"
+LABEL = "Vercel Routing Middleware"
+DEFAULT_PORT = 8788
+COMPONENT_TYPE = "edgeport:vercel:Middleware"  # the Pulumi component the resources module makes
+# Component output -> (key in materialize's result, Python type, description); see cloudflare/__init__.py.
+OUTPUTS = {
+    "vercel_url": ("url", "str", "URL of the Vercel deployment."),
+    "vercel_project_id": ("project_id", "str", "Vercel project id."),
+}
 ENTRY = "middleware.js"
+# How to write a setting that fails its pattern (edgeport.spec.loader shows it as the fix), by camelCase key.
+HINTS = {
+    "teamId": "Vercel team ids look like team_abc123 (Team Settings > General)",
+    "projectId": "Vercel project ids look like prj_abc123 (Project Settings > General)",
+}
 ENV_TARGETS = ["production", "preview"]  # sensitive variables cannot target development
 
 BUDGETS = {
@@ -54,7 +68,7 @@ def matchers(app: "App") -> list[str]:
     return [matcher(r) for r in routes_for(app, NAME)]
 
 
-def secret_refs(app: "App") -> dict[str, dict[str, str]]:
+def secret_refs(app: "App", stack: str) -> dict[str, dict[str, str]]:
     return {s: {"env": env_name(s)} for s in app.secrets_for(NAME)}
 
 
@@ -66,18 +80,18 @@ def vercel_json(app: "App") -> str:
 EDGE_CONFIG_ENV = "EDGE_CONFIG"  # the connection string the middleware reads live settings with
 
 
-def live_key(pattern) -> str:
+def live_key(app: "App", stack: str, pattern) -> str:
     return f"{kind_of(pattern).live_tag}-{pattern.stable_id}"
 
 
-def live_keys(app: "App") -> dict[str, str]:
-    return {p.name: live_key(p) for p in runtime.live_patterns(app, NAME)}
+def live_keys(app: "App", stack: str) -> dict[str, str]:
+    return {p.name: live_key(app, stack, p) for p in runtime.live_patterns(app, NAME)}
 
 
 def local_settings(app: "App", stack: str) -> dict:
     return {
-        "edgeConfig": bool(live_keys(app)),
-        "live": {live_key(p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
+        "edgeConfig": bool(live_keys(app, stack)),
+        "live": {live_key(app, stack, p): json.dumps(runtime.live_default(p)) for p in runtime.live_patterns(app, NAME)},
     }
 
 
@@ -100,7 +114,7 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
 
 
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
-    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app), live_keys=live_keys(app))
+    cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app, stack), live_keys=live_keys(app, stack))
     return [
         BundleUnit(
             NAME, None, f"{NAME}/{ENTRY}", cfg, inline_config=True, budget=BUDGETS[app.targets.vercel.plan],
@@ -154,82 +168,34 @@ def _program_relative(p: Path) -> str:
         return str(p.resolve())
 
 
-class VercelMiddleware(pulumi.ComponentResource):
-    """Project (or an existing one), sensitive env vars and the middleware deployment."""
-
-    url: pulumi.Output[str]
-    project_id: pulumi.Output[str]
-
-    def __init__(self, name: str, app: "App", stack: str, artifact: "Artifact", secrets: Mapping[str, pulumi.Input[str]],
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("edgeport:vercel:Middleware", name, None, opts)
-        import pulumiverse_vercel as vercel
-
-        t = app.targets.vercel
-        child = pulumi.ResourceOptions(parent=self)
-        project_name = None if t.project_id else (t.project_name or f"{app.name}-{stack}")
-        if t.project_id:
-            project_id: pulumi.Input[str] = t.project_id
-        else:
-            project = vercel.Project(f"{name}-project", name=project_name, framework=None, team_id=t.team_id, opts=child)
-            project_id = project.id
-        sensitive: dict[str, pulumi.Input[str]] = {env_name(s): secrets[s] for s in artifact.secret_names}
-        taken: set[str] = set()
-        env_vars = [
-            vercel.ProjectEnvironmentVariable(
-                f"{name}-env-{resource_slug(s, taken)}",
-                project_id=project_id,
-                team_id=t.team_id,
-                key=env_name(s),
-                value=pulumi.Output.secret(secrets[s]),
-                sensitive=True,
-                targets=ENV_TARGETS,
-                opts=child,
-            )
-            for s in artifact.secret_names
-        ]
-        live = runtime.live_patterns(app, NAME)
-        if live:
-            # The store holds the live settings (App.protects).
-            store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id,
-                                      opts=pulumi.ResourceOptions(parent=self, protect=app.protects()))
-            for p in live:
-                rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
-                # Seeds the declared ratios once; later edits in Edge Config are live settings, not drift.
-                vercel.EdgeConfigItem(rname, edge_config_id=store.id, team_id=t.team_id, key=live_key(p),
-                                      value_json=runtime.live_default(p),
-                                      opts=pulumi.ResourceOptions.merge(ropts, pulumi.ResourceOptions(ignore_changes=["value_json"])))
-            token = vercel.EdgeConfigToken(f"{name}-edge-config-token", edge_config_id=store.id, team_id=t.team_id,
-                                           label=f"edgeport {app.name}/{stack} middleware", opts=child)
-            env_vars.append(vercel.ProjectEnvironmentVariable(
-                f"{name}-env-edge-config", project_id=project_id, team_id=t.team_id, key=EDGE_CONFIG_ENV,
-                value=pulumi.Output.secret(token.connection_string), sensitive=True, targets=ENV_TARGETS, opts=child))
-            sensitive[EDGE_CONFIG_ENV] = token.connection_string
-        bundle_dir = artifact.path.parent
-        # A changed sensitive value changes `meta`, which replaces the deployment: the new value goes live.
-        digest = pulumi.Output.all(**sensitive).apply(secrets_digest) if sensitive else None
-        deployment = vercel.Deployment(
-            f"{name}-deployment",
-            project_id=project_id,
-            team_id=t.team_id,
-            files=deployment_files(bundle_dir),
-            path_prefix=_program_relative(bundle_dir),
-            production=True,
-            meta={ROTATION_META: pulumi.Output.secret(digest)} if digest is not None else None,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=env_vars),
-        )
-        if t.domain:
-            vercel.ProjectDomain(f"{name}-domain", project_id=project_id, team_id=t.team_id, domain=t.domain, opts=child)
-            self.url = pulumi.Output.from_input(f"https://{t.domain}")
-        else:
-            self.url = pulumi.Output.all(deployment.domains, deployment.url).apply(
-                lambda v: production_url(v[0], project_name, v[1]))
-        self.deployment_url = deployment.url.apply(lambda u: f"https://{u}" if u else None)
-        self.project_id = pulumi.Output.from_input(project_id)
-        self.register_outputs({"url": self.url, "deployment_url": self.deployment_url, "project_id": self.project_id})
+# ---------------------------------------------------------------- settings
 
 
-def materialize(name: str, app: "App", stack: str, artifacts: list["Artifact"], secrets: Mapping[str, pulumi.Input[str]],
-                opts: pulumi.ResourceOptions) -> dict:
-    m = VercelMiddleware(name, app, stack, artifacts[0], secrets, opts)
-    return {"url": m.url, "deployment_url": m.deployment_url, "project_id": m.project_id}
+class VercelTarget(Model):
+    """A Vercel project whose Routing Middleware runs the patterns."""
+
+    team_id: str | None = Field(default=None, pattern=r"^team_[A-Za-z0-9]+$")
+    project_id: str | None = Field(default=None, pattern=r"^prj_[A-Za-z0-9]+$")
+    project_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
+    plan: Literal["hobby", "pro", "enterprise"] = "hobby"
+    domain: str | None = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+                               description="production domain to add to the project (a ProjectDomain); the exported url "
+                                           "uses it")
+
+
+Settings = VercelTarget
+
+
+def validate(app: "App", problems: "Problems") -> None:
+    """Rules on the vercel settings that span fields."""
+    vc = app.targets.vercel
+    if vc.project_id and vc.project_name:
+        problems.add(f"{ROOT}.targets.vercel", "sets both projectId and projectName",
+                     "keep projectId to use an existing project, or projectName to let edgeport create one")
+
+
+def local_stores(runner):
+    """The Edge Config stand-in lives in the host; it can be made slow or unreachable when the stack has one."""
+    from ...local.runner import HostStores
+
+    return HostStores(runner, NAME, switchable=bool(runner.build.local.get(NAME, {}).get("edgeConfig")))

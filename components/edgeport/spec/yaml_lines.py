@@ -1,0 +1,49 @@
+"""YAML with line numbers, shared by the stack loader and the conformance scenario files: one parse gives the node
+tree (for lines) and the document; a key path maps to the line its key is written on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+def parse_yaml(text: str) -> tuple[Any, Any]:
+    """The YAML node tree (for line numbers) and the document built from it, in one parse."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def line_map(node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Key path (keys and list indexes) -> 1-based line; a key's line is where the key is written."""
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            line_map(v, path + (k.value,), out)
+            out[path + (k.value,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            line_map(v, path + (i,), out)
+    return out
+
+
+def nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
+    """The line of `path`, or of the nearest enclosing key that has one."""
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def path_str(path: tuple, root: str = "") -> str:
+    """('patterns', 0, 'routes') -> 'patterns[0].routes' (after `root` when given: 'edgeport:app.patterns[0]...')."""
+    s = root
+    for part in path:
+        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
+    return s
