@@ -39,7 +39,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from edgeport.spec.capabilities import LAMBDA_EVENTS
+from edgeport.targets.lambda_edge import TRIGGERS as LAMBDA_EVENTS
 from edgeport.spec.secret_refs import ENV_PREFIX
 from edgeport.targets import cloudflare, lambda_edge, vercel
 from edgeport.targets.base import Budget

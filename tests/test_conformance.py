@@ -265,6 +265,10 @@ def issues(tmp_path, text: str) -> list[str]:
     ("type: jwt-auth\nscenarios:\n  - name: x\n    request: {path: '/', body: '{\"a\": 1}'}\n    expect: {status: 200}\n",
      [r"unknown placeholder \{\"a\": 1\}.*\n    fix: .*write '\{\{' for a literal brace"]),
     ("type: jwt-auth\nscenarios:\n  - name: x\n    request: {path: /\n", [r":5: not valid YAML"]),
+    ("type: jwt-auth\nscenarios:\n  - name: x\n    shell: {status: 503}\n    request: {path: /}\n    expect: {status: 200}\n",
+     [r":3: scenarios\[0\]: shell is not a jwt-auth scenario key\n    fix: use origins"]),
+    ("type: esi-compose\nscenarios:\n  - name: x\n    fragments: []\n    request: {path: /}\n    expect: {status: 200}\n",
+     [r":4: scenarios\[0\]\.fragments: expected a mapping slot"]),
 ])
 def test_malformed_scenarios_are_rejected_with_clear_errors(tmp_path, text, expected):
     got = "\n".join(issues(tmp_path, text))

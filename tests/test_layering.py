@@ -30,13 +30,19 @@ def counting(self, *a, **kw):
         reads.append(1)
     return real(self, *a, **kw)
 Path.read_text = counting
+import edgeport.spec.validate as v  # wrapped before any module imports the name
+validations, real_validate = [], v.validate_app
+def validate_app(*a, **kw):
+    validations.append(1)
+    return real_validate(*a, **kw)
+v.validate_app = validate_app
 from click.testing import CliRunner
 from edgeport.cli import main
 args = json.loads(sys.argv[1])
 r = CliRunner().invoke(main, args) if args else None
 for m in json.loads(sys.argv[2]):
     __import__(m)
-print(json.dumps({"exit": r.exit_code if r else 0, "output": r.output[-2000:] if r else "", "reads": len(reads),
+print(json.dumps({"exit": r.exit_code if r else 0, "output": r.output[-2000:] if r else "", "reads": len(reads), "validations": len(validations),
                   "pulumi": sorted(m for m in sys.modules if m == "pulumi" or m.startswith(("pulumi.", "pulumi_")))}))
 """
 
@@ -143,7 +149,8 @@ def test_spec_and_patterns_import_nothing_above_them():
 
 @pytest.mark.parametrize("args", [["validate", "--stack", "dev"], ["build", "--stack", "dev", "--json"],
                                   ["plan", "--stack", "dev", "--offline", "--json"]], ids=lambda a: a[0])
-def test_a_command_reads_the_stack_file_once(args):
+def test_a_command_reads_and_validates_the_stack_file_once(args):
     got = _probe(args, watch=ROOT / "stacks" / "Pulumi.dev.yaml")
     assert got["exit"] == 0, got["output"]
     assert got["reads"] == 1, f"`edgeport {args[0]}` read the stack file {got['reads']} times"
+    assert got["validations"] == 1, f"`edgeport {args[0]}` validated the declaration {got['validations']} times"

@@ -133,9 +133,9 @@ def test_budgets_come_from_edgeport_targets():
 def test_jwt_auth_is_a_viewer_request_pattern_in_edgeports_matrix():
     # auth-fails-closed checks associations against the trigger a function was built for; that only
     # keeps auth on viewer-request while edgeport builds jwt-auth into the viewer-request bundle alone.
-    from edgeport.spec.capabilities import lambda_events
+    from edgeport.spec.capabilities import events
 
-    assert lambda_events("jwt-auth") == ("viewer-request",)
+    assert events("jwt-auth", "lambda-edge") == ("viewer-request",)
 
 
 # ---------------------------------------------------------------- auth-fails-closed

@@ -23,7 +23,9 @@ from cryptography.x509.oid import NameOID
 
 from conftest import ROOT, credential_free_env, free_port, write_project
 from edgeport.local.aws import LocalAws
-from edgeport.prereq import check_certificate, check_dns, check_prerequisites, covers, errors
+from edgeport.prereq import check_prerequisites, errors
+from edgeport.targets.cloudflare.prereq import check_dns
+from edgeport.targets.lambda_edge.prereq import check_certificate, covers
 from edgeport.spec import parse_app
 from edgeport.targets.lambda_edge import DistributionSettings
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jwt as pyjwt
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import echo_origins, request
@@ -285,9 +285,10 @@ def test_slow_store_means_declared_ratios(built, origins):
 # ---------------------------------------------------------------- geo-route
 
 
-GEO = [("DE", "eu"), ("FR", "eu"), ("GR", "eu"), ("de", "eu"), (" it ", "eu"), ("US", "us"), ("CA", "us"), ("JP", "apac"),
-       ("KR", "apac"), ("NO", "default"), ("GB", "default"), ("CH", "default"), ("BR", "default"),
-       ("XX", "eu"), ("T1", "eu"), ("ZZ", "eu"), ("UK", "eu"), ("EL", "eu"), ("D3", "eu"), ("", "eu"), (None, "eu")]
+# What conformance/scenarios/geo-route.yaml does not already cover on the dev stack (every declared country, case
+# and padding, a country without a rule, XX, T1, ZZ, no country): look-alikes of real codes - UK (GB is the ISO
+# code), EL (the EU's code for Greece; ISO says GR), a digit - and an empty header; GR itself as their contrast.
+GEO = [("GR", "eu"), ("UK", "eu"), ("EL", "eu"), ("D3", "eu"), ("", "eu")]
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -476,27 +477,6 @@ def recv_until(ws, pred, timeout=5):
             return m
 
 
-def test_room_broadcast_and_presence(stack):
-    with connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as a:
-        assert recv_json(a)["type"] == "welcome"
-        assert recv_until(a, lambda m: m["type"] == "presence")["count"] == 1
-        with connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as b, \
-                connect(ws_url(stack, "/rooms/r1"), additional_headers=ORIGIN) as c:
-            recv_until(a, lambda m: m.get("count") == 3)
-            recv_until(b, lambda m: m.get("count") == 3)
-            recv_until(c, lambda m: m.get("count") == 3)
-            a.send("hello room")
-            for peer in (b, c):
-                m = recv_until(peer, lambda m: m["type"] == "message")
-                assert m["data"] == "hello room"
-            with pytest.raises(TimeoutError):
-                recv_until(a, lambda m: m["type"] == "message", timeout=0.5)  # no echo to the sender
-        assert recv_until(a, lambda m: m["type"] == "presence" and m["count"] == 1)["count"] == 1
-    with connect(ws_url(stack, "/rooms/r2"), additional_headers=ORIGIN) as other:  # rooms are separate
-        recv_json(other)
-        assert recv_until(other, lambda m: m["type"] == "presence")["count"] == 1
-
-
 def _closed_with(ws):
     with pytest.raises(ConnectionClosed) as e:
         for _ in range(50):
@@ -504,14 +484,8 @@ def _closed_with(ws):
     return e.value.rcvd.code if e.value.rcvd else None
 
 
-def test_room_limits_close_with_their_codes(stack):
-    with connect(ws_url(stack, "/rooms/limits-size"), additional_headers=ORIGIN) as ws:
-        ws.send("x" * 257)  # maxMessageBytes 256
-        assert _closed_with(ws) == 1009
-    with connect(ws_url(stack, "/rooms/limits-rate"), additional_headers=ORIGIN) as ws:
-        for _ in range(6):  # 2 messages/s, burst 3
-            ws.send("m")
-        assert _closed_with(ws) == 1008
+def test_a_full_room_closes_the_newcomer_with_1013(stack):
+    # The size (1009) and rate (1008) limits are conformance scenarios; the connection limit is not.
     with connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as a, \
             connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as b, \
             connect(ws_url(stack, "/rooms/limits-full"), additional_headers=ORIGIN) as c:
@@ -520,17 +494,6 @@ def test_room_limits_close_with_their_codes(stack):
             assert _closed_with(fourth) == 1013
         a.send("still here")
         assert recv_until(b, lambda m: m["type"] == "message")["data"] == "still here"
-
-
-def test_room_upgrade_checks(stack):
-    with pytest.raises(InvalidStatus) as e:
-        connect(ws_url(stack, "/rooms/r1"), additional_headers={"origin": "https://evil.example"})
-    assert e.value.response.status_code == 403
-    with pytest.raises(InvalidStatus) as e:
-        connect(ws_url(stack, "/rooms/bad%20id"), additional_headers=ORIGIN)
-    assert e.value.response.status_code == 404
-    r = request(url(stack, "cloudflare", "/rooms/r1"))
-    assert r.status == 426 and r.json() == {"error": "websocket_required"}
 
 
 def _raw_ws(host: str, port: int, path: str) -> socket.socket:
@@ -584,10 +547,3 @@ def test_room_close_without_code_is_answered_with_1000_and_reconnect_works(stack
     with connect(ws_url(stack, "/rooms/closing"), additional_headers=ORIGIN) as again:
         recv_json(again)
         assert recv_until(again, lambda m: m["type"] == "presence")["count"] == 1
-
-
-@pytest.mark.parametrize("target", ["vercel", "lambda-edge"])
-def test_rooms_are_not_served_where_they_cannot_run(stack, fresh, target):
-    """realtime-room is declared for cloudflare only; elsewhere /rooms/* is plain origin traffic."""
-    r = request(url(stack, target, "/rooms/r1"))
-    assert r.status == 200 and r.json()["path"] == "/rooms/r1"

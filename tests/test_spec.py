@@ -12,6 +12,7 @@ from edgeport.errors import SpecError
 from edgeport.patterns.jwt_auth import JwtAuth
 from edgeport.spec import load_stack, parse_app
 from edgeport.spec import capabilities, geo
+from edgeport.targets import lambda_edge
 from edgeport.spec import routes
 from edgeport.spec.runtime import chain_order, runtime_config
 
@@ -342,10 +343,10 @@ def test_capability_matrix_is_complete():
             c = capabilities.capability(p, t)
             assert c.how
             if t == "lambda-edge" and c.supported:
-                assert c.events and set(c.events) <= set(capabilities.LAMBDA_EVENTS)
+                assert c.events and set(c.events) <= set(lambda_edge.TRIGGERS)
     assert capabilities.hosts("realtime-room") == ["cloudflare"]
-    assert capabilities.lambda_events("ab-test") == ("viewer-request", "origin-response")
-    assert capabilities.lambda_events("geo-route") == ("origin-request",)
+    assert capabilities.events("ab-test", "lambda-edge") == ("viewer-request", "origin-response")
+    assert capabilities.events("geo-route", "lambda-edge") == ("origin-request",)
 
 
 def test_runtime_config_strips_client_identity_headers():

@@ -202,7 +202,15 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
 # ---------------------------------------------------------------- dev
 
 
-@main.command()
+_DEV_HELP = f"""Serve the stack's edge code on 127.0.0.1 in each target's local runtime:
+    {", ".join(f"{targets.profile(t).LOCAL_RUNTIME} for {t}" for t in targets.NAMES)}. Rebuilds and restarts when
+    functions/ or the stack file change. Ctrl-C stops everything.
+
+    Send `x-edgeport-country: DE` to pretend a request comes from a country
+    (local hosts only; each turns it into what its platform would set)."""
+
+
+@main.command(help=_DEV_HELP)
 @stack_option
 @click.option("--target", "-t", type=click.Choice(targets.NAMES), default=None,
               help="Serve one target (default: every target the stack declares).")
@@ -213,13 +221,6 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
                    "Origins without one get a built-in echo origin that answers with what it received.")
 @project_option
 def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], project_dir: Path | None) -> None:
-    """Serve the stack's edge code on 127.0.0.1 in each target's local runtime:
-    workerd (Miniflare) for cloudflare, Vercel's edge-runtime for vercel, and a
-    CloudFront emulation in Node for lambda-edge. Rebuilds and restarts when
-    functions/ or the stack file change. Ctrl-C stops everything.
-
-    Send `x-edgeport-country: DE` to pretend a request comes from a country
-    (local hosts only; each turns it into what its platform would set)."""
     from .local.dev import DevServer
     from .spec.secret_refs import resolve_local
 

@@ -211,30 +211,33 @@ class Execution:
         return placeholders.resolve(value, self.lookup)
 
     # -- origins
-    def _merge_scripts(self, raw: dict[str, Any]) -> None:
-        for origin, paths in self.resolve(raw).items():
+    def _merge_scripts(self, raw: dict[str, Any], resolve: Any = None) -> None:
+        for origin, paths in (resolve or self.resolve)(raw).items():
             if origin not in self.origins:
                 raise EdgeportError(f"origin {origin!r} is not declared by the stack (declared: {', '.join(self.origins)})")
             for path, script in paths.items():
                 self.scripts.setdefault(origin, {})[path] = {**self.scripts.get(origin, {}).get(path, {}), **script}
 
-    def _esi_scripts(self, shell: dict | None, fragments: dict[str, Any]) -> None:
-        p = self.job.pattern
-        if not hasattr(p, "fragments"):  # the shell/fragments sugar of composing patterns
-            return
-        if shell is not None:
-            self._merge_scripts({"default": {p.shell: shell}})
-        for f in p.fragments:
-            self.scope["slot"] = f.slot
+    def _scoped(self, extra: dict[str, Any]):
+        """Resolve with `extra` placeholders in scope (restored afterwards)."""
+        def resolve(value: Any, scope: dict[str, Any] = extra) -> Any:
+            saved = {k: self.scope[k] for k in scope if k in self.scope}
+            self.scope.update(scope)
             try:
-                merged: dict = {}
-                for key, script in fragments.items():
-                    if key == "*" or self.resolve(key) == f.slot:
-                        merged.update(script)
-                if merged:
-                    self._merge_scripts({f.origin: {f.path: merged}})
+                return self.resolve(value)
             finally:
-                self.scope.pop("slot", None)
+                for k in scope:
+                    self.scope.pop(k, None)
+                self.scope.update(saved)
+        return resolve
+
+    def _sugar_scripts(self, sugar: dict[str, Any]) -> None:
+        """Origin scripts written as the pattern type's scenario sugar (e.g. esi-compose's shell/fragments)."""
+        if not sugar:
+            return
+        p = self.job.pattern
+        for scope, raw in kind_of(p).sugar_scripts(p, sugar, lambda v, sc: self._scoped(sc)(v)):
+            self._merge_scripts(raw, self._scoped(scope))
 
     def _apply_scripts(self) -> None:
         for name, o in self.origins.items():
@@ -246,9 +249,9 @@ class Execution:
     def prepare(self) -> None:
         f, sc = self.job.file, self.job.scenario
         self._merge_scripts(f.origins)
-        self._esi_scripts(f.shell, f.fragments)
+        self._sugar_scripts(f.sugar)
         self._merge_scripts(sc.origins)
-        self._esi_scripts(sc.shell, sc.fragments)
+        self._sugar_scripts(sc.sugar)
         for o in self.origins.values():
             o.clear()
         self._apply_scripts()

@@ -16,11 +16,14 @@ from typing import Any
 import yaml
 
 from ..errors import SpecError, SpecIssue
+from ..patterns import KINDS
 from ..spec.capabilities import PATTERN_TYPES, TARGETS
 from ..spec.yaml_lines import line_map, nearest_line, parse_yaml, path_str
 from .context import FOR_EACH, REQUIRES, check_known
 from .placeholders import PlaceholderError, names
 
+# Scenario keys some pattern type gives a meaning to (PatternKind.scenario_sugar), e.g. esi-compose's shell.
+SUGAR_KEYS = tuple(dict.fromkeys(k for kind in KINDS.values() for k in kind.scenario_sugar))
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 WS_ACTIONS = ("connect", "send", "receive", "silent", "closed", "disconnect")
 STEP_ACTIONS = ("request", "origins") + WS_ACTIONS
@@ -76,8 +79,7 @@ class Scenario:
     requires: tuple[str, ...] = ()
     fresh: bool = False  # needs a host that has served nothing yet (cold edge cache)
     origins: dict[str, Any] = field(default_factory=dict)
-    shell: dict[str, Any] | None = None
-    fragments: dict[str, Any] = field(default_factory=dict)
+    sugar: dict[str, Any] = field(default_factory=dict)  # the pattern type's scenario_sugar keys (PatternKind)
     pattern: str | None = None
 
 
@@ -89,8 +91,7 @@ class ScenarioFile:
     pattern: str | None = None  # only the stack's pattern with this name
     description: str = ""
     origins: dict[str, Any] = field(default_factory=dict)
-    shell: dict[str, Any] | None = None
-    fragments: dict[str, Any] = field(default_factory=dict)
+    sugar: dict[str, Any] = field(default_factory=dict)
 
     @property
     def display(self) -> str:
@@ -222,21 +223,16 @@ class _Checker:
                     self.placeholders(path + (origin, p), p)
                 self.script(path + (origin, p), script)
 
-    def esi_sugar(self, path: tuple, d: dict) -> None:
-        if ("shell" in d or "fragments" in d) and self.ptype != "esi-compose":
-            self.err(path, "shell and fragments are esi-compose conveniences", "use origins: {name: {path: script}}")
+    def sugar(self, path: tuple, d: dict) -> None:
+        """A pattern type's scenario sugar (PatternKind.scenario_sugar), checked by its kind."""
+        own = KINDS[self.ptype].scenario_sugar if self.ptype in KINDS else ()
+        foreign = [k for k in SUGAR_KEYS if k in d and k not in own]
+        if foreign:
+            self.err(path, f"{' and '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not a {self.ptype} "
+                     "scenario key", "use origins: {name: {path: script}}")
             return
-        if "shell" in d:
-            self.script(path + ("shell",), d["shell"])
-        if "fragments" in d:
-            fr = d["fragments"]
-            if not isinstance(fr, dict) or not fr:
-                self.err(path + ("fragments",), "expected a mapping slot (or '*' for every fragment) -> script")
-            else:
-                for slot, script in fr.items():
-                    if isinstance(slot, str):
-                        self.placeholders(path + ("fragments", slot), slot)
-                    self.script(path + ("fragments", slot), script)
+        if own:
+            KINDS[self.ptype].check_sugar(self, path, d)
 
     def request(self, path: tuple, v: Any) -> None:
         if not self.mapping(path, v, ("method", "path", "headers", "cookies", "country", "body"), ("path",)):
@@ -488,8 +484,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-SCENARIO_KEYS = ("name", "description", "for_each", "applies_to", "requires", "fresh", "pattern", "origins", "shell",
-                 "fragments", "request", "expect", "differences", "steps")
+SCENARIO_KEYS = ("name", "description", "for_each", "applies_to", "requires", "fresh", "pattern", "origins",
+                 *SUGAR_KEYS, "request", "expect", "differences", "steps")
 
 
 def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None, list[ScenarioIssue]]:
@@ -511,7 +507,7 @@ def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None
                                     file=disp, line=1)]
     ptype = data.get("type")
     c = _Checker(disp, lines, ptype if ptype in PATTERN_TYPES else None)
-    c.mapping((), data, ("type", "pattern", "description", "origins", "shell", "fragments", "scenarios"), ("type", "scenarios"))
+    c.mapping((), data, ("type", "pattern", "description", "origins", *SUGAR_KEYS, "scenarios"), ("type", "scenarios"))
     if "type" in data and ptype not in PATTERN_TYPES:
         close = difflib.get_close_matches(str(ptype), PATTERN_TYPES, n=1)
         c.err(("type",), f"unknown pattern type {ptype!r}", f"did you mean {close[0]!r}?" if close else
@@ -520,7 +516,7 @@ def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None
         c.string(("pattern",), data["pattern"])
     if "origins" in data:
         c.origin_scripts(("origins",), data["origins"])
-    c.esi_sugar((), data)
+    c.sugar((), data)
     scen_list = data.get("scenarios")
     scenarios: list[Scenario] = []
     if "scenarios" in data and (not isinstance(scen_list, list) or not scen_list):
@@ -535,7 +531,7 @@ def parse_file(path: Path, text: str | None = None) -> tuple[ScenarioFile | None
         return None, sorted(c.issues, key=lambda i: i.line or 0)
     return ScenarioFile(path=path, type=ptype, scenarios=tuple(scenarios), pattern=data.get("pattern"),
                         description=str(data.get("description", "")), origins=data.get("origins") or {},
-                        shell=data.get("shell"), fragments=data.get("fragments") or {}), []
+                        sugar={k: data[k] for k in SUGAR_KEYS if k in data}), []
 
 
 def _scenario(c: _Checker, path: tuple, s: Any, seen: dict[str, int]) -> Scenario | None:
@@ -571,7 +567,7 @@ def _scenario(c: _Checker, path: tuple, s: Any, seen: dict[str, int]) -> Scenari
         c.string(path + ("pattern",), s["pattern"])
     if "origins" in s:
         c.origin_scripts(path + ("origins",), s["origins"])
-    c.esi_sugar(path, s)
+    c.sugar(path, s)
     single = [k for k in ("request", "expect", "differences") if k in s]
     steps: list[Step] = []
     if "steps" in s:
@@ -595,8 +591,8 @@ def _scenario(c: _Checker, path: tuple, s: Any, seen: dict[str, int]) -> Scenari
         c.err(path, "a scenario needs request and expect, or steps")
     return Scenario(name=str(name), steps=tuple(steps), line=c.line(path), description=str(s.get("description", "")),
                     for_each=c.for_each, applies_to=s.get("applies_to", "hosting"), requires=tuple(req),
-                    fresh=bool(s.get("fresh", False)), origins=s.get("origins") or {}, shell=s.get("shell"),
-                    fragments=s.get("fragments") or {}, pattern=s.get("pattern"))
+                    fresh=bool(s.get("fresh", False)), origins=s.get("origins") or {},
+                    sugar={k: s[k] for k in SUGAR_KEYS if k in s}, pattern=s.get("pattern"))
 
 
 def _check_clients(c: _Checker, path: tuple, steps: list[Step]) -> None:

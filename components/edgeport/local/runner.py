@@ -140,7 +140,7 @@ class LocalRunner:
                "--port", str(port)]
         if self.now_ms is not None:
             cmd += ["--now-ms", str(self.now_ms)]
-        env.update({"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false"})
+        env.update(getattr(targets.profile(target), "LOCAL_ENV", {}))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True, cwd=functions_dir())
         host = Host(target, "", proc)

@@ -113,6 +113,9 @@ class PatternKind:
     live_tag: ClassVar[str] = ""  # short name in live-store keys, for kinds with live settings
     secret_fields: ClassVar[tuple[str, ...]] = ()  # fields naming a secret
     placeholders: ClassVar[Placeholders] = Placeholders()
+    # Scenario-file keys that stand for origin scripts of this pattern (esi-compose: shell, fragments); see
+    # check_sugar and sugar_scripts.
+    scenario_sugar: ClassVar[tuple[str, ...]] = ()
 
     # ---------------------------------------------------------------- declaration
     def validate(self, p: Any, path: str, problems: "Problems", app: "App") -> None:
@@ -186,3 +189,11 @@ class PatternKind:
         from ..errors import PlaceholderError
 
         raise PlaceholderError(f"unknown placeholder {{{name}}} for {self.type}")
+
+    def check_sugar(self, checker: Any, path: tuple, d: dict[str, Any]) -> None:
+        """Check this type's scenario_sugar keys in a scenario (or file) mapping `d` (checker: conformance's)."""
+
+    def sugar_scripts(self, p: Any, sugar: dict[str, Any], resolve: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The origin scripts the sugar stands for, as (extra placeholder scope, {origin: {path: script}}) pairs;
+        resolve(value, scope) resolves a scenario value's placeholders with that extra scope."""
+        return []

@@ -127,5 +127,34 @@ class Kind(PatternKind):
     def lookup(self, ctx, name, scope):
         return _lookup(ctx, name, scope)
 
+    # Scenario files may write `shell: script` (the shell's path on the default origin) and
+    # `fragments: {slot or '*': script}` (each fragment's path on its origin) instead of spelling out origins.
+    scenario_sugar = ("shell", "fragments")
+
+    def check_sugar(self, checker, path, d):
+        if "shell" in d:
+            checker.script(path + ("shell",), d["shell"])
+        if "fragments" in d:
+            fr = d["fragments"]
+            if not isinstance(fr, dict) or not fr:
+                checker.err(path + ("fragments",), "expected a mapping slot (or '*' for every fragment) -> script")
+                return
+            for slot, script in fr.items():
+                if isinstance(slot, str):
+                    checker.placeholders(path + ("fragments", slot), slot)
+                checker.script(path + ("fragments", slot), script)
+
+    def sugar_scripts(self, p, sugar, resolve):
+        out = [({}, {"default": {p.shell: sugar["shell"]}})] if sugar.get("shell") is not None else []
+        for f in p.fragments:  # slot keys resolve with {slot} in scope, so "{slot}" names every fragment
+            scope = {"slot": f.slot}
+            merged: dict = {}
+            for key, script in (sugar.get("fragments") or {}).items():
+                if key == "*" or resolve(key, scope) == f.slot:
+                    merged.update(script)
+            if merged:
+                out.append((scope, {f.origin: {f.path: merged}}))
+        return out
+
 
 KIND = Kind()

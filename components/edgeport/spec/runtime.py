@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..patterns import kind_of
-from . import capabilities, routes
+from . import routes
 
 if TYPE_CHECKING:
     from ..patterns import PatternBase
@@ -89,7 +89,7 @@ def patterns_for(app: "App", target: str, event: str | None = None) -> list["Pat
     for p in chain_order(app):
         if target not in app.pattern_targets(p):
             continue
-        if event is not None and event not in capabilities.lambda_events_for(p, app):
+        if event is not None and event not in kind_of(p).events(p, app, target):
             continue
         out.append(p)
     return out

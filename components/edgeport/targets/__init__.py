@@ -40,6 +40,17 @@ def plan_view(name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.plan")
 
 
+def prereq(name: str) -> ModuleType | None:
+    """A target's prerequisite checks for `edgeport plan` (a `check(app, env, offline)`), or None if it has none."""
+    profile(name)
+    try:
+        return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.prereq")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{_PACKAGES[name]}.prereq":
+            raise
+        return None
+
+
 def field_name(name: str) -> str:
     """The attribute a target's settings have on App.targets ("lambda-edge" -> "lambda_edge")."""
     return name.replace("-", "_")

@@ -34,7 +34,10 @@ OUTPUTS = {
     "cloudflare_script": ("script_name", "str", "Name of the Worker script."),
     "cloudflare_routes": ("routes", "list[str]", "Workers route patterns."),
 }
-RUNTIME = "workerd (Miniflare)"
+LOCAL_RUNTIME = "workerd (Miniflare)"  # what `edgeport dev` and the tests run the Worker in
+# The local host's environment: no request.cf fetch from Cloudflare and no wrangler metrics (nothing leaves the
+# machine; the host sets request.cf itself).
+LOCAL_ENV = {"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false"}
 MAIN_MODULE = "worker.mjs"
 CONFIG_BINDING = "EDGEPORT_CONFIG"
 LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)

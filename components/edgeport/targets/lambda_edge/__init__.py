@@ -25,7 +25,7 @@ from pydantic import Field
 
 from ...errors import SpecIssue
 from ...patterns import kind_of
-from ...spec import aws_regions, capabilities, routes as routes_, runtime
+from ...spec import aws_regions, routes as routes_, runtime
 from ...spec.secret_refs import env_name
 from ...spec.types import ROOT, Model
 from ..base import Budget, BundleUnit, HeaderLimit, header_issues, routes_for
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 NAME = "lambda-edge"
 LABEL = "Lambda@Edge on CloudFront"
 DEFAULT_PORT = 8789
+# CloudFront's triggers in the order one request meets them (docs.aws.amazon.com/AmazonCloudFront/latest/
+# DeveloperGuide/lambda-cloudfront-trigger-events.html).
+TRIGGERS = ("viewer-request", "origin-request", "origin-response", "viewer-response")
 COMPONENT_TYPE = "edgeport:aws:LambdaEdge"  # the Pulumi component the resources module makes
 # Component output -> (key in materialize's result, Python type, description); see cloudflare/__init__.py.
 OUTPUTS = {
@@ -51,6 +54,7 @@ HINTS = {
 }
 REGION = "us-east-1"
 RUNTIME = "nodejs22.x"
+LOCAL_RUNTIME = "a CloudFront emulation in Node"  # what `edgeport dev` and the tests run the functions in
 HANDLER = "index.handler"
 ENTRY = "index.js"
 
@@ -123,10 +127,17 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
     return issues
 
 
+def triggers_for(pattern, app: "App | None" = None) -> tuple[str, ...]:
+    """The triggers one declared pattern needs, in CloudFront order (a pattern may need more than its type's
+    capability row says, e.g. an A/B test whose variants switch origins)."""
+    needed = set(kind_of(pattern).events(pattern, app, NAME))
+    return tuple(e for e in TRIGGERS if e in needed)
+
+
 def events(app: "App") -> list[str]:
     """The triggers this stack needs, in CloudFront order."""
-    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in capabilities.lambda_events_for(p, app)}
-    return [e for e in capabilities.LAMBDA_EVENTS if e in needed]
+    needed = {e for p in app.patterns if NAME in app.pattern_targets(p) for e in triggers_for(p, app)}
+    return [e for e in TRIGGERS if e in needed]
 
 
 def live_key(app: "App", stack: str, pattern) -> str:
@@ -241,10 +252,10 @@ def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
     """What one cache behaviour needs for the patterns that can see its requests: the triggers (only those its
     patterns need, plus the guard's viewer-request) and the cache key. Everything keeps the origin's own cache
     semantics: a behaviour whose key needs nothing special uses the managed policy that honours Cache-Control."""
-    evs = {e for p in pats for e in capabilities.lambda_events_for(p, app)}
+    evs = {e for p in pats for e in triggers_for(p, app)}
     if runtime.guards_every_request(app, NAME):
         evs.add("viewer-request")  # the guard sees every request, whichever behaviour CloudFront picks
-    return {"path_pattern": path_pattern, "events": [e for e in capabilities.LAMBDA_EVENTS if e in evs],
+    return {"path_pattern": path_pattern, "events": [e for e in TRIGGERS if e in evs],
             "cache": _cache_key(app, pats)}
 
 
@@ -278,7 +289,7 @@ def viewer_request_headers(app: "App") -> list[str]:
     """Headers the viewer-request trigger sets for the origin: origin-request keeps them (RuntimeConfig.entry)."""
     out: set[str] = set()
     for p in app.patterns:
-        if NAME in app.pattern_targets(p) and "viewer-request" in capabilities.lambda_events_for(p, app):
+        if NAME in app.pattern_targets(p) and "viewer-request" in triggers_for(p, app):
             out |= runtime.origin_headers(p)
     return sorted(out)
 

@@ -38,6 +38,7 @@ OUTPUTS = {
     "vercel_project_id": ("project_id", "str", "Vercel project id."),
 }
 ENTRY = "middleware.js"
+LOCAL_RUNTIME = "Vercel's edge-runtime"  # what `edgeport dev` and the tests run the middleware in
 # How to write a setting that fails its pattern (edgeport.spec.loader shows it as the fix), by camelCase key.
 HINTS = {
     "teamId": "Vercel team ids look like team_abc123 (Team Settings > General)",
