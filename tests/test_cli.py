@@ -210,3 +210,34 @@ def test_build_refuses_tokens_cloudfront_cannot_carry(tmp_path):
     assert f"stacks/Pulumi.dev.yaml:{line}: edgeport:app.patterns[0].maxTokenBytes: tokens up to 12,288 B" in r.output
     assert "lambda-edge allows 20,480 B" in r.output and "lower maxTokenBytes to 8,035 or less" in r.output
     assert "Traceback" not in r.output
+
+
+def test_validate_flags_a_placeholder_secret_and_a_missing_one():
+    r = CliRunner().invoke(main, ["validate", "--stack", "prod", "--json", "--project-dir", str(ROOT)])
+    assert r.exit_code == 0, r.output
+    [w] = json.loads(r.stdout)["warnings"]
+    assert "jwt_hmac holds a placeholder" in w and "pulumi config set --secret edgeport:jwt_hmac <value> -s prod" in w
+    r = CliRunner().invoke(main, ["validate", "--stack", "dev", "--json", "--project-dir", str(ROOT)])
+    [w] = json.loads(r.stdout)["warnings"]
+    assert "jwt_hmac has no value in stacks/Pulumi.dev.yaml" in w
+
+
+def test_capabilities_for_one_stack_lists_its_patterns_with_their_triggers():
+    r = CliRunner().invoke(main, ["capabilities", "--stack", "prod", "--json", "--project-dir", str(ROOT)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    room = {(x["target"], x["supported"], x["declared"]) for x in rows if x["pattern"] == "realtime-room"}
+    assert room == {("cloudflare", True, True), ("lambda-edge", False, False), ("vercel", False, False)}
+    [ab] = [x for x in rows if x["name"] == "checkout-redesign" and x["target"] == "lambda-edge"]
+    assert ab["events"] == ["viewer-request", "origin-request", "origin-response"]  # CloudFront's order
+
+
+def test_stack_files_live_where_pulumi_yaml_says(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks",
+                                                                                    "stackConfigDir: config/stacks"))
+    (tmp_path / "config" / "stacks").mkdir(parents=True)
+    (tmp_path / "config" / "stacks" / "Pulumi.dev.yaml").write_text((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    r = CliRunner().invoke(main, ["validate", "--stack", "dev", "--project-dir", str(tmp_path)])
+    assert r.exit_code == 0 and r.stdout.startswith("ok: config/stacks/Pulumi.dev.yaml"), r.output
+    r = CliRunner().invoke(main, ["validate", "--stack", "nope", "--project-dir", str(tmp_path)])
+    assert r.exit_code == 1 and "config/stacks/Pulumi.nope.yaml does not exist (stacks here: dev)" in r.output

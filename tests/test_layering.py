@@ -12,6 +12,7 @@ import ast
 import json
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,24 @@ def test_a_command_reads_and_validates_the_stack_file_once(args):
     assert got["exit"] == 0, got["output"]
     assert got["reads"] == 1, f"`edgeport {args[0]}` read the stack file {got['reads']} times"
     assert got["validations"] == 1, f"`edgeport {args[0]}` validated the declaration {got['validations']} times"
+
+
+def test_the_newest_local_compatibility_date_is_the_pinned_workerds():
+    """validate refuses a compatibilityDate the local workerd cannot run; the limit is the pinned binary's own."""
+    from edgeport.targets import cloudflare
+
+    pkg = json.loads((ROOT / "functions" / "package.json").read_text())
+    assert pkg["dependencies"]["workerd"] == cloudflare.PINNED_WORKERD
+    probe = (  # evaluated from functions/, where miniflare resolves
+        'import { Miniflare } from "miniflare";\n'
+        "for (const date of process.argv.slice(1)) {\n"
+        "  const mf = new Miniflare({ modules: true, compatibilityDate: date,\n"
+        "    script: 'export default { fetch() { return new Response(\"ok\") } }' });\n"
+        '  try { console.log(date, (await mf.dispatchFetch("http://x/")).status); }\n'
+        '  catch { console.log(date, "refused"); } finally { await mf.dispose().catch(() => {}); }\n'
+        "}\n")
+    day_after = (date.fromisoformat(cloudflare.NEWEST_LOCAL_DATE) + timedelta(days=1)).isoformat()
+    out = subprocess.run(["node", "--input-type=module", "-e", probe, cloudflare.NEWEST_LOCAL_DATE, day_after],
+                         cwd=ROOT / "functions", capture_output=True, text=True, timeout=120)
+    answers = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line[:2] in ("19", "20"))
+    assert answers == {cloudflare.NEWEST_LOCAL_DATE: "200", day_after: "refused"}, out.stdout + out.stderr[-1500:]

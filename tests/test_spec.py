@@ -617,12 +617,9 @@ def test_patterns_on_other_targets_are_not_sized_against_this_one():
 
 
 def test_header_limit_issues_carry_file_and_line(tmp_path):
-    from edgeport.build.bundler import units_for
-
     write_project(tmp_path, {"t": DEV_APP.replace("        secret: jwt_hmac\n", "        secret: jwt_hmac\n        maxTokenBytes: 12288\n")})
-    st = load_stack("t", tmp_path)
-    with pytest.raises(SpecError) as e:
-        units_for(st.app, "t", st.locate)
+    with pytest.raises(SpecError) as e:  # load_stack runs the static platform limits (validate refuses it too)
+        load_stack("t", tmp_path)
     (i,) = e.value.issues
     line = DEV_APP.split("\n").index("        secret: jwt_hmac") + 2
     assert (i.file, i.line, i.path) == ("stacks/Pulumi.t.yaml", line, "edgeport:app.patterns[0].maxTokenBytes")
@@ -682,3 +679,32 @@ def test_origin_rule_only_binds_stacks_with_a_lambda_edge_target():
 
 def test_ip_origin_and_bad_port_are_two_problems():
     assert len(issues_of(app_with(origins__eu="https://192.0.2.10:8"))) == 2
+
+
+def test_a_compatibility_date_the_local_workerd_cannot_run_is_refused():
+    from edgeport.targets.cloudflare import NEWEST_LOCAL_DATE
+
+    assert not issues_of_or_none(app_with(**{"targets__cloudflare__compatibilityDate": NEWEST_LOCAL_DATE}))
+    i = one_issue(app_with(**{"targets__cloudflare__compatibilityDate": "2099-01-01"}))
+    assert i.path == "edgeport:app.targets.cloudflare.compatibilityDate"
+    assert "newest date the pinned workerd" in i.message and NEWEST_LOCAL_DATE in i.hint
+
+
+def issues_of_or_none(raw):
+    try:
+        parse_app(raw, file="stacks/Pulumi.t.yaml")
+    except SpecError as e:
+        return e.issues
+    return None
+
+
+def test_duplicate_yaml_keys_are_reported_with_both_lines(tmp_path):
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace("    name: shop\n", "    name: shop\n    name: other\n", 1)
+    assert "name: other" in text
+    write_project(tmp_path, {"t": text})
+    with pytest.raises(SpecError) as e:
+        load_stack("t", tmp_path)
+    [i] = [i for i in e.value.issues if "written twice" in i.message]
+    first = text.splitlines().index("    name: shop") + 1
+    assert (i.path, i.line, i.file) == ("edgeport:app.name", first + 1, "stacks/Pulumi.t.yaml")
+    assert f"first on line {first}" in i.message

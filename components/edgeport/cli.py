@@ -61,7 +61,7 @@ def _progress(msg: str) -> None:
 
 
 stack_option = click.option("--stack", "-s", "stack_name", required=True, metavar="NAME",
-                            help="Stack to use: reads stacks/Pulumi.NAME.yaml.")
+                            help="Stack to use: reads Pulumi.NAME.yaml in the stackConfigDir of Pulumi.yaml.")
 json_option = click.option("--json", "as_json", is_flag=True, callback=_remember_json,
                            help="Machine-readable JSON on stdout.")
 project_option = click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -84,7 +84,7 @@ def main() -> None:
     """Declare edge patterns once; build, plan and run them for Cloudflare Workers,
     Lambda@Edge and Vercel Routing Middleware.
 
-    A stack is declared under `edgeport:app` in stacks/Pulumi.<stack>.yaml.
+    A stack is declared under `edgeport:app` in Pulumi.<stack>.yaml (in the stackConfigDir Pulumi.yaml names).
     Deploy with `pulumi up -s <stack>`; everything here works offline.
     """
 
@@ -100,9 +100,12 @@ def validate(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
     """Check the stack declaration. Exit 0 when valid; exit 2 listing every problem."""
     st = _load(stack_name, project_dir)
     app = st.app
+    warnings = st.secret_warnings()
     summary = {"ok": True, "stack": stack_name, "file": str(st.file), "app": app.name, "targets": app.targets.names(),
                "patterns": [{"name": p.name, "type": p.type, "routes": list(p.routes), "exclude": list(p.exclude),
-                             "targets": app.pattern_targets(p)} for p in app.patterns]}
+                             "targets": app.pattern_targets(p)} for p in app.patterns], "warnings": warnings}
+    for w in warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -338,19 +341,37 @@ def secrets_init_local(stack_name: str, project_dir: Path | None) -> None:
 # ---------------------------------------------------------------- capabilities
 
 
+def _in_trigger_order(target: str, events) -> list[str]:
+    order = getattr(targets.profile(target), "TRIGGERS", ())
+    return sorted(events, key=lambda e: order.index(e) if e in order else len(order))
+
+
 @main.command()
+@click.option("--stack", "-s", "stack_name", default=None, metavar="NAME",
+              help="Only this stack's patterns and targets, with the triggers each pattern needs there.")
 @json_option
-def capabilities(as_json: bool) -> None:
-    """Which pattern runs on which target, how, or why not."""
+@project_option
+def capabilities(stack_name: str | None, as_json: bool, project_dir: Path | None) -> None:
+    """Which pattern runs on which target, how, or why not (every pattern type, or one stack's patterns)."""
+    from .patterns import kind_of
     from .spec.capabilities import as_table
 
-    rows = as_table()
+    if stack_name is None:
+        rows = as_table()
+    else:
+        app = _load(stack_name, project_dir).app
+        rows = [{"name": p.name, "pattern": p.type, "target": t, "supported": c.supported,
+                 "declared": t in app.pattern_targets(p), "how": c.how,
+                 "events": _in_trigger_order(t, kind_of(p).events(p, app, t)) if c.supported else []}
+                for p in app.patterns for t in app.targets.names() for c in (kind_of(p).capability(t),)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        mark = "yes" if r["supported"] else "no"
-        click.echo(f"{r['pattern']:<14} {r['target']:<12} {mark:<4} {r['how']}")
+        mark = ("yes" if r.get("declared", True) else "off") if r["supported"] else "no"
+        name = f"{r['name']} ({r['pattern']})" if "name" in r else r["pattern"]
+        events = f" [{', '.join(r['events'])}]" if r.get("events") and "name" in r else ""
+        click.echo(f"{name:<28} {r['target']:<12} {mark:<4} {r['how']}{events}")
 
 
 def _register_conformance() -> None:

@@ -339,11 +339,7 @@ def run_plan(stack: Stack) -> Plan:
     app = stack.app
     values = {s: placeholder(s) for s in app.secret_names()}
     plan = Plan(stack=stack.name, app=app.name)
-    for s in app.secret_names():
-        if not stack.secret_configured(s):
-            plan.warnings.append(
-                f"secret {s} has no value in stacks/Pulumi.{stack.name}.yaml; `pulumi up` will stop until you run "
-                f"`pulumi config set --secret {s} <value> -s {stack.name}`")
+    plan.warnings += stack.secret_warnings()
     config = {f"{CONFIG_KEY}": json.dumps(stack.config[CONFIG_KEY])}
     config.update({config_key(s): v for s, v in values.items()})
     pulumi.runtime.set_all_config(config, secret_keys=[config_key(s) for s in values])

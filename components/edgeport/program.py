@@ -16,7 +16,7 @@ from .spec.models import App
 def _declared(project_dir: Path, stack: str, raw: object) -> tuple[App, str, dict | None]:
     """The validated App from the Pulumi config, with the stack file's name and line numbers for errors."""
     path = stack_file(project_dir, stack)
-    rel = f"stacks/{path.name}"
+    rel = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
     lines = file_lines(path) if path.exists() else None
     # `pulumi up` does not go through load_stack: refuse a plain-text secret in the stack file here too.
     leaks = stack_file_secret_issues(path, stack, rel) if path.exists() else []

@@ -13,6 +13,7 @@ from typing import Callable
 
 from ..errors import BuildError, SpecError, SpecIssue
 from ..spec.models import App
+from .. import targets
 from ..targets import profile
 from ..targets.base import BundleUnit
 from .artifacts import Artifact, BuildResult, measure
@@ -48,11 +49,7 @@ def node_binary() -> str:
 def units_for(app: App, stack: str, locate: Callable[[SpecIssue], SpecIssue] | None = None) -> list[BundleUnit]:
     """The bundles every target needs; platform quotas that config can break are checked first.
     `locate` adds the stack file and line to those issues (Stack.locate)."""
-    units, issues = [], []
-    for t in app.targets.names():
-        mine = profile(t).bundles(app, stack)
-        issues += profile(t).check_limits(app, stack, mine)
-        units += mine
+    units, issues = targets.bundles_and_limits(app, stack)
     if issues:
         raise SpecError([locate(i) for i in issues] if locate else issues)
     return units

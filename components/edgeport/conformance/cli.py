@@ -19,7 +19,7 @@ TARGET_CHOICES = list(targets.NAMES)
 
 
 @click.command("conformance")
-@click.option("--stack", "-s", "stack_name", required=True, metavar="NAME", help="Stack to use: reads stacks/Pulumi.NAME.yaml.")
+@click.option("--stack", "-s", "stack_name", required=True, metavar="NAME", help="Stack to use: reads Pulumi.NAME.yaml in the stackConfigDir of Pulumi.yaml.")
 @click.option("--target", "-t", "targets", multiple=True, type=click.Choice(TARGET_CHOICES),
               help="Run on this target only (repeatable; default: every target the stack declares).")
 @click.option("--pattern", "-p", "patterns", multiple=True, metavar="NAME|TYPE",

@@ -17,6 +17,7 @@ from typing import Callable
 from ..build import build_app, default_out_dir, functions_dir
 from ..errors import EdgeportError
 from ..spec import load_stack
+from ..spec.loader import stack_file
 from ..patterns import kind_of
 from ..spec.models import App
 from ..spec.secret_refs import resolve_local
@@ -64,7 +65,7 @@ class DevServer:
 
     def watched(self) -> list[Path]:
         fdir = functions_dir()
-        return [fdir / "src", fdir / "build.mjs", self.project_dir / "stacks" / f"Pulumi.{self.stack_name}.yaml",
+        return [fdir / "src", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
                 self.project_dir / ".dev.vars"]
 
     def _serve(self) -> LocalRunner:

@@ -1,8 +1,10 @@
-"""Load a stack's declaration from ``stacks/Pulumi.<stack>.yaml`` (or a dict) into a validated App."""
+"""Load a stack's declaration from ``Pulumi.<stack>.yaml`` in the project's stackConfigDir (or a dict) into a
+validated App."""
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +18,7 @@ from ..patterns import KINDS
 from . import secret_refs as secret_names
 from .models import App
 from .validate import ROOT, validate_app
-from .yaml_lines import line_map, nearest_line, parse_yaml, path_str
+from .yaml_lines import duplicate_keys, line_map, nearest_line, parse_yaml, path_str
 
 CONFIG_KEY = "edgeport:app"
 
@@ -42,6 +44,27 @@ class Stack:
     def secret_configured(self, name: str) -> bool:
         """Whether the stack file holds a value for the secret (normally `secure: ...`)."""
         return secret_names.config_key(name) in self.config
+
+    def secret_warnings(self) -> list[str]:
+        """Secrets `pulumi up` cannot decrypt as they stand: not set, or a placeholder an example left behind
+        (`secure: v1:REPLACE_WITH...` is no ciphertext). Warnings, not errors: the declaration is fine, and the
+        fix is one `pulumi config set --secret` before the first deploy."""
+        out = []
+        for s in self.app.secret_names():
+            fix = f"pulumi config set --secret {secret_names.config_key(s)} <value> -s {self.name}"
+            value = self.config.get(secret_names.config_key(s))
+            if value is None:
+                where = self.file.relative_to(self.project_dir) if self.file and self.file.is_relative_to(self.project_dir) else self.file
+                out.append(f"secret {s} has no value in {where or 'the stack file'}; "
+                           f"`pulumi up` will stop until you run `{fix}`")
+            elif _PLACEHOLDER.search(str(value.get("secure", "") if isinstance(value, dict) else value)):
+                out.append(f"secret {s} holds a placeholder (an example's stand-in), not a Pulumi "
+                           f"ciphertext: run `{fix}`")
+        return out
+
+
+# Words examples and templates put where a real value belongs.
+_PLACEHOLDER = re.compile(r"REPLACE|CHANGE_?ME|TODO|FIXME|<[^>]+>|\bX{4,}\b", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -195,8 +218,19 @@ def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | No
     return app
 
 
+def stack_dir(project_dir: Path) -> Path:
+    """Where the project keeps its stack files: Pulumi.yaml's `stackConfigDir`, relative to Pulumi.yaml, or beside
+    Pulumi.yaml when it has none (www.pulumi.com/docs/iac/concepts/projects/project-file/, "stackConfigDir")."""
+    try:
+        doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        doc = None
+    sub = doc.get("stackConfigDir") if isinstance(doc, dict) else None
+    return project_dir / sub if isinstance(sub, str) and sub else project_dir
+
+
 def stack_file(project_dir: Path, stack: str) -> Path:
-    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    return stack_dir(project_dir) / f"Pulumi.{stack}.yaml"
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -294,11 +328,21 @@ def plaintext_secret_issues(config: dict, stack: str, file: str | None = None,
     return issues
 
 
+def _duplicates(node, file: str) -> list[SpecIssue]:
+    out = []
+    for path, first, again in duplicate_keys(node):
+        inside = path[2:] if path[:2] == ("config", CONFIG_KEY) else None
+        where = path_str(inside, ROOT) if inside is not None else path_str(path)
+        out.append(SpecIssue(where, f"{path[-1]!r} is written twice (first on line {first}); YAML keeps only the last",
+                             "remove one of them, or merge the two", file, again))
+    return out
+
+
 def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     project_dir = project_dir or find_project_dir()
     path = stack_file(project_dir, stack)
     if not path.exists():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_dir(project_dir).glob("Pulumi.*.yaml"))
         raise EdgeportError(f"stack {stack!r}: {path} does not exist" + (f" (stacks here: {', '.join(known)})" if known else ""))
     rel = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
     text = path.read_text()
@@ -316,11 +360,15 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
     all_lines = line_map(node)
     prefix = ("config", CONFIG_KEY)
     lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
-    leaks = plaintext_secret_issues(config, stack, rel, all_lines)
+    leaks = plaintext_secret_issues(config, stack, rel, all_lines) + _duplicates(node, rel)
     try:
         app = parse_app(config[CONFIG_KEY], file=rel, lines=lines)
     except SpecError as e:
         raise SpecError([*e.issues, *leaks]) from None
-    if leaks:
-        raise SpecError(leaks)
+    # Platform quotas the declaration breaks (config sizes, behaviour counts, Edge Config size, trigger limits):
+    # static, so every command that loads a stack reports them, not only the ones that build.
+    _, limits = targets.bundles_and_limits(app, stack)
+    problems = [*[locator(rel, lines)(i) for i in limits], *leaks]
+    if problems:
+        raise SpecError(problems)
     return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config, lines=lines)

@@ -34,6 +34,26 @@ def line_map(node, path: tuple = (), out: dict | None = None) -> dict[tuple, int
     return out
 
 
+def duplicate_keys(node, path: tuple = ()) -> list[tuple[tuple, int, int]]:
+    """Keys written twice in one mapping: (key path, first line, repeated line). YAML 1.2 requires keys to be
+    unique (yaml.org/spec/1.2.2/#mapping), but PyYAML keeps the last one silently - a pasted block that repeats
+    `routes:` would otherwise replace the first without a word."""
+    out: list[tuple[tuple, int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for k, v in node.value:
+            key, line = k.value, k.start_mark.line + 1
+            if key in seen:
+                out.append((path + (key,), seen[key], line))
+            else:
+                seen[key] = line
+            out += duplicate_keys(v, path + (key,))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += duplicate_keys(v, path + (i,))
+    return out
+
+
 def nearest_line(lines: dict[tuple, int], path: tuple) -> int | None:
     """The line of `path`, or of the nearest enclosing key that has one."""
     while path and path not in lines:

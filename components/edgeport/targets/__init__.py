@@ -51,6 +51,17 @@ def prereq(name: str) -> ModuleType | None:
         return None
 
 
+def bundles_and_limits(app, stack: str) -> tuple[list, list]:
+    """Every declared target's bundle units and the platform quotas its declaration breaks (pure: no esbuild).
+    `validate`, `build` and `plan` all run this, so a stack one of them accepts the others accept too."""
+    units, issues = [], []
+    for t in app.targets.names():
+        mine = profile(t).bundles(app, stack)
+        issues += profile(t).check_limits(app, stack, mine)
+        units += mine
+    return units, issues
+
+
 def field_name(name: str) -> str:
     """The attribute a target's settings have on App.targets ("lambda-edge" -> "lambda_edge")."""
     return name.replace("-", "_")

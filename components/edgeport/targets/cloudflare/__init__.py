@@ -83,7 +83,13 @@ def current_migration_tag(scripts: Any, name: str) -> str | None:
 
 def _field(obj: Any, key: str) -> Any:
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-# Keep in step with the pinned workerd (1.20260426.1): a local runtime refuses dates after its build.
+# The workerd functions/package.json pins, and the newest compatibility date that binary accepts: it refuses a later
+# one at start-up ('This Worker requires compatibility date "2026-12-01", but the newest date supported by this
+# server binary is "2026-05-03"', measured with the pinned build; tests/test_layering.py checks both facts against
+# the installed runtime). A later date would deploy to Cloudflare, which runs newer builds, but could not run in
+# `edgeport dev`, the tests or conformance.
+PINNED_WORKERD = "1.20260426.1"
+NEWEST_LOCAL_DATE = "2026-05-03"
 DEFAULT_COMPATIBILITY_DATE = "2026-04-01"
 
 # How to write a setting that fails its pattern (edgeport.spec.loader shows it as the fix), by camelCase key.
@@ -225,6 +231,10 @@ def validate(app: "App", problems: "Problems") -> None:
     path = f"{ROOT}.targets.{NAME}"
     if cf is None:
         return
+    if cf.compatibility_date > NEWEST_LOCAL_DATE:
+        problems.add(f"{path}.compatibilityDate", f"{cf.compatibility_date} is after {NEWEST_LOCAL_DATE}, the newest date "
+                     f"the pinned workerd {PINNED_WORKERD} supports: the Worker could not run in `edgeport dev`, the "
+                     "tests or conformance", f"use {NEWEST_LOCAL_DATE} or earlier (or upgrade workerd and miniflare)")
     wildcard = cf.hostname.startswith("*.")
     if cf.custom_domain and wildcard:
         problems.add(f"{path}.customDomain", f"a Workers custom domain needs an exact hostname, not {cf.hostname!r}",
