@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jwt as pyjwt
+import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, credential_free_env, write_project
@@ -241,3 +242,29 @@ def test_stack_files_live_where_pulumi_yaml_says(tmp_path):
     assert r.exit_code == 0 and r.stdout.startswith("ok: config/stacks/Pulumi.dev.yaml"), r.output
     r = CliRunner().invoke(main, ["validate", "--stack", "nope", "--project-dir", str(tmp_path)])
     assert r.exit_code == 1 and "config/stacks/Pulumi.nope.yaml does not exist (stacks here: dev)" in r.output
+
+
+def _dev(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edgeport.cli", "dev", "--stack", "dev", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env=credential_free_env())
+
+
+def test_dev_on_a_busy_port_says_so_in_one_line_and_offers_free_ones():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        p = _dev("--target", "vercel", "--port", str(busy))
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    [line] = [x for x in p.stderr.splitlines() if x.startswith("error:")]
+    assert f"port {busy} (vercel) already in use" in line and "try --port " in line and "--port 0" in line
+
+
+@pytest.mark.parametrize("value", ["http://:99999", "eu=ftp://x", "localhost:3000", "http://127.0.0.1:notaport",
+                                   "nope=http://127.0.0.1:3000"])
+def test_dev_refuses_a_malformed_origin_in_one_line(value):
+    p = _dev("--origin", value, "--port", "0")
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert [x for x in p.stderr.splitlines() if x.startswith("error: --origin ")], p.stderr

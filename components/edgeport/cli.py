@@ -228,16 +228,12 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
     from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
-    origins: dict[str, str] = {}
-    for o in origin_overrides:
-        name, url = o.split("=", 1) if "=" in o and not o.startswith("http") else ("default", o)
-        if name not in st.app.origins:
-            raise click.BadParameter(f"{name!r} is not a declared origin ({', '.join(st.app.origins)})", param_hint="--origin")
-        origins[name] = url.rstrip("/")
+    origins = {name: url for name, url in (_origin_override(o, st.app.origins) for o in origin_overrides)}
     serving = [target] if target else st.app.targets.names()
     ports = {t: (port + i if port is not None else DEFAULT_PORTS[t]) for i, t in enumerate(serving)}
     if port == 0:
         ports = {t: 0 for t in serving}
+    _check_ports(ports)
     server = DevServer(stack_name, st.project_dir, targets=serving, ports=ports, origins=origins,
                        say=lambda m: click.secho(m, fg="cyan", err=True))
     stop = threading.Event()
@@ -261,6 +257,36 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
     finally:
         _progress("stopping ...")
         server.stop()
+
+
+def _origin_override(value: str, declared: dict[str, str]) -> tuple[str, str]:
+    """`--origin [NAME=]URL`: a declared origin's local stand-in, an http(s) URL with a host (and a valid port)."""
+    from urllib.parse import urlsplit
+
+    name, url = value.split("=", 1) if "=" in value and not value.startswith(("http:", "https:")) else ("default", value)
+    if name not in declared:
+        raise EdgeportError(f"--origin {value}: {name!r} is not a declared origin (declared: {', '.join(declared)})")
+    try:
+        u = urlsplit(url)
+        ok = u.scheme in ("http", "https") and bool(u.hostname) and (u.port is None or 0 < u.port)
+    except ValueError:  # e.g. a port that is not a number, or out of range
+        ok = False
+    if not ok:
+        raise EdgeportError(f"--origin {value}: {url!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:3000")
+    return name, url.rstrip("/")
+
+
+def _check_ports(ports: dict[str, int]) -> None:
+    """A busy port is a one-line error that offers ports that are free (not a traceback from the host)."""
+    from .local.procs import next_free_ports, port_free
+
+    busy = [f"{p} ({t})" for t, p in ports.items() if p and not port_free(p)]
+    if not busy:
+        return
+    start = next_free_ports(max(ports.values()) + 1, len(ports))
+    offer = f"; try --port {start}" + (f" (ports {start}-{start + len(ports) - 1} are free)" if len(ports) > 1 else " (free)") if start else ""
+    raise EdgeportError(f"port{'s' if len(busy) > 1 else ''} {', '.join(busy)} already in use (another edgeport dev or "
+                        f"wrangler dev?){offer}, or --port 0 for any free ports")
 
 
 def _print_try(st, secrets: dict[str, str], runner) -> None:

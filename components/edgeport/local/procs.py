@@ -18,6 +18,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on host:port now (SO_REUSEADDR as servers set it, so a port in TIME_WAIT
+    after a previous run counts as free)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def next_free_ports(start: int, count: int, limit: int = 200) -> int | None:
+    """The first port from `start` with `count` consecutive free ports (for --port), or None within `limit`."""
+    for p in range(start, min(start + limit, 65536 - count)):
+        if all(port_free(p + i) for i in range(count)):
+            return p
+    return None
+
+
 def stop_group(proc: subprocess.Popen, grace: float = STOP_GRACE) -> None:
     """Stop a process started with start_new_session=True and everything in its group: SIGTERM, then SIGKILL after
     `grace` seconds. The group may hold children (workerd) that outlive their parent, so it is killed at the end."""
