@@ -136,6 +136,13 @@ class Kind(PatternKind):
             "origin-variant": Requirement(lambda p: any(v.origin for v in p.variants), "has no variant with an origin"),
         })
 
+
+    def overlap_conflict(self, a, b):
+        # Experiments that only label requests (a cookie and a header each) compose; two that both move the request
+        # (a variant path or origin) would rewrite it twice.
+        if any(v.path or v.origin for v in a.variants) and any(v.path or v.origin for v in b.variants):
+            return "both have variants that rewrite the path or switch the origin"
+        return None
     def validate(self, p, path, problems, app):
         _check(p, path, problems, app)
 

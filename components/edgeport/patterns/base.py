@@ -190,6 +190,10 @@ class PatternKind:
 
         raise PlaceholderError(f"unknown placeholder {{{name}}} for {self.type}")
 
+    def overlap_conflict(self, a: Any, b: Any) -> str | None:
+        """Why two patterns of this type cannot both run on one path (None: they compose, in declaration order)."""
+        return None
+
     def check_sugar(self, checker: Any, path: tuple, d: dict[str, Any]) -> None:
         """Check this type's scenario_sugar keys in a scenario (or file) mapping `d` (checker: conformance's)."""
 

@@ -94,6 +94,9 @@ class Kind(PatternKind):
                r"first_fragment\.(slot|path|origin|fallback|timeout_ms)"),
         for_each=frozenset({"routes", "fragments"}))
 
+
+    def overlap_conflict(self, a, b):
+        return "each would answer with its own composed page"
     def validate(self, p, path, problems, app):
         _check(p, path, problems, app)
 

@@ -145,6 +145,9 @@ class Kind(PatternKind):
                r"geo\.origin_for\[[^\]]*\]"),
         for_each=frozenset({"routes", "geo-countries"}))
 
+
+    def overlap_conflict(self, a, b):
+        return "each picks the origin, and the second would silently override the first"
     def validate(self, p, path, problems, app):
         _check(p, path, problems, app)
 

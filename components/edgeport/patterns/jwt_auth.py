@@ -575,6 +575,11 @@ class Kind(PatternKind):
             "require-exp": Requirement(lambda p: p.require_exp, "accepts tokens without exp (requireExp: false)"),
         })
 
+
+    def overlap_conflict(self, a, b):
+        # Each guard reads its own token and forwards its own claims over the identity headers: on a shared path
+        # which identity reaches the origin would depend on declaration order. Refused rather than guessed.
+        return "each verifies a token and forwards its claims, so which identity reaches the origin would depend on order"
     def validate(self, p, path, problems, app):
         _check_jwt(p, path, problems)
 

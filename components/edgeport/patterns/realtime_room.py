@@ -56,6 +56,9 @@ class Kind(PatternKind):
         names=tuple(_VALUES),
         requires={"allowed-origins": Requirement(lambda p: bool(p.allowed_origins), "declares no allowedOrigins")})
 
+
+    def overlap_conflict(self, a, b):
+        return "each would take the WebSocket upgrade"
     def validate(self, p, path, problems, app):
         for j, r in enumerate(p.routes):
             if not r.endswith("/*"):

@@ -133,6 +133,10 @@ def _issue_from_pydantic(err: dict) -> SpecIssue:
     typ = err["type"]
     # Drop the union tag pydantic inserts for discriminated unions (patterns[0].jwt-auth.routes -> patterns[0].routes)
     clean = tuple(p for p in loc if p not in KINDS)
+    if clean[-1:] == ("[key]",):  # pydantic's marker for a mapping key that failed: the key is the location
+        clean = clean[:-1]
+        why = err["msg"].removeprefix("Value error, ")
+        err = {**err, "msg": f"{clean[-1]!r} is not an allowed key here: " + why[0].lower() + why[1:]}
     path = _path_str(clean)
     msg = err["msg"]
     hint = ""
@@ -149,7 +153,9 @@ def _issue_from_pydantic(err: dict) -> SpecIssue:
     elif typ == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         msg = f"unknown pattern type {tag!r}"
-        hint = f"use one of {', '.join(KINDS)}"
+        close = difflib.get_close_matches(str(tag), list(KINDS), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(KINDS)}"
+        path = _path_str(clean + ("type",))
     elif typ == "union_tag_not_found":
         msg = "pattern has no `type`"
         hint = f"add `type:` with one of {', '.join(KINDS)}"
@@ -201,6 +207,30 @@ def locator(file: str | None, lines: dict[tuple, int] | None) -> Callable[[SpecI
     return locate
 
 
+def _rules_despite(raw: dict, errors: list) -> list[SpecIssue]:
+    """The cross-field rules, run on what did parse, so one pass reports schema and semantic mistakes together:
+    when every schema error is inside some patterns, the rules run on the app without them (their findings keep
+    the patterns' original indexes). Errors elsewhere (origins, targets) leave nothing sound to check."""
+    bad = {err["loc"][1] for err in errors if len(err["loc"]) > 1 and err["loc"][0] == "patterns"
+           and isinstance(err["loc"][1], int)}
+    if not bad or any(err["loc"][:1] != ("patterns",) or len(err["loc"]) < 2 for err in errors):
+        return []
+    pats = raw.get("patterns")
+    kept = [i for i in range(len(pats)) if i not in bad] if isinstance(pats, list) else []
+    if not kept:
+        return []
+    try:
+        app = App.model_validate({**raw, "patterns": [pats[i] for i in kept]})
+    except ValidationError:
+        return []
+    renumber = re.compile(r"\bpatterns\[(\d+)\]")
+
+    def original(text: str) -> str:
+        return renumber.sub(lambda m: f"patterns[{kept[int(m.group(1))]}]", text)
+
+    return [replace(i, path=original(i.path), message=original(i.message)) for i in validate_app(app).items]
+
+
 def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None) -> App:
     """Validate a raw `edgeport:app` value. Raises SpecError listing every problem."""
     locate = locator(file, lines)
@@ -211,7 +241,9 @@ def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | No
     try:
         app = App.model_validate(raw)
     except ValidationError as e:
-        raise SpecError([locate(_issue_from_pydantic(err)) for err in e.errors()]) from None
+        errors = e.errors()
+        issues = [_issue_from_pydantic(err) for err in errors] + _rules_despite(raw, errors)
+        raise SpecError([locate(i) for i in issues]) from None
     problems = validate_app(app)
     if problems.items:
         raise SpecError([locate(i) for i in problems.items])
@@ -220,9 +252,12 @@ def parse_app(raw: Any, *, file: str | None = None, lines: dict[tuple, int] | No
 
 def stack_dir(project_dir: Path) -> Path:
     """Where the project keeps its stack files: Pulumi.yaml's `stackConfigDir`, relative to Pulumi.yaml, or beside
-    Pulumi.yaml when it has none (www.pulumi.com/docs/iac/concepts/projects/project-file/, "stackConfigDir")."""
+    Pulumi.yaml when it has none (www.pulumi.com/docs/iac/concepts/projects/project-file/, "stackConfigDir");
+    stacks/ in a directory without Pulumi.yaml."""
     try:
         doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    except FileNotFoundError:  # a bare directory of stacks (bench/, --project-dir): edgeport's own layout
+        return project_dir / "stacks"
     except (OSError, yaml.YAMLError):
         doc = None
     sub = doc.get("stackConfigDir") if isinstance(doc, dict) else None

@@ -53,7 +53,35 @@ def validate_app(app: App) -> Problems:
                 problems.add(tp, f"{p.type} cannot run on {t}: {cap.how}",
                              f"targets that can host it: {', '.join(can)}; set `targets: [{', '.join(t2 for t2 in can if t2 in declared) or can[0]}]` on this pattern")
         kind_of(p).validate(p, path, problems, app)
+    _overlaps(app, problems)
     return problems
+
+
+def _shared(a, b, ra: str, rb: str) -> bool:
+    """Whether routes ra (of a) and rb (of b) share a path that neither pattern excludes. Two routes either nest or
+    share nothing; the inner one's paths are the shared ones, unless an exclude of either pattern covers them."""
+    if not (routes.contains(ra, rb) or routes.contains(rb, ra)):
+        return False
+    inner = rb if routes.contains(ra, rb) else ra
+    return not any(routes.contains(ex, inner) for ex in (*a.exclude, *b.exclude))
+
+
+def _overlaps(app: App, problems: Problems) -> None:
+    """Two patterns of one type whose routes share paths on a target both run on: the engine runs both, in
+    declaration order. Each type says whether that composes (two A/B experiments that only label requests) or
+    conflicts (two geo-routes would both pick the origin); a conflict is refused here. An `exclude` that keeps
+    the shared paths away from one of them resolves it (the prod example's api-auth excludes /partner/*)."""
+    for i, a in enumerate(app.patterns):
+        for j in range(i + 1, len(app.patterns)):
+            b = app.patterns[j]
+            if a.type != b.type or a.name == b.name or not set(app.pattern_targets(a)) & set(app.pattern_targets(b)):
+                continue
+            shared = [(ra, rb) for ra in a.routes for rb in b.routes if _shared(a, b, ra, rb)]
+            why = kind_of(a).overlap_conflict(a, b) if shared else None
+            if why:
+                ra, rb = shared[0]
+                problems.add(f"{ROOT}.patterns[{j}].routes", f"{rb} overlaps {a.name}'s {ra}, and two {a.type} patterns on "
+                             f"one path conflict: {why}", "give them routes that do not overlap, or merge them into one pattern")
 
 
 def secret_value_problems(name: str, value: str, app: App) -> list[SecretValueProblem]:

@@ -451,6 +451,10 @@ def _check_lambda_edge_origins(app: "App", problems: "Problems") -> None:
         key = f"{ROOT}.origins.{name}"
         u = urlsplit(url)
         host = u.hostname or ""
+        if host == "localhost" or host.endswith(".localhost"):  # RFC 6761 6.3: always the loopback of the asker
+            problems.add(key, f"{url!r} is localhost: CloudFront would look for the origin on its own edge servers",
+                         "use the origin's public DNS name; `edgeport dev --origin` maps a declared origin to a local "
+                         "server while developing")
         if _ip_literal(host):
             problems.add(key, f"{url!r} names an IP address; CloudFront origins must be domain names",
                          "use a DNS name that resolves to the address (e.g. an A/AAAA record such as origin.example.com), "
