@@ -51,7 +51,7 @@ lint: setup
 	$(BIN)/ruff check components tests policy bench provider
 
 test-js: setup
-	cd functions && node --test --test-reporter=dot test/
+	cd functions && node --test --test-reporter=dot $$(find src platforms test -name "*.test.mjs" | sort)
 
 test-py: setup
 	$(BIN)/python -m pytest -q

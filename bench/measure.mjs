@@ -38,17 +38,17 @@
 //                Node's fetch (undici, keep-alive): Node -> Miniflare's entry worker -> the Worker.
 //                job.cfTransport "dispatchFetch" uses Miniflare's dispatchFetch instead (one more
 //                hop, ~0.5 ms on a 2-vCPU machine). The bundle and bindings are set up as in
-//                functions/local/cloudflare.mjs (modules, compatibility date/flags, EDGEPORT_CONFIG
+//                functions/platforms/cloudflare/host.mjs (modules, compatibility date/flags, EDGEPORT_CONFIG
 //                and secret bindings, KV, Durable Objects, upstream = the stack's hostname); the
 //                host's front worker (a local-only country header) is left out, and "continue to
 //                the origin" (fetch) goes to a tiny origin Worker in the same workerd via
 //                `outboundService`, so no Node server is on the timed path.
-//   vercel       Vercel's edge-runtime VM loaded by functions/local/vercel.mjs (loadMiddleware),
+//   vercel       Vercel's edge-runtime VM loaded by functions/platforms/vercel/host.mjs (loadMiddleware),
 //                timed around runtime.dispatchFetch + waitUntil; x-middleware-next/rewrite means
 //                "forward". Matcher and origin proxying are host work and are not timed. Fetches
 //                the middleware makes itself (ESI shell and fragments) go to a loopback origin
 //                server in this process.
-//   lambda-edge  the CommonJS handler loaded with loadHandler (functions/local/lambda-edge.mjs),
+//   lambda-edge  the CommonJS handler loaded with loadHandler (functions/platforms/lambda-edge/host.mjs),
 //                called in-process with a CloudFront viewer-request or origin-request event built
 //                by makeEvent (built before the timer starts; origin-request records carry the
 //                distribution's default origin and its Host, as CloudFront sends them). Results are
@@ -257,7 +257,7 @@ async function cloudflareDriver(job, impl) {
 }
 
 async function vercelDriver(job, impl) {
-  const { loadMiddleware } = await import(pathToFileURL(join(job.functionsDir, "local", "vercel.mjs")).href);
+  const { loadMiddleware } = await import(pathToFileURL(join(job.functionsDir, "platforms", "vercel", "host.mjs")).href);
   // loadMiddleware converts the module to a classic script with esbuild; start esbuild's
   // service first so a cold start measures the runtime, not the esbuild process spawn.
   await createRequire(join(job.functionsDir, "package.json"))("esbuild").transform("");
@@ -311,8 +311,8 @@ async function patchFetch(remap, functionsDir) {
 }
 
 async function lambdaDriver(job, impl) {
-  const local = pathToFileURL(join(job.functionsDir, "local")).href;
-  const { loadHandler, makeEvent, cfHeaders } = await import(`${local}/lambda-edge.mjs`);
+  const local = pathToFileURL(join(job.functionsDir, "platforms", "lambda-edge")).href;
+  const { loadHandler, makeEvent, cfHeaders } = await import(`${local}/host.mjs`);
   const { validateResult, isGeneratedResponse } = await import(`${local}/cloudfront-rules.mjs`);
   const origin = await startNodeOrigin(job);
   await patchFetch(remapper(job, origin.base), job.functionsDir);

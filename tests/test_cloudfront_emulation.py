@@ -100,7 +100,7 @@ NON_ASCII = [
 
 
 # Issue #16 item 1 reported a 503 here. On this branch's base the adapter already carries values above U+00FF
-# around the Web Headers refusal (functions/src/adapters/lambda-edge.ts byteString, commit 7a8e0c2), so this passes
+# around the Web Headers refusal (functions/platforms/lambda-edge/adapter.ts byteString, commit 7a8e0c2), so this passes
 # with the decoding emulation; it guards the adapter fix (wt-le16a) against a regression.
 @pytest.mark.parametrize("name, value", NON_ASCII)
 @pytest.mark.parametrize("path", [b"/", b"/api/x"])

@@ -1,8 +1,8 @@
 """One contract between Python and TypeScript: every runtime config the spec layer emits type-checks against the
-TypeScript types the edge code reads it with (RuntimeConfig in functions/src/core/config.ts, each pattern's config
+TypeScript types the edge code reads it with (EdgeConfig in functions/src/patterns/index.ts, each pattern's config
 interface in its step module).
 
-Each emitted config is written as a TypeScript object literal annotated with RuntimeConfig and compiled with the
+Each emitted config is written as a TypeScript object literal annotated with EdgeConfig and compiled with the
 project's own tsc and tsconfig: an object literal gets TypeScript's excess-property check, so a key Python emits
 that TypeScript does not declare fails here, as do a missing required key and a wrong value type - in either
 direction of a change. The configs are those of every stack in the repository (dev, prod, bench) and of the
@@ -24,7 +24,7 @@ from edgeport.spec import load_stack, parse_app
 from patterns_app import APP
 
 FUNCTIONS = ROOT / "functions"
-CONFIG_TS = FUNCTIONS / "src" / "core" / "config.ts"
+CONFIG_TS = FUNCTIONS / "src" / "patterns" / "index.ts"
 
 
 def _configs() -> list[tuple[str, dict]]:
@@ -41,7 +41,7 @@ def _configs() -> list[tuple[str, dict]]:
 
 def _literal(name: str, config: dict) -> str:
     ident = re.sub(r"\W", "_", name)
-    return f"// {name}\nexport const {ident}: RuntimeConfig = {json.dumps(config, indent=1)};\n"
+    return f"// {name}\nexport const {ident}: EdgeConfig = {json.dumps(config, indent=1)};\n"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def _tsc(workdir, files: dict[str, str]) -> subprocess.CompletedProcess:
 def test_every_emitted_config_type_checks_against_the_typescript_types(workdir):
     configs = _configs()
     assert len(configs) >= 12 and {n.split("/")[1] for n, _ in configs} == set(targets.NAMES)
-    head = f'import type {{ RuntimeConfig }} from "{CONFIG_TS.with_suffix("")}";\n\n'
+    head = f'import type {{ EdgeConfig }} from "{CONFIG_TS.with_suffix("")}";\n\n'
     p = _tsc(workdir, {"configs.ts": head + "\n".join(_literal(n, c) for n, c in configs)})
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
 
@@ -79,7 +79,7 @@ def test_the_contract_check_fails_on_a_key_typescript_does_not_know(workdir):
     ab = next(p for p in bad["patterns"] if "variants" in p)
     ab["variantz"] = ab["variants"]
     bad["secretTtl"] = "five minutes"
-    head = f'import type {{ RuntimeConfig }} from "{CONFIG_TS.with_suffix("")}";\n\n'
+    head = f'import type {{ EdgeConfig }} from "{CONFIG_TS.with_suffix("")}";\n\n'
     p = _tsc(workdir, {"bad.ts": head + _literal(name, bad)})
     assert p.returncode != 0
     assert "'\"variantz\"' does not exist in type 'AbConfig'" in p.stdout, p.stdout[-3000:]

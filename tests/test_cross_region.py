@@ -160,7 +160,7 @@ def test_secret_is_read_from_the_nearest_region_holding_it(tmp_path, origins, ru
 
 def test_every_region_edgeport_accepts_has_neighbours_at_run_time():
     """spec/aws_regions.KNOWN (what secretRegions accepts) and NEAREST in the edge code name the same Regions."""
-    source = (ROOT / "functions" / "src" / "adapters" / "aws-regions.ts").read_text()
+    source = (ROOT / "functions" / "platforms" / "lambda-edge" / "aws-regions.ts").read_text()
     table = source[source.index("export const NEAREST"):]
     table = table[:table.index("};")]
     assert set(re.findall(r'^\s*"([a-z0-9-]+)":', table, re.M)) == aws_regions.KNOWN

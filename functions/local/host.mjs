@@ -1,4 +1,4 @@
-// Serves one target's built artifacts on 127.0.0.1 in that target's local runtime.
+// Serves one target's built artifacts on 127.0.0.1 in that target's local runtime (platforms/<name>/host.mjs).
 //   node local/host.mjs --manifest build/manifest.json --target cloudflare --origins '{"https://origin.example.com":"http://127.0.0.1:9000"}' [--port 0] [--now-ms N]
 // --origins maps declared origin URLs to local stand-ins (the bundles keep the declared ones).
 // Secrets come from EDGEPORT_SECRET_* environment variables (never argv).
@@ -9,9 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { startCloudflare } from "./cloudflare.mjs";
-import { startLambdaEdge } from "./lambda-edge.mjs";
-import { startVercel } from "./vercel.mjs";
+import { PLATFORMS } from "../platforms/index.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,14 +50,12 @@ const opts = {
   nowMs: args["now-ms"],
 };
 
-let host;
-if (args.target === "cloudflare") host = await startCloudflare({ ...opts, artifact: artifacts[0] });
-else if (args.target === "vercel") host = await startVercel({ ...opts, artifact: artifacts[0] });
-else if (args.target === "lambda-edge") host = await startLambdaEdge({ ...opts, artifacts });
-else {
-  console.error(`host.mjs: unknown target ${args.target}`);
+const target = PLATFORMS[args.target];
+if (!target) {
+  console.error(`host.mjs: unknown target ${args.target} (known: ${Object.keys(PLATFORMS).join(", ")})`);
   process.exit(2);
 }
+const host = await target.start(opts, artifacts);
 
 const admin = createServer(async (req, res) => {
   try {

@@ -1,7 +1,7 @@
 // The CloudFront event corpus (issue #16): events from the AWS docs (aws_docs/*.json, facts re-typed) and
 // variants generated from them by the rules below, run in ONE Node process against the built Lambda@Edge
 // bundles of each stack in the job, every result checked by the CloudFront rule checker
-// (functions/local/cloudfront-rules.mjs). Prints one JSON summary line: the corpus size and every failure.
+// (functions/platforms/lambda-edge/cloudfront-rules.mjs). Prints one JSON summary line: the corpus size and every failure.
 //
 // Usage: node run_corpus.mjs job.json, job = {stacks: [{name, bundles: {trigger: path}, entry: {trigger: rules},
 // defaultOrigin: url, passThrough: [uri],
@@ -16,8 +16,8 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "../../functions/local/cloudfront-rules.mjs";
-import { loadHandler } from "../../functions/local/lambda-edge.mjs";
+import { CloudFrontValidationError, isGeneratedResponse, validateResult } from "../../functions/platforms/lambda-edge/cloudfront-rules.mjs";
+import { loadHandler } from "../../functions/platforms/lambda-edge/host.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));

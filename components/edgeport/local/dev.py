@@ -1,6 +1,6 @@
 """`edgeport dev`: serve a stack on every target at once, and rebuild + restart on changes.
 
-Changes to the edge sources (functions/src, functions/build.mjs) or to the stack file are
+Changes to the edge sources (functions/src, functions/platforms, functions/build.mjs) or to the stack file are
 picked up by polling modification times once a second; a change that does not validate
 or build is reported and the previous version keeps serving.
 """
@@ -65,7 +65,7 @@ class DevServer:
 
     def watched(self) -> list[Path]:
         fdir = functions_dir()
-        return [fdir / "src", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
+        return [fdir / "src", fdir / "platforms", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
                 self.project_dir / ".dev.vars"]
 
     def _serve(self) -> LocalRunner:

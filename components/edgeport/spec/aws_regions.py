@@ -6,7 +6,7 @@ therefore a best-effort proxy: the Regions of CloudFront's regional edge caches,
 Origin Shield ("Amazon CloudFront offers Origin Shield in AWS Regions where CloudFront has a regional edge cache",
 https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html, list of Regions on that page;
 June 2023 archive: awsdocs/amazon-cloudfront-developer-guide doc_source/origin-shield.md). A replica Region outside
-this set still works: the edge code reads the nearest Region that holds the secret (functions/src/adapters/aws-regions.ts).
+this set still works: the edge code reads the nearest Region that holds the secret (functions/platforms/lambda-edge/aws-regions.ts).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ REGIONAL_EDGE_CACHES = (
 )
 
 # The commercial Regions (partition "aws") Secrets Manager can replicate to, as of 2026. GovCloud and China are other
-# partitions: a replica cannot cross into them. Keep in step with NEAREST in functions/src/adapters/aws-regions.ts
+# partitions: a replica cannot cross into them. Keep in step with NEAREST in functions/platforms/lambda-edge/aws-regions.ts
 # (tests/test_cross_region.py checks that every Region here has an entry there).
 KNOWN = frozenset({
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "mx-central-1", "sa-east-1",

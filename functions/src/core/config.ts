@@ -1,18 +1,17 @@
 // The runtime configuration: what the Python spec layer emits for one bundle
 // (one target, and on Lambda@Edge one trigger). Cloudflare receives it as a JSON
 // binding; Vercel and Lambda@Edge get it inlined at build time.
-import type { AbConfig } from "../patterns/ab";
-import type { EsiConfig } from "../patterns/esi";
-import type { GeoConfig } from "../patterns/geo";
-import type { JwtConfig } from "../patterns/jwt";
-import type { RoomConfig } from "../patterns/room";
-
+//
+// The core knows patterns only as PatternBase: the union of the pattern configs and the
+// concrete RuntimeConfig live in patterns/index.ts, so the core imports no pattern.
 import { matchKey } from "./path";
 
 /** A declared route (computed by the spec layer): an exact path, or a prefix for routes ending in "*". */
 export type RouteMatcher = { exact: string } | { prefix: string };
 
 export interface PatternBase {
+  /** the pattern type; each pattern module narrows it to its own literal (patterns/index.ts keys the step table on it) */
+  type: string;
   name: string;
   routes: RouteMatcher[];
   /**
@@ -29,8 +28,6 @@ export interface PatternBase {
    */
   carriedBy?: string;
 }
-
-export type PatternConfig = JwtConfig | AbConfig | GeoConfig | EsiConfig | RoomConfig;
 
 export interface SecretRef {
   /** binding / environment variable name (Cloudflare, Vercel, local) */
@@ -51,21 +48,23 @@ export interface EntryRules {
   keep: string[];
 }
 
-export interface RuntimeConfig {
+/** The runtime config over the pattern configs `P` (patterns/index.ts instantiates it with every pattern). */
+export interface RuntimeConfig<P extends PatternBase = PatternBase> {
   version: 1;
   app: string;
   stack: string;
-  target: "cloudflare" | "vercel" | "lambda-edge";
+  /** the target name (the Python target registry's name; each platform's adapter is built for one) */
+  target: string;
   /** the CloudFront trigger this bundle serves (Lambda@Edge only) */
   event?: "viewer-request" | "origin-request" | "origin-response";
   /** patterns in chain order; each runs when one of its routes matches */
-  patterns: PatternConfig[];
+  patterns: P[];
   secrets: Record<string, SecretRef>;
   origins: Record<string, string>;
   entry: EntryRules;
   /** seconds a fetched secret stays cached per container (Lambda@Edge) */
   secretTtl?: number;
-  /** Lambda@Edge origin-request: each declared origin as an event origin object (targets/lambda_edge.py event_origin) */
+  /** Lambda@Edge origin-request: each declared origin as an event origin object (targets/lambda_edge event_origin) */
   cfOrigins?: Record<string, unknown>;
   /** every ISO 3166-1 alpha-2 code, space-separated (present when a geo-route runs in this bundle) */
   countries?: string;
@@ -92,7 +91,7 @@ export function patternCovers(p: PatternBase, path: string): boolean {
 }
 
 /** The patterns whose routes cover the canonical path (origin-response: that were carried), in chain order. */
-export function chainFor(cfg: RuntimeConfig, path: string, carried?: Headers): PatternConfig[] {
+export function chainFor<P extends PatternBase>(cfg: RuntimeConfig<P>, path: string, carried?: Headers): P[] {
   if (carried) return cfg.patterns.filter((p) => p.carriedBy !== undefined && carried.has(p.carriedBy));
   return cfg.patterns.filter((p) => patternCovers(p, path));
 }

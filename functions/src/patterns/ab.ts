@@ -2,7 +2,7 @@
 // or a per-variant origin. Ratios can be changed live in the platform's store;
 // the declared ratios apply whenever the store is empty, invalid, slow or down.
 import type { PatternBase } from "../core/config";
-import type { EdgeContext } from "../core/engine";
+import type { EdgeContext } from "../core/context";
 import { parseCookies, withCookie } from "../core/http";
 import { liveValue } from "../core/live";
 
@@ -45,9 +45,13 @@ export function parseLiveWeights(raw: string | null, cfg: AbConfig): Map<string,
   return total > 0 ? out : null;
 }
 
-function pick(weights: [string, number][]): string {
+/** A uniform draw in [0, 1) from the platform's CSPRNG (Math.random is not guaranteed unpredictable). */
+const uniform = (): number => crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32;
+
+/** A variant name drawn in proportion to its weight; a weight of 0 is never drawn. `random` is for tests. */
+export function pick(weights: [string, number][], random: () => number = uniform): string {
   const total = weights.reduce((s, [, w]) => s + w, 0);
-  const r = (crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32) * total;
+  const r = random() * total;
   let acc = 0;
   for (const [name, w] of weights) {
     acc += w;

@@ -11,7 +11,7 @@
 // application's own traffic (a form post, an API call) and passes to the origin untouched. A HEAD
 // answer carries the composed page's headers and no body (RFC 9110 §9.3.2), so no fragment is fetched.
 import type { PatternBase } from "../core/config";
-import { DEFAULT_ORIGIN, type EdgeContext } from "../core/engine";
+import { DEFAULT_ORIGIN, type EdgeContext } from "../core/context";
 import { forwardable } from "../core/http";
 import { originUrl } from "../core/origin";
 

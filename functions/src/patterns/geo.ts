@@ -2,7 +2,7 @@
 // Unknown, missing, malformed, XX (no data) and T1 (Tor) go to the fallback,
 // which defaults to the strictest region.
 import type { PatternBase } from "../core/config";
-import type { EdgeContext } from "../core/engine";
+import type { EdgeContext } from "../core/context";
 
 export interface GeoConfig extends PatternBase {
   type: "geo-route";

@@ -1,9 +1,9 @@
 // realtime-room: the edge side of one WebSocket room per room id. The Worker checks
 // the upgrade (method, Upgrade header, Origin allowlist, room id) before anything
-// reaches a Durable Object; the per-room object (adapters/cloudflare.ts) enforces
+// reaches a Durable Object; the per-room object (functions/platforms/cloudflare/adapter.ts) enforces
 // message size, connection count and per-connection rate with the helpers below.
 import type { PatternBase } from "../core/config";
-import type { EdgeContext } from "../core/engine";
+import type { EdgeContext } from "../core/context";
 import { routeMatches } from "../core/config";
 
 export interface RoomConfig extends PatternBase {
@@ -15,6 +15,11 @@ export interface RoomConfig extends PatternBase {
   messagesPerSecond: number;
   burst: number;
   allowedOrigins: string[];
+}
+
+/** Is this pattern config a room? (What a platform's stateful object uses to find its room's settings.) */
+export function isRoom(p: PatternBase): p is RoomConfig {
+  return p.type === "realtime-room";
 }
 
 export const CLOSE = {

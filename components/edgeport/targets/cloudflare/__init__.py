@@ -42,7 +42,7 @@ MAIN_MODULE = "worker.mjs"
 CONFIG_BINDING = "EDGEPORT_CONFIG"
 LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)
 ROOMS_BINDING = "EDGEPORT_ROOMS"  # Durable Object namespace, one object per room
-ROOM_CLASS = "EdgeportRoom"  # exported by functions/src/adapters/cloudflare.ts, whether or not rooms are declared
+ROOM_CLASS = "EdgeportRoom"  # exported by functions/platforms/cloudflare/adapter.ts, whether or not rooms are declared
 
 # The Durable Object migrations edgeport ships, oldest first, each with its tag. Cloudflare keeps the last applied
 # tag on the script and refuses an upload whose migration does not start from it ("Migration tag precondition

@@ -66,7 +66,7 @@ ORIGIN = {"memory": 256, "timeout": 10, "max_memory": 10240, "max_timeout": 30,
 MAX_BEHAVIOURS = 75  # cache behaviours per distribution (default quota)
 # CloudFront Developer Guide, "Quotas" > general quotas ("maximum length of a request, including headers and query
 # strings, but not including the body content": 20,480 bytes) and "Restrictions on edge functions" (request line +
-# headers). A viewer-request result over it is a 502 (LambdaValidationError); functions/local/cloudfront-rules.mjs
+# headers). A viewer-request result over it is a 502 (LambdaValidationError); functions/platforms/lambda-edge/cloudfront-rules.mjs
 # emulates the same check.
 REQUEST_HEADERS = HeaderLimit(20_480, None, "request line + headers", "CloudFront quotas, restrictions on edge functions")
 
@@ -206,7 +206,7 @@ def _bundle_extra(app: "App", event: str) -> dict[str, Any]:
         # (it runs on every behaviour that has a guard); internal carriers such as the deferred Set-Cookie and any
         # other x-edgeport-* header are dropped before the origin.
         extra["entry"] = {"strip": [], "keep": viewer_request_headers(app)}
-        # Origin switching happens here (adapters/lambda-edge.ts chooseOrigin): the origin objects it may put in.
+        # Origin switching happens here (functions/platforms/lambda-edge/adapter.ts chooseOrigin): the origin objects it may put in.
         extra["cfOrigins"] = {n: event_origin(u) for n, u in app.origins.items()}
     return extra
 

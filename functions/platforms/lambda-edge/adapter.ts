@@ -10,11 +10,11 @@
 // store (~55 ms of cold start otherwise spent for nothing).
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { RuntimeConfig } from "../core/config";
-import { type EdgeOutcome, internalError, runEdge } from "../core/engine";
-import { dropsOnEntry } from "../core/http";
-import { originUrl } from "../core/origin";
-import type { Platform } from "../core/platform";
+import { type EdgeOutcome, internalError } from "../../src/core/engine";
+import { runPatterns, type EdgeConfig } from "../../src/patterns";
+import { dropsOnEntry } from "../../src/core/http";
+import { originUrl } from "../../src/core/origin";
+import type { Platform } from "../../src/core/platform";
 import { nearestRegion, PRIMARY } from "./aws-regions";
 import {
   type CfHeaders, type CfOrigin, type CfRequest, forwardedHeaders, forwardedQuery, forwardedUri, type Inbound, isOrigin, toRequest,
@@ -22,9 +22,9 @@ import {
 
 export type { CfCustomOrigin, CfHeader, CfHeaders, CfRequest } from "./cloudfront-records";
 
-declare const __EDGEPORT_CONFIG__: RuntimeConfig;
+declare const __EDGEPORT_CONFIG__: EdgeConfig;
 declare const process: { env: Record<string, string | undefined> };
-const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
+const CFG: EdgeConfig = __EDGEPORT_CONFIG__;
 const REGION = PRIMARY; // replicas run everywhere; the SSM parameters live here
 const GENERATED_LIMIT = 1024 * 1024; // origin-request generated responses (headers + body)
 
@@ -191,7 +191,7 @@ function chooseOrigin(cf: CfRequest, name: string): void {
 
 async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
   const inbound = toRequest(cf, domain);
-  const out = await runEdge(inbound.request, CFG, platform, { phase: "viewer-request" });
+  const out = await runPatterns(inbound.request, CFG, platform, { phase: "viewer-request" });
   if (out.kind === "respond") return toCfResponse(out.response);
   applyForward(cf, inbound, out);
   return cf;
@@ -200,7 +200,7 @@ async function viewerRequest(cf: CfRequest, domain: string): Promise<CfRequest |
 async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest | CfResponse> {
   const country = cf.headers["cloudfront-viewer-country"]?.[0]?.value ?? null;
   const inbound = toRequest(cf, domain);
-  const out = await runEdge(inbound.request, CFG, platform, { phase: "origin-request", country });
+  const out = await runPatterns(inbound.request, CFG, platform, { phase: "origin-request", country });
   if (out.kind === "respond") {
     const generated = await toCfResponse(out.response);
     if (cfSize(generated) <= GENERATED_LIMIT) return generated;
@@ -215,7 +215,7 @@ async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest |
 
 /** origin-response: the origin's answer (any status) gets the response headers the patterns set, e.g. Set-Cookie. */
 async function originResponse(cf: CfRequest, res: CfResponse, domain: string): Promise<CfResponse> {
-  const out = await runEdge(toRequest(cf, domain).request, CFG, platform, { phase: "origin-response" });
+  const out = await runPatterns(toRequest(cf, domain).request, CFG, platform, { phase: "origin-response" });
   if (out.kind === "respond") return res; // a response trigger answers nothing of its own
   const cookies = out.responseHeaders.getSetCookie();
   if (cookies.length) {

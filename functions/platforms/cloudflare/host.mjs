@@ -6,7 +6,7 @@
 // origins to their local stand-ins.
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
-import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
+import { COUNTRY_HEADER, originMapper } from "../../local/origins.mjs";
 
 // The zone in front of the Worker: Cloudflare sends a request to the Worker only when the URL (host, path and
 // query string) matches one of the Workers routes edgeport creates, and everything else straight to the origin

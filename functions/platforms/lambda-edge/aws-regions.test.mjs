@@ -1,9 +1,9 @@
-// Which Region a Lambda@Edge replica reads a replicated secret from (src/adapters/aws-regions.ts).
+// Which Region a Lambda@Edge replica reads a replicated secret from (aws-regions.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { importTs } from "./ts.mjs";
+import { importTs } from "../../test/ts.mjs";
 
-const { nearestRegion, NEAREST } = await importTs("adapters/aws-regions.ts");
+const { nearestRegion, NEAREST } = await importTs(new URL("./aws-regions.ts", import.meta.url));
 
 // edgeport's default secretRegions (components/edgeport/spec/aws_regions.py), primary first
 const DEFAULT = ["us-east-1", "us-east-2", "us-west-2", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1",

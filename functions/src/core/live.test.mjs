@@ -2,9 +2,9 @@
 // the first read waits at most timeoutMs (0: not at all); a failed read keeps the last known value.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { importTs } from "./ts.mjs";
+import { importTs } from "../../test/ts.mjs";
 
-const { liveValue } = await importTs("core/live.ts");
+const { liveValue } = await importTs(new URL("./live.ts", import.meta.url));
 
 /** A store whose reads stay pending until the test answers them; a clock the test moves. */
 function fakePlatform() {

@@ -5,16 +5,16 @@
 // pattern changed the path or the origin. The `config.matcher` export is appended
 // by the build as a literal so Vercel can read it statically.
 import { next, rewrite } from "@vercel/functions/middleware";
-import type { RuntimeConfig } from "../core/config";
-import { DEFAULT_ORIGIN, runEdge } from "../core/engine";
-import { sameHeaders } from "../core/http";
-import { originUrl } from "../core/origin";
-import type { Platform } from "../core/platform";
+import { DEFAULT_ORIGIN } from "../../src/core/engine";
+import { runPatterns, type EdgeConfig } from "../../src/patterns";
+import { sameHeaders } from "../../src/core/http";
+import { originUrl } from "../../src/core/origin";
+import type { Platform } from "../../src/core/platform";
 
-declare const __EDGEPORT_CONFIG__: RuntimeConfig;
+declare const __EDGEPORT_CONFIG__: EdgeConfig;
 declare const process: { env: Record<string, string | undefined> };
 
-const CFG: RuntimeConfig = __EDGEPORT_CONFIG__;
+const CFG: EdgeConfig = __EDGEPORT_CONFIG__;
 
 /**
  * One Edge Config item. The REST read API is a single GET, so it is called directly
@@ -47,7 +47,7 @@ const platform: Platform = {
 };
 
 export default async function middleware(request: Request): Promise<Response> {
-  const out = await runEdge(request, CFG, platform, { country: request.headers.get("x-vercel-ip-country") });
+  const out = await runPatterns(request, CFG, platform, { country: request.headers.get("x-vercel-ip-country") });
   if (out.kind === "respond") return out.response;
   // The request headers are replaced only when the edge changed them (x-middleware-override-headers).
   const init = { ...(sameHeaders(request.headers, out.headers) ? {} : { request: { headers: out.headers } }), headers: out.responseHeaders };

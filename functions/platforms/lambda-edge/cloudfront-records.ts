@@ -1,5 +1,5 @@
 // CloudFront request records <-> Web objects, for the Lambda@Edge adapter (lambda-edge.ts). Pure functions, so
-// that they can be tested beside it (functions/test/cloudfront-records.test.mjs).
+// that they can be tested beside it (platforms/lambda-edge/cloudfront-records.test.mjs).
 //
 // The rule: what CloudFront hands the function goes back exactly as it came - header entries (key spelling,
 // order, whitespace, cookie crumbs), `uri`, `querystring` and the `origin` object - unless a pattern changed it.
@@ -9,7 +9,7 @@
 //
 // Event format: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html
 
-import { percentEncodeUtf8 } from "../core/path";
+import { percentEncodeUtf8 } from "../../src/core/path";
 
 export interface CfHeader {
   key?: string;

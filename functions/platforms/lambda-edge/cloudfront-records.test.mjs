@@ -1,11 +1,11 @@
-// CloudFront request records <-> Web objects (src/adapters/cloudfront-records.ts): what no pattern changed goes
+// CloudFront request records <-> Web objects (cloudfront-records.ts): what no pattern changed goes
 // back to CloudFront exactly as it came (issue #16).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { importTs } from "./ts.mjs";
+import { importTs } from "../../test/ts.mjs";
 
-const R = await importTs("adapters/cloudfront-records.ts");
-const { dropsOnEntry, entryHeaders } = await importTs("core/http.ts");
+const R = await importTs(new URL("./cloudfront-records.ts", import.meta.url));
+const { dropsOnEntry, entryHeaders } = await importTs(new URL("../../src/core/http.ts", import.meta.url));
 
 const DOMAIN = "d111111abcdef8.cloudfront.net";
 const ENTRY = { strip: ["x-user-id"], keep: [] };

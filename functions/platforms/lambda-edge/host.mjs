@@ -11,14 +11,14 @@ import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { bodyLimit, CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
 import { behaviourFor, hostRefusal } from "./cloudfront-routing.mjs";
-import { fetchOrigin, RAW_TARGET_HEADER, requestTarget, serve, textResponse } from "./http.mjs";
-import { COUNTRY_HEADER, originMapper, remappedFetch } from "./origins.mjs";
+import { fetchOrigin, RAW_TARGET_HEADER, requestTarget, serve, textResponse } from "../../local/http.mjs";
+import { COUNTRY_HEADER, originMapper, remappedFetch } from "../../local/origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (w, ...rest) => (String(w).startsWith("NodeVersionSupportWarning") ? undefined : emitWarning(w, ...rest));
 
-const FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+const FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const TIMEOUT_MS = { "viewer-request": 5000, "viewer-response": 5000, "origin-request": 30000, "origin-response": 30000 };
 const DIST = { distributionDomainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE" };
 

@@ -2,10 +2,10 @@
 // leaves them - the form every runtime hands the engine.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { importTs } from "./ts.mjs";
+import { importTs } from "../../test/ts.mjs";
 
-const { canonicalPath, matchKey, removeDotSegments } = await importTs("core/path.ts");
-const { routeMatches, guardMatches, patternCovers } = await importTs("core/config.ts");
+const { canonicalPath, matchKey, removeDotSegments } = await importTs(new URL("./path.ts", import.meta.url));
+const { routeMatches, guardMatches, patternCovers } = await importTs(new URL("./config.ts", import.meta.url));
 
 // As runtimes build request.url: the request target appended to the origin (never resolved as a reference).
 const parsed = (raw) => new URL(`https://edge.example${raw}`).pathname;

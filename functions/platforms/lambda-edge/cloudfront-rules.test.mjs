@@ -2,8 +2,8 @@
 // Cases follow the CloudFront Developer Guide, "Restrictions on edge functions".
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CloudFrontValidationError, validateResult } from "../local/cloudfront-rules.mjs";
-import { makeEvent } from "../local/lambda-edge.mjs";
+import { CloudFrontValidationError, validateResult } from "./cloudfront-rules.mjs";
+import { makeEvent } from "./host.mjs";
 
 const req = (headers = {}) => ({
   clientIp: "203.0.113.178", method: "GET", uri: "/api/x", querystring: "",
@@ -329,7 +329,7 @@ test("a request body can only be set when the behaviour includes the body", () =
 });
 
 test("replaced bodies are truncated, not refused, at the include-body sizes", async () => {
-  const { bodyLimit } = await import("../local/cloudfront-rules.mjs");
+  const { bodyLimit } = await import("./cloudfront-rules.mjs");
   assert.equal(bodyLimit("viewer-request", "text"), 40 * 1024);
   assert.equal(bodyLimit("origin-request", "base64"), Math.round(1.33 * 1024 * 1024));
   const e = ev("viewer-request", withBody("text", "a"));

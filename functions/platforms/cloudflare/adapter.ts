@@ -3,15 +3,15 @@
 // secret_text bindings, live settings in the EDGEPORT_LIVE KV namespace, the ESI
 // shell in caches.default, and rooms in the EdgeportRoom Durable Object class.
 import { DurableObject } from "cloudflare:workers";
-import type { RuntimeConfig } from "../core/config";
-import { DEFAULT_ORIGIN, internalError, runEdge } from "../core/engine";
-import { forwardable, withHeaders } from "../core/http";
-import { originUrl } from "../core/origin";
-import type { Platform } from "../core/platform";
-import { CLOSE, messageBytes, replyCode, takeToken, type RoomConfig } from "../patterns/room";
+import { DEFAULT_ORIGIN, internalError } from "../../src/core/engine";
+import { runPatterns, type EdgeConfig } from "../../src/patterns";
+import { forwardable, withHeaders } from "../../src/core/http";
+import { originUrl } from "../../src/core/origin";
+import type { Platform } from "../../src/core/platform";
+import { CLOSE, isRoom, messageBytes, replyCode, takeToken, type RoomConfig } from "../../src/patterns/room";
 
 export interface Env {
-  EDGEPORT_CONFIG?: RuntimeConfig;
+  EDGEPORT_CONFIG?: EdgeConfig;
   EDGEPORT_LIVE?: KVNamespace;
   EDGEPORT_ROOMS?: DurableObjectNamespace;
   [binding: string]: unknown;
@@ -19,7 +19,7 @@ export interface Env {
 
 const ROOM_HEADER = "x-edgeport-room";
 
-function platformFor(env: Env, cfg: RuntimeConfig, ctx: ExecutionContext): Platform {
+function platformFor(env: Env, cfg: EdgeConfig, ctx: ExecutionContext): Platform {
   return {
     async secret(name) {
       const ref = cfg.secrets[name];
@@ -47,7 +47,7 @@ function platformFor(env: Env, cfg: RuntimeConfig, ctx: ExecutionContext): Platf
   };
 }
 
-function configOf(env: Env): RuntimeConfig | null {
+function configOf(env: Env): EdgeConfig | null {
   const cfg = env.EDGEPORT_CONFIG;
   if (!cfg || cfg.version !== 1) {
     console.error("edgeport: EDGEPORT_CONFIG binding missing or of an unknown version");
@@ -60,7 +60,7 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const cfg = configOf(env);
     if (!cfg) return internalError();
-    const out = await runEdge(request, cfg, platformFor(env, cfg, ctx), { country: (request.cf?.country as string | undefined) ?? null });
+    const out = await runPatterns(request, cfg, platformFor(env, cfg, ctx), { country: (request.cf?.country as string | undefined) ?? null });
     if (out.kind === "respond") return out.response;
     const target = originUrl(cfg, out.origin ?? DEFAULT_ORIGIN, out.url.pathname, out.url.search);
     const headers = forwardable(out.headers);
@@ -83,7 +83,7 @@ interface Attachment {
 /** One Durable Object per room id: WebSocket Hibernation API, broadcast and presence. */
 export class EdgeportRoom extends DurableObject<Env> {
   private config(pattern: string | null): RoomConfig | undefined {
-    return this.env.EDGEPORT_CONFIG?.patterns.find((p): p is RoomConfig => p.type === "realtime-room" && p.name === pattern);
+    return this.env.EDGEPORT_CONFIG?.patterns.find((p): p is RoomConfig => isRoom(p) && p.name === pattern);
   }
 
   private open(): WebSocket[] {

@@ -4,8 +4,8 @@
 // "URI, query string, and headers encoding".
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RAW_TARGET_HEADER, RawTargetFramer } from "../local/http.mjs";
-import { cfHeaders, viewerText } from "../local/lambda-edge.mjs";
+import { RAW_TARGET_HEADER, RawTargetFramer } from "../../local/http.mjs";
+import { cfHeaders, viewerText } from "./host.mjs";
 
 const latin1 = (s) => Buffer.from(s, "utf8").toString("latin1"); // how Node hands over header bytes
 const feed = (bytes, step = bytes.length) => {

@@ -9,8 +9,8 @@ import { transform } from "esbuild";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { pathToRegexp } from "path-to-regexp";
-import { fetchOrigin, requestFromNode, serve } from "./http.mjs";
-import { COUNTRY_HEADER, originMapper } from "./origins.mjs";
+import { fetchOrigin, requestFromNode, serve } from "../../local/http.mjs";
+import { COUNTRY_HEADER, originMapper } from "../../local/origins.mjs";
 
 export async function loadMiddleware(file, { env, nowMs, remap }) {
   // The VM runs classic scripts: wrap the same module as an IIFE (format only).

@@ -1,8 +1,8 @@
-// CloudFront's routing as the local emulation applies it (local/cloudfront-routing.mjs): path patterns,
+// CloudFront's routing as the local emulation applies it (cloudfront-routing.mjs): path patterns,
 // first match in order, the default behaviour, and the Host check.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { behaviourFor, hostRefusal, pathPatternMatches } from "../local/cloudfront-routing.mjs";
+import { behaviourFor, hostRefusal, pathPatternMatches } from "./cloudfront-routing.mjs";
 
 test("path patterns: case-sensitive, * any run, ? one character, leading slash optional", () => {
   assert.ok(pathPatternMatches("/api/*", "/api/x/y"));

@@ -5,8 +5,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { buildBundles } from "../build.mjs";
-import { loadHandler, makeEvent } from "../local/lambda-edge.mjs";
+import { buildBundles } from "../../build.mjs";
+import { loadHandler, makeEvent } from "./host.mjs";
 
 const config = (event) => ({
   version: 1, app: "t", stack: "s", target: "lambda-edge", event, secrets: {}, origins: { default: "https://origin.example.com" },

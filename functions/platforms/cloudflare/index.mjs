@@ -1,0 +1,24 @@
+// Cloudflare Workers: how the adapter is bundled (esbuild options) and how it runs locally (host.mjs, workerd
+// through Miniflare). Registered in platforms/index.mjs.
+import { fileURLToPath } from "node:url";
+
+export const name = "cloudflare";
+export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
+
+/** esbuild options for one bundle `b` ({ target, config, outfile }): the Worker is ESM for workerd. */
+export function esbuildOptions(_b) {
+  return {
+    entryPoints: [entry],
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*", "node:*"],
+    // Config arrives as a JSON binding: the bundle is the same for every stack.
+  };
+}
+
+/** Serve the target's one artifact locally (local/host.mjs calls this). */
+export async function start(opts, artifacts) {
+  const { startCloudflare } = await import("./host.mjs");
+  return startCloudflare({ ...opts, artifact: artifacts[0] });
+}

@@ -1,0 +1,27 @@
+// Lambda@Edge: how the adapter is bundled (esbuild options, one bundle per CloudFront trigger) and how it runs
+// locally (host.mjs, a loopback CloudFront in Node). Registered in platforms/index.mjs.
+import { fileURLToPath } from "node:url";
+
+export const name = "lambda-edge";
+export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
+
+/** esbuild options for one bundle `b` ({ target, event, config, outfile }). */
+export function esbuildOptions(b) {
+  return {
+    entryPoints: [entry],
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    // The nodejs22.x runtime ships the AWS SDK v3. It is found through NODE_PATH, which only
+    // require() honours: lazy import()s become require() calls.
+    external: ["@aws-sdk/*"],
+    supported: { "dynamic-import": false },
+    define: { __EDGEPORT_CONFIG__: JSON.stringify(b.config) },
+  };
+}
+
+/** Serve every trigger's artifact locally behind one emulated distribution (local/host.mjs calls this). */
+export async function start(opts, artifacts) {
+  const { startLambdaEdge } = await import("./host.mjs");
+  return startLambdaEdge({ ...opts, artifacts });
+}

@@ -1,0 +1,26 @@
+// Vercel Routing Middleware: how the adapter is bundled (esbuild options) and how it runs locally (host.mjs,
+// Vercel's edge-runtime). Registered in platforms/index.mjs.
+import { fileURLToPath } from "node:url";
+
+export const name = "vercel";
+export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
+
+/** esbuild options for one bundle `b` ({ target, config, outfile, matcher }). */
+export function esbuildOptions(b) {
+  return {
+    entryPoints: [entry],
+    format: "esm",
+    platform: "neutral",
+    conditions: ["edge-light", "worker", "browser"],
+    mainFields: ["module", "main"],
+    define: { __EDGEPORT_CONFIG__: JSON.stringify(b.config) },
+    // Vercel reads `config` statically: emit it as a literal.
+    footer: { js: `export const config = ${JSON.stringify({ matcher: b.matcher ?? ["/:path*"] })};` },
+  };
+}
+
+/** Serve the target's one artifact locally (local/host.mjs calls this). */
+export async function start(opts, artifacts) {
+  const { startVercel } = await import("./host.mjs");
+  return startVercel({ ...opts, artifact: artifacts[0] });
+}
