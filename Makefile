@@ -61,11 +61,13 @@ test: lint typecheck test-js test-py
 bench: setup
 	$(BIN)/python bench/run.py
 
-# The component classes and argument types, generated from the declaration models, and the component package
-# schema for other Pulumi languages derived from them (both checked in; tests compare).
+# The component classes and argument types, generated from the declaration models, the component package
+# schema for other Pulumi languages derived from them, and the scenario files' JSON Schema from their models
+# (all checked in; tests compare).
 schema: setup
 	$(BIN)/python -m edgeport.argsgen
 	$(BIN)/python -m edgeport.schema > provider/schema.json
+	$(BIN)/python -c "from edgeport.conformance.model import json_schema; print(json_schema(), end='')" > conformance/scenario.schema.json
 
 clean:
 	rm -rf .edgeport $(STAMP) functions/node_modules $(VENV)

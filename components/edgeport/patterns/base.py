@@ -113,9 +113,10 @@ class PatternKind:
     live_tag: ClassVar[str] = ""  # short name in live-store keys, for kinds with live settings
     secret_fields: ClassVar[tuple[str, ...]] = ()  # fields naming a secret
     placeholders: ClassVar[Placeholders] = Placeholders()
-    # Scenario-file keys that stand for origin scripts of this pattern (esi-compose: shell, fragments); see
-    # check_sugar and sugar_scripts.
-    scenario_sugar: ClassVar[tuple[str, ...]] = ()
+    # Scenario-file keys that stand for origin scripts of this pattern (esi-compose: shell, fragments), each with
+    # its shape: "script" (one origin script) or "scripts" (a mapping name -> script); conformance/model.py gives
+    # the shapes their models. See sugar_scripts.
+    scenario_sugar: ClassVar[dict[str, str]] = {}
 
     # ---------------------------------------------------------------- declaration
     def validate(self, p: Any, path: str, problems: "Problems", app: "App") -> None:
@@ -193,9 +194,6 @@ class PatternKind:
     def overlap_conflict(self, a: Any, b: Any) -> str | None:
         """Why two patterns of this type cannot both run on one path (None: they compose, in declaration order)."""
         return None
-
-    def check_sugar(self, checker: Any, path: tuple, d: dict[str, Any]) -> None:
-        """Check this type's scenario_sugar keys in a scenario (or file) mapping `d` (checker: conformance's)."""
 
     def sugar_scripts(self, p: Any, sugar: dict[str, Any], resolve: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """The origin scripts the sugar stands for, as (extra placeholder scope, {origin: {path: script}}) pairs;

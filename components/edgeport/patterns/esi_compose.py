@@ -132,20 +132,7 @@ class Kind(PatternKind):
 
     # Scenario files may write `shell: script` (the shell's path on the default origin) and
     # `fragments: {slot or '*': script}` (each fragment's path on its origin) instead of spelling out origins.
-    scenario_sugar = ("shell", "fragments")
-
-    def check_sugar(self, checker, path, d):
-        if "shell" in d:
-            checker.script(path + ("shell",), d["shell"])
-        if "fragments" in d:
-            fr = d["fragments"]
-            if not isinstance(fr, dict) or not fr:
-                checker.err(path + ("fragments",), "expected a mapping slot (or '*' for every fragment) -> script")
-                return
-            for slot, script in fr.items():
-                if isinstance(slot, str):
-                    checker.placeholders(path + ("fragments", slot), slot)
-                checker.script(path + ("fragments", slot), script)
+    scenario_sugar = {"shell": "script", "fragments": "scripts"}
 
     def sugar_scripts(self, p, sugar, resolve):
         out = [({}, {"default": {p.shell: sugar["shell"]}})] if sugar.get("shell") is not None else []

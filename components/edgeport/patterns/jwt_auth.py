@@ -408,6 +408,19 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def _unb64(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _sign(pattern: JwtAuth, secret: str, header_b64: str, claims: dict[str, Any]) -> str:
+    """The one place a token is signed (mint and the conformance variants): HMAC over header.payload with the
+    pattern's secret, decoded the way the edge decodes it (secret_encoding)."""
+    alg = json.loads(_unb64(header_b64))["alg"]
+    key = _unb64(secret) if pattern.secret_encoding == "base64url" else secret.encode()
+    signing_input = f"{header_b64}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(hmac.new(key, signing_input.encode(), _HASH[alg]).digest())}"
+
+
 def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 3600, extra: dict[str, Any] | None = None,
          now: int | None = None) -> str:
     alg = next((a for a in pattern.algorithms if a in _HASH), None)
@@ -422,10 +435,7 @@ def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 360
     for c in pattern.required_claims:
         claims.setdefault(c, "dev")
     claims.update(extra or {})
-    key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4)) if pattern.secret_encoding == "base64url" else secret.encode()
-    signing_input = f"{_b64(json.dumps({'alg': alg, 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}"
-    sig = hmac.new(key, signing_input.encode(), _HASH[alg]).digest()
-    return f"{signing_input}.{_b64(sig)}"
+    return _sign(pattern, secret, _b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()), claims)
 
 
 # ---------------------------------------------------------------- conformance
@@ -433,12 +443,7 @@ def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 360
 def _resign(p: JwtAuth, key: str, token: str, drop: tuple[str, ...]) -> str:
     """The same token without some claims, signed again with `key` (mint always sets exp)."""
     h, payload, _ = token.split(".")
-    claims = {k: v for k, v in json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).items() if k not in drop}
-    alg = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["alg"]
-    body = _b64(json.dumps(claims).encode())
-    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)) if p.secret_encoding == "base64url" else key.encode()
-    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
-    return f"{h}.{body}.{_b64(hmac.new(raw, f'{h}.{body}'.encode(), digest).digest())}"
+    return _sign(p, key, h, {k: v for k, v in json.loads(_unb64(payload)).items() if k not in drop})
 
 
 def spellings(path: str) -> list[tuple[str, str]]:

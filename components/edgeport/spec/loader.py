@@ -17,6 +17,7 @@ from .. import targets
 from ..patterns import KINDS
 from . import secret_refs as secret_names
 from .models import App
+from .pydantic_issues import Contract, issue_from_pydantic, yaml_type
 from .validate import ROOT, validate_app
 from .yaml_lines import duplicate_keys, line_map, nearest_line, parse_yaml, path_str
 
@@ -87,100 +88,20 @@ def _parse_path(path: str) -> tuple:
 
 # ---------------------------------------------------------------- pydantic errors -> issues
 
-_TYPE_NAMES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
-               "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
-               "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping"}
 
-
-def _allowed_keys(model_cls, loc: tuple) -> list[str]:
-    """The keys a mapping at `loc` accepts (walks the model classes, best effort)."""
-    from typing import get_args, get_origin
-
-    from pydantic import BaseModel
-
-    cls = model_cls
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        fields = {(f.alias or n): f for n, f in cls.model_fields.items()}
-        f = fields.get(part)
-        if f is None:
-            if part in KINDS:  # a discriminated union member tag, i.e. a pattern type
-                cls = KINDS[part].model
-                continue
-            return []
-        ann = f.annotation
-        stack = [ann]
-        found = None
-        while stack:
-            a = stack.pop()
-            if isinstance(a, type) and issubclass(a, BaseModel):
-                found = a
-                break
-            stack.extend(get_args(a))
-            if get_origin(a) is None and hasattr(a, "__metadata__"):
-                stack.extend(get_args(a))
-        if found is None:
-            return []
-        cls = found
-    return [(f.alias or n) for n, f in cls.model_fields.items()]
+def _contract():
+    return Contract(model=App, root=ROOT, tags={t: k.model for t, k in KINDS.items()}, tag_noun="pattern type",
+                    pattern_hint=_pattern_hint)
 
 
 def _issue_from_pydantic(err: dict) -> SpecIssue:
-    from .models import App as AppModel
-
-    loc = tuple(err["loc"])
-    typ = err["type"]
-    # Drop the union tag pydantic inserts for discriminated unions (patterns[0].jwt-auth.routes -> patterns[0].routes)
-    clean = tuple(p for p in loc if p not in KINDS)
-    if clean[-1:] == ("[key]",):  # pydantic's marker for a mapping key that failed: the key is the location
-        clean = clean[:-1]
-        why = err["msg"].removeprefix("Value error, ")
-        err = {**err, "msg": f"{clean[-1]!r} is not an allowed key here: " + why[0].lower() + why[1:]}
-    path = _path_str(clean)
-    msg = err["msg"]
-    hint = ""
-    if typ == "extra_forbidden":
-        key = loc[-1]
-        allowed = _allowed_keys(AppModel, loc)
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        msg = f"unknown key {key!r}"
-        hint = (f"did you mean {close[0]!r}? " if close else "") + (f"allowed keys: {', '.join(allowed)}" if allowed else "remove it")
-    elif typ == "missing":
-        msg = f"required key {loc[-1]!r} is missing"
-        hint = "add it"
-        path = _path_str(clean[:-1])
-    elif typ == "union_tag_invalid":
-        tag = err.get("ctx", {}).get("tag")
-        msg = f"unknown pattern type {tag!r}"
-        close = difflib.get_close_matches(str(tag), list(KINDS), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(KINDS)}"
-        path = _path_str(clean + ("type",))
-    elif typ == "union_tag_not_found":
-        msg = "pattern has no `type`"
-        hint = f"add `type:` with one of {', '.join(KINDS)}"
-    elif typ in ("literal_error", "enum"):
-        msg = f"{err.get('input')!r} is not allowed"
-        hint = f"use {err['ctx']['expected']}"
-    elif typ == "string_pattern_mismatch":
-        msg = f"{err.get('input')!r} does not have the expected form"
-        field_name = clean[-1] if clean else ""
-        hint = _pattern_hint(str(field_name)) or f"it must match {err['ctx']['pattern']}"
-    elif typ in _TYPE_NAMES:
-        got = type(err.get("input")).__name__
-        msg = f"expected {_TYPE_NAMES[typ]}, got {_yaml_type(err.get('input'))}" if got else msg
-        if typ == "string_type" and isinstance(err.get("input"), (int, float, bool)):
-            hint = "wrap the value in quotes so YAML keeps it as text (e.g. \"0123...\")"
-    elif typ == "value_error":
-        msg = msg.removeprefix("Value error, ")
-    elif typ in ("too_short", "too_long", "greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        msg = msg[0].lower() + msg[1:]
-    return SpecIssue(path=path, message=msg, hint=hint)
+    issue = issue_from_pydantic(err, _contract())[1]
+    if err["type"] == "union_tag_not_found":
+        return replace(issue, message="pattern has no `type`")
+    return issue
 
 
-def _yaml_type(v: Any) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "a list", dict: "a mapping",
-            type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+_yaml_type = yaml_type
 
 
 def _pattern_hint(field: str) -> str | None:
