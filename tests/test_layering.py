@@ -176,3 +176,28 @@ def test_the_newest_local_compatibility_date_is_the_pinned_workerds():
                          cwd=ROOT / "functions", capture_output=True, text=True, timeout=120)
     answers = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line[:2] in ("19", "20"))
     assert answers == {cloudflare.NEWEST_LOCAL_DATE: "200", day_after: "refused"}, out.stdout + out.stderr[-1500:]
+
+
+def test_every_registered_target_satisfies_the_target_protocols_and_has_an_edge_platform():
+    """Each package in the target registry provides the facts, plan view and resources the protocols describe (with
+    the protocols' parameter names), and the edge code has a platform folder of the same name."""
+    import inspect
+    import re
+
+    from edgeport import targets
+    from edgeport.targets.protocol import TargetFacts, TargetPlanView, TargetResources
+
+    def methods(proto):
+        return {n: list(inspect.signature(getattr(proto, n)).parameters)[1:] for n, v in vars(proto).items()
+                if inspect.isfunction(v) and not n.startswith("_")}
+
+    for name in targets.NAMES:
+        facts, view, res = targets.profile(name), targets.plan_view(name), targets.resources(name)
+        assert isinstance(facts, TargetFacts) and isinstance(view, TargetPlanView) and isinstance(res, TargetResources), name
+        assert facts.NAME == name
+        for proto, module in ((TargetFacts, facts), (TargetResources, res)):
+            for meth, params in methods(proto).items():
+                assert list(inspect.signature(getattr(module, meth)).parameters) == params, (name, meth)
+    ts = {re.search(r'export const name = "([^"]+)"', p.read_text()).group(1)
+          for p in (ROOT / "functions" / "platforms").glob("*/index.mjs")}
+    assert ts == set(targets.NAMES)

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from .protocol import TargetFacts, TargetPlanView, TargetResources
 
 # Registry lines: platform name -> package. The order is the order of every listing (CLI, plans, tables).
 _PACKAGES = {
@@ -21,23 +25,23 @@ _PACKAGES = {
 NAMES = tuple(_PACKAGES)
 
 
-def profile(name: str) -> ModuleType:
-    """A target's facts (its package; pure Python)."""
+def profile(name: str) -> "TargetFacts":
+    """A target's facts (its package; pure Python; protocol.TargetFacts)."""
     if name not in _PACKAGES:
         raise KeyError(name)
-    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}")
+    return cast("TargetFacts", importlib.import_module(f"{__name__}.{_PACKAGES[name]}"))
 
 
-def resources(name: str) -> ModuleType:
+def resources(name: str) -> "TargetResources":
     """A target's Pulumi resources module (imports Pulumi and the provider SDK on first use)."""
     profile(name)
-    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.resources")
+    return cast("TargetResources", importlib.import_module(f"{__name__}.{_PACKAGES[name]}.resources"))
 
 
-def plan_view(name: str) -> ModuleType:
+def plan_view(name: str) -> "TargetPlanView":
     """How an offline plan shows and mocks the target's resources (KEY_INPUTS, FABRICATE, INVOKES; pure)."""
     profile(name)
-    return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.plan")
+    return cast("TargetPlanView", importlib.import_module(f"{__name__}.{_PACKAGES[name]}.plan"))
 
 
 def prereq(name: str) -> ModuleType | None:
