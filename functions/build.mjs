@@ -4,7 +4,7 @@
 // Each target's esbuild options live in its platform folder (platforms/<name>/index.mjs).
 import { build } from "esbuild";
 import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { platform } from "./platforms/index.mjs";
 
@@ -17,6 +17,27 @@ const COMMON = {
   logLevel: "silent",
   target: "es2022",
 };
+
+/**
+ * esbuild's messages as people read compiler errors: "file:line:col: error: text", the source line and a caret
+ * under the column (esbuild gives each message a location with lineText; esbuild.github.io/api/#message-object).
+ */
+export function formatMessages(messages, kind = "error", reportDir = process.cwd()) {
+  return messages
+    .map((m) => {
+      const loc = m.location;
+      if (!loc) return `${kind}: ${m.text}`;
+      // esbuild names files relative to its working directory (functions/); shown relative to where edgeport runs.
+      const file = relative(reportDir, resolve(loc.file)) || loc.file;
+      const num = String(loc.line);
+      const frame = loc.lineText
+        ? `\n  ${num} | ${loc.lineText}\n  ${" ".repeat(num.length)} | ${" ".repeat(loc.column)}${"^".repeat(Math.max(1, loc.length || 1))}`
+        : "";
+      const notes = (m.notes ?? []).map((n) => `\n  note: ${n.text}`).join("");
+      return `${file}:${loc.line}:${loc.column + 1}: ${kind}: ${m.text}${frame}${notes}`;
+    })
+    .join("\n");
+}
 
 export async function buildBundles(job) {
   const report = [];
@@ -42,7 +63,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const job = JSON.parse(readFileSync(process.argv[i + 1], "utf8"));
     process.stdout.write(JSON.stringify(await buildBundles(job)));
   } catch (e) {
-    console.error(e?.errors?.map((x) => x.text).join("\n") || e?.message || String(e));
+    console.error(e?.errors?.length ? formatMessages(e.errors, "error", process.env.EDGEPORT_REPORT_DIR || process.cwd()) : e?.message || String(e));
     process.exit(1);
   }
 }

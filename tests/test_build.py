@@ -96,3 +96,30 @@ def test_over_budget_is_an_error_with_the_figures(tmp_path, monkeypatch):
     monkeypatch.setitem(cloudflare.BUDGETS, "free", tiny)
     with pytest.raises(BuildError, match=r"cloudflare is [\d,]+ B \(gzip\), limit 1,000 B \(test budget\)"):
         build_app(DEV.app, "dev", tmp_path)
+
+
+def test_a_syntax_error_in_edge_code_names_file_line_column_with_a_code_frame(tmp_path, monkeypatch):
+    """esbuild's location survives into the BuildError `build` and a dev reload print: file:line:col relative to
+    where edgeport runs, the source line and a caret under the column."""
+    import shutil
+
+    fdir = tmp_path / "functions"
+    for part in ("src", "platforms", "local"):
+        shutil.copytree(ROOT / "functions" / part, fdir / part)
+    for f in ("build.mjs", "package.json"):
+        shutil.copy(ROOT / "functions" / f, fdir / f)
+    (fdir / "node_modules").symlink_to(ROOT / "functions" / "node_modules")
+    geo = fdir / "src" / "patterns" / "geo.ts"
+    lines = geo.read_text().splitlines()
+    n = next(i for i, line in enumerate(lines) if "ctx.origin = origin;" in line)
+    lines[n] = lines[n].replace("origin;", "origin +;")
+    geo.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("EDGEPORT_FUNCTIONS_DIR", str(fdir))
+    monkeypatch.chdir(tmp_path)
+    st = load_stack("dev", ROOT)
+    with pytest.raises(BuildError) as e:
+        build_app(st.app, st.name, tmp_path / "out", st.locate)
+    text = str(e.value)
+    col = lines[n].index(";") + 1
+    assert f"functions/src/patterns/geo.ts:{n + 1}:{col}: error: Unexpected \";\"" in text, text
+    assert f"  {n + 1} | {lines[n]}" in text and text.rstrip().endswith("^"), text

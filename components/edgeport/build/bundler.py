@@ -97,7 +97,9 @@ def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path) -> list[Artifact
         json.dump(job, f)
         job_path = f.name
     try:
-        proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", job_path], capture_output=True, text=True, cwd=fdir)
+        # Errors name files relative to where edgeport runs (file:line:col and a code frame: build.mjs formatMessages).
+        proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", job_path], capture_output=True, text=True,
+                              cwd=fdir, env={**os.environ, "EDGEPORT_REPORT_DIR": os.getcwd()})
     finally:
         os.unlink(job_path)
     if proc.returncode != 0:
