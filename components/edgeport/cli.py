@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -222,8 +223,13 @@ _DEV_HELP = f"""Serve the stack's edge code on 127.0.0.1 in each target's local 
 @click.option("--origin", "origin_overrides", multiple=True, metavar="[NAME=]URL",
               help="Local server standing in for a declared origin (repeatable; a bare URL is the default origin). "
                    "Origins without one get a built-in echo origin that answers with what it received.")
+@click.option("--quiet", "-q", is_flag=True, help="No request lines; edge code's console output and errors still show.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable stdout: a ready line ({\"event\": \"ready\", \"urls\", \"origins\"}), then one JSON "
+                   "object per request and per console line, each with its target.")
 @project_option
-def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], project_dir: Path | None) -> None:
+def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], quiet: bool,
+        as_json: bool, project_dir: Path | None) -> None:
     from .local.dev import DevServer
     from .spec.secret_refs import resolve_local
 
@@ -234,22 +240,28 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
     if port == 0:
         ports = {t: 0 for t in serving}
     _check_ports(ports)
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     server = DevServer(stack_name, st.project_dir, targets=serving, ports=ports, origins=origins,
-                       say=lambda m: click.secho(m, fg="cyan", err=True))
+                       say=lambda m: click.secho(m, fg="cyan", err=True), log=lambda line: click.echo(line),
+                       log_format="json" if as_json else "quiet" if quiet else "pretty", colour=colour)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         _progress(f"building {stack_name} and starting {', '.join(serving)} ...")
-        runner = server.start()
-        click.echo(f"\nedgeport dev: stack {stack_name}")
-        for t, h in runner.hosts.items():
-            click.echo(f"  {t:<12} {h.url}")
-        click.echo("origins:")
-        for n in st.app.origins:
-            local = origins.get(n) or server.echoes[n].url
-            click.echo(f"  {n:<12} {st.app.origins[n]} -> {local}" + ("" if n in origins else " (echo)"))
-        _print_try(st, resolve_local(st.app, st.project_dir, stack=st.name), runner)
-        click.echo("\nWatching functions/ and the stack file; Ctrl-C to stop.")
+        server.start()
+        urls = server.urls()
+        local_origins = {n: origins.get(n) or server.echoes[n].url for n in st.app.origins}
+        if as_json:
+            click.echo(json.dumps({"event": "ready", "stack": stack_name, "urls": urls, "origins": local_origins}))
+        else:
+            click.echo(f"\nedgeport dev: stack {stack_name}")
+            for t, url in urls.items():
+                click.echo(f"  {t:<12} {url}")
+            click.echo("origins:")
+            for n in st.app.origins:
+                click.echo(f"  {n:<12} {st.app.origins[n]} -> {local_origins[n]}" + ("" if n in origins else " (echo)"))
+            _print_try(st, resolve_local(st.app, st.project_dir, stack=st.name), next(iter(urls.values()), None))
+            click.echo("\nWatching functions/ and the stack file; Ctrl-C to stop. Requests are logged below.")
         try:
             server.watch(stop)
         except KeyboardInterrupt:
@@ -289,15 +301,14 @@ def _check_ports(ports: dict[str, int]) -> None:
                         f"wrangler dev?){offer}, or --port 0 for any free ports")
 
 
-def _print_try(st, secrets: dict[str, str], runner) -> None:
+def _print_try(st, secrets: dict[str, str], url: str | None) -> None:
     from .patterns import kind_of
 
     jwt = next((p for p in st.app.patterns if kind_of(p).mints(p)), None)
-    if not jwt or not runner.hosts:
+    if not jwt or not url:
         return
     token = kind_of(jwt).dev_token(jwt, secrets[kind_of(jwt).secrets(jwt)[0]], sub="dev-user")
     route = jwt.routes[0].rstrip("*") or "/"
-    url = next(iter(runner.hosts.values())).url
     click.echo(f"\nTry ({jwt.name}):\n  curl -i {url}{route} -H 'Authorization: Bearer {token}'\n"
                f"  curl -i {url}{route}   # no token -> 401\n"
                f"  (more tokens: edgeport token --stack {st.name} --pattern {jwt.name})")

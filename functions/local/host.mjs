@@ -1,5 +1,7 @@
 // Serves one target's built artifacts on 127.0.0.1 in that target's local runtime (platforms/<name>/host.mjs).
-//   node local/host.mjs --manifest build/manifest.json --target cloudflare --origins '{"https://origin.example.com":"http://127.0.0.1:9000"}' [--port 0] [--now-ms N]
+//   node local/host.mjs --manifest build/manifest.json --target cloudflare --origins '{"https://origin.example.com":"http://127.0.0.1:9000"}' [--port 0] [--now-ms N] [--public-port P]
+// --public-port: the port viewers address when a front (edgeport dev) forwards to this host.
+// After the ready line, stdout carries only events (local/events.mjs): one per request, and edge code's console.
 // --origins maps declared origin URLs to local stand-ins (the bundles keep the declared ones).
 // Secrets come from EDGEPORT_SECRET_* environment variables (never argv).
 // Prints one JSON line {"ready": url, "admin": adminUrl} when listening; stops cleanly on SIGINT/SIGTERM.
@@ -18,6 +20,7 @@ const { values: args } = parseArgs({
     origins: { type: "string", default: "{}" },
     port: { type: "string", default: "0" },
     "now-ms": { type: "string" },
+    "public-port": { type: "string" },
   },
 });
 for (const k of ["manifest", "target"]) {
@@ -46,6 +49,7 @@ const opts = {
   settings: manifest.targets?.[args.target] ?? {},
   origins: JSON.parse(args.origins),
   port: Number(args.port),
+  publicPort: args["public-port"] ? Number(args["public-port"]) : undefined,
   secrets,
   nowMs: args["now-ms"],
 };

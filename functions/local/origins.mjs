@@ -1,6 +1,7 @@
 // Local "DNS" for declared origins: the bundles keep their deployed origin URLs
 // (byte-for-byte what is deployed); the local hosts send requests for those
 // origins to loopback servers instead.
+import { noteOrigin } from "./events.mjs";
 
 /** Build a remapper from {declaredOriginUrl: localUrl}. */
 export function originMapper(map = {}) {
@@ -9,6 +10,7 @@ export function originMapper(map = {}) {
     const u = new URL(String(input));
     const local = table.get(u.origin);
     if (!local) return u;
+    noteOrigin(u.href); // for the request log of `edgeport dev`
     // Assign the parts: resolving "//host/..." against the local URL would leave loopback.
     const out = new URL(local.href);
     out.pathname = local.pathname.replace(/\/$/, "") + u.pathname;

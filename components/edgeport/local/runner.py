@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 from ..build import BuildResult, functions_dir, node_binary
@@ -37,11 +38,13 @@ class Host:
     stderr_tail: list[str] = field(default_factory=list)
 
 
-def _pump(stream, sink: list[str], echo: bool) -> None:
+def _pump(stream, sink: list[str], echo: bool, on_line: Callable[[str], None] | None = None) -> None:
     for line in stream:
         sink.append(line.rstrip("\n"))
         del sink[:-200]
-        if echo:
+        if on_line:
+            on_line(line.rstrip("\n"))
+        elif echo:
             print(line, end="", flush=True)
 
 
@@ -87,18 +90,34 @@ class LocalRunner:
 
     def __init__(self, app: App, build: BuildResult, secrets: dict[str, str], origins: dict[str, str], *,
                  now_ms: int | None = None, echo_logs: bool = False, store_delay_ms: int | None = None,
-                 aws_region: str | None = None):
+                 aws_region: str | None = None, on_event: Callable[[str, dict[str, Any]], None] | None = None):
         missing = sorted(set(app.origins) - set(origins))
         if missing:
             raise LocalRunError(f"no local stand-in for origin{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
         self.app, self.build, self.secrets = app, build, secrets
         self.origin_map = {app.origins[name]: url for name, url in origins.items() if name in app.origins}
         self.now_ms, self.echo_logs = now_ms, echo_logs
+        # Each host's events after it is ready (functions/local/events.mjs: request, console), and its stderr
+        # lines as {"event": "stderr"}; without a callback stdout events are dropped and stderr echoed if echo_logs.
+        self.on_event = on_event
         self.hosts: dict[str, Host] = {}
         self.store_delay_ms, self.aws_region = store_delay_ms, aws_region
         self._stores: dict[str, HostStores] = {}
 
     # -- live settings and stores
+    def adopt_stores(self, other: "LocalRunner") -> None:
+        """Take over another runner's stores that live outside its hosts (moto for Lambda@Edge): `edgeport dev`
+        keeps them across reloads, so a new host does not wait for a new store server (and live settings set
+        meanwhile survive, re-seeded with the declared values only where the build declares them)."""
+        for target, st in other.release_stores().items():
+            st.runner = self
+            self._stores[target] = st
+
+    def release_stores(self) -> dict[str, "HostStores"]:
+        """Detach this runner's stores without stopping them (for adopt_stores)."""
+        out, self._stores = self._stores, {}
+        return out
+
     def stores(self, target: str) -> "HostStores":
         """The target's local stores (PlatformStores of its package, or the host's own)."""
         if target not in self._stores:
@@ -128,8 +147,9 @@ class LocalRunner:
             conn.close()
 
     # -- lifecycle
-    def start(self, target: str, port: int = 0, *, store_down: bool = False) -> Host:
-        """Start one target's host. store_down: its live-settings store is unreachable from the start."""
+    def start(self, target: str, port: int = 0, *, store_down: bool = False, public_port: int | None = None) -> Host:
+        """Start one target's host. store_down: its live-settings store is unreachable from the start.
+        public_port: the port viewers address (a front forwarding to this host, as `edgeport dev` has)."""
         if not self.build.for_target(target):
             raise LocalRunError(f"the build has no {target} bundle (is targets.{target} declared?)")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}
@@ -140,16 +160,30 @@ class LocalRunner:
                "--port", str(port)]
         if self.now_ms is not None:
             cmd += ["--now-ms", str(self.now_ms)]
+        if public_port:
+            cmd += ["--public-port", str(public_port)]
         env.update(getattr(targets.profile(target), "LOCAL_ENV", {}))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True, cwd=functions_dir())
         host = Host(target, "", proc)
-        threading.Thread(target=_pump, args=(proc.stderr, host.stderr_tail, self.echo_logs), daemon=True).start()
+        on_event = self.on_event
+        on_stderr = (lambda text: on_event(target, {"event": "stderr", "text": text})) if on_event else None
+        threading.Thread(target=_pump, args=(proc.stderr, host.stderr_tail, self.echo_logs, on_stderr), daemon=True).start()
         lines: queue.Queue[str | None] = queue.Queue()
 
         def read_stdout():
+            ready = False
             for line in proc.stdout:
-                lines.put(line)
+                if not ready:
+                    ready = line.startswith('{"ready"')
+                    lines.put(line)
+                    continue
+                if on_event:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        event = {"event": "console", "level": "log", "text": line.rstrip("\n")}
+                    on_event(target, event)
             lines.put(None)
 
         threading.Thread(target=read_stdout, daemon=True).start()

@@ -12,6 +12,7 @@ import vm from "node:vm";
 import { bodyLimit, CloudFrontValidationError, DISALLOWED, isGeneratedResponse, validateResult } from "./cloudfront-rules.mjs";
 import { behaviourFor, hostRefusal } from "./cloudfront-routing.mjs";
 import { fetchOrigin, RAW_TARGET_HEADER, requestTarget, serve, textResponse } from "../../local/http.mjs";
+import { edgeConsole, logged, originNamer } from "../../local/events.mjs";
 import { COUNTRY_HEADER, originMapper, remappedFetch } from "../../local/origins.mjs";
 
 // The AWS SDK warns about Node 20 on every cold start; Lambda runs nodejs22.x, so locally it is noise.
@@ -23,10 +24,11 @@ export const TIMEOUT_MS = { "viewer-request": 5000, "viewer-response": 5000, "or
 const DIST = { distributionDomainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE" };
 
 /** Load a CommonJS bundle as Lambda would; its bare imports (the AWS SDK) resolve from functions/node_modules. */
-export function loadHandler(file) {
+export function loadHandler(file, { console: out = console } = {}) {
   const module = { exports: {} };
-  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, { filename: file });
-  wrapper(module.exports, createRequire(join(FUNCTIONS_DIR, "package.json")), module, file, dirname(file));
+  // `console` is a parameter so that the handler's output can be routed (Lambda sends it to CloudWatch Logs).
+  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, console) {${readFileSync(file, "utf8")}\n})`, { filename: file });
+  wrapper(module.exports, createRequire(join(FUNCTIONS_DIR, "package.json")), module, file, dirname(file), out);
   if (typeof module.exports.handler !== "function") throw new Error(`${file} exports no handler`);
   return module.exports.handler;
 }
@@ -239,21 +241,24 @@ export function createCloudFront({ handlers: allHandlers, defaultOrigin, default
 }
 
 /** The hosts CloudFront answers for: its own domain and the distribution's aliases; locally also the emulation's address. */
-function servedHosts(settings, port) {
-  return [DIST.distributionDomainName, ...(settings.aliases ?? []), `127.0.0.1:${port}`, `localhost:${port}`];
+function servedHosts(settings, ports) {
+  return [DIST.distributionDomainName, ...(settings.aliases ?? []), ...ports.flatMap((p) => [`127.0.0.1:${p}`, `localhost:${p}`])];
 }
 
-export async function startLambdaEdge({ artifacts, settings, manifest, origins, port, nowMs }) {
+export async function startLambdaEdge({ artifacts, settings, manifest, origins, port, publicPort, nowMs }) {
   if (nowMs !== undefined) Date.now = () => Number(nowMs);
   const remap = originMapper(origins);
   // The handlers share this process: their fetches to declared origins go to the local stand-ins.
   globalThis.fetch = remappedFetch(globalThis.fetch, remap);
   const handlers = {};
-  for (const a of artifacts) handlers[a.event] = loadHandler(a.path);
+  const out = edgeConsole();
+  for (const a of artifacts) handlers[a.event] = loadHandler(a.path, { console: out });
   let listening = port;
-  const served = () => servedHosts(settings, listening);
+  // Behind `edgeport dev`'s front the viewer addresses the front's port (publicPort).
+  const served = () => servedHosts(settings, publicPort ? [listening, publicPort] : [listening]);
   const routing = { behaviours: settings.behaviours ?? [], default: settings.default ?? {} };
-  const server = await serve(createCloudFront({ handlers, defaultOrigin: manifest.origins.default, defaultEventOrigin: settings.eventOrigins.default, remap, routing, served }), port, "127.0.0.1", { rawTargets: true });
+  const cloudfront = createCloudFront({ handlers, defaultOrigin: manifest.origins.default, defaultEventOrigin: settings.eventOrigins.default, remap, routing, served });
+  const server = await serve(logged(cloudfront, originNamer(manifest.origins)), port, "127.0.0.1", { rawTargets: true });
   listening = server.address().port;
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -10,14 +10,17 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { pathToRegexp } from "path-to-regexp";
 import { fetchOrigin, requestFromNode, serve } from "../../local/http.mjs";
+import { edgeConsole, logged, originNamer } from "../../local/events.mjs";
 import { COUNTRY_HEADER, originMapper } from "../../local/origins.mjs";
 
-export async function loadMiddleware(file, { env, nowMs, remap }) {
+export async function loadMiddleware(file, { env, nowMs, remap, console: edgeConsoleImpl }) {
   // The VM runs classic scripts: wrap the same module as an IIFE (format only).
   const { code } = await transform(readFileSync(file, "utf8"), { format: "iife", globalName: "_mw", loader: "js" });
   const runtime = new EdgeRuntime({
     extend: (ctx) => {
       ctx.process = { env: { ...env } };
+      // The middleware's console output becomes events (Vercel shows it in the runtime logs per request).
+      if (edgeConsoleImpl) ctx.console = edgeConsoleImpl;
       const vmFetch = ctx.fetch;
       // Requests to declared origins go to their local stand-ins.
       ctx.fetch = (input, init) => {
@@ -108,21 +111,22 @@ async function startEdgeConfig(items) {
   return { conn, state, close: () => new Promise((r) => server.close(r)) };
 }
 
-export async function startVercel({ artifact, settings, manifest, origins, port, secrets, nowMs }) {
+export async function startVercel({ artifact, settings, manifest, origins, port, publicPort, secrets, nowMs }) {
   const remap = originMapper(origins);
   const edgeConfig = settings.edgeConfig ? await startEdgeConfig(settings.live ?? {}) : null;
   const env = { ...secrets, ...(edgeConfig ? { EDGE_CONFIG: edgeConfig.conn } : {}) };
-  const mw = await loadMiddleware(artifact.path, { env, nowMs, remap });
+  const mw = await loadMiddleware(artifact.path, { env, nowMs, remap, console: edgeConsole() });
   let base;
-  const server = await serve(async (req) => {
+  const server = await serve(logged(async (req) => {
     const request = requestFromNode(req, base);
     // Vercel sets geolocation headers itself; a client cannot supply them.
     const country = request.headers.get(COUNTRY_HEADER);
     for (const k of [...request.headers.keys()]) if (k.startsWith("x-vercel-ip-") || k === COUNTRY_HEADER) request.headers.delete(k);
     if (country !== null) request.headers.set("x-vercel-ip-country", country);
     return vercelHandle(mw, request, manifest.origins.default, remap);
-  }, port);
-  base = `http://127.0.0.1:${server.address().port}/`;
+  }, originNamer(manifest.origins)), port);
+  // Behind `edgeport dev`'s front the viewer addresses the front's port: the request URL the middleware sees.
+  base = `http://127.0.0.1:${publicPort || server.address().port}/`;
   async function setLive(key, value) {
     if (!edgeConfig) throw new Error("this stack has no live settings on vercel");
     if (value === null) edgeConfig.state.items.delete(key);
@@ -134,7 +138,7 @@ export async function startVercel({ artifact, settings, manifest, origins, port,
     if (delayMs !== undefined) edgeConfig.state.delayMs = delayMs;
   }
   return {
-    url: base,
+    url: `http://127.0.0.1:${server.address().port}/`,
     setLive,
     setStore,
     close: async () => {
