@@ -225,3 +225,93 @@ def test_reloads_never_refuse_a_connection():
     for t, r in result["targets"].items():
         assert len(r["edit_to_new_s"]) == 5, (t, r)
         assert r["requests"] > 50 and r["failures"] == 0, (t, r)
+
+
+def test_live_ab_ratios_change_on_every_target_through_the_dev_admin(tmp_path):
+    """`PUT /live/<pattern>` on the dev admin writes the ratios into each target's own store stand-in (KV, Edge
+    Config, SSM): with all weight on one variant, new visitors get it everywhere (within the pattern's liveTtl).
+    A value the edge would ignore is refused with the reason."""
+    from conftest import write_project
+
+    write_project(tmp_path, {"dev": (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()})
+    env = {**os.environ, "EDGEPORT_SECRET_JWT_HMAC": secrets.token_urlsafe(40), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "edgeport.cli", "dev", "--stack", "dev", "--port", "0", "--json", "-q"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        admin = ready["live"]["url"]
+        (name,) = ready["live"]["patterns"]
+        bad = request(f"{admin}/live/{name}", "PUT", body=b'{"control": 50, "nope": 50}')
+        assert bad.status == 400 and "'nope' is not a variant" in json.loads(bad.body)["error"]
+        assert request(f"{admin}/live/other", "PUT", body=b"{}").status == 404
+        ok = request(f"{admin}/live/{name}", "PUT", body=b'{"control": 0, "new-hero": 0, "beta-stack": 100}')
+        assert ok.status == 200 and json.loads(ok.body)["targets"] == ["cloudflare", "lambda-edge", "vercel"]
+        for t, url in ready["urls"].items():
+            deadline, got = time.monotonic() + 30, None
+            while time.monotonic() < deadline:
+                cookie = request(f"{url}/landing").headers.get("set-cookie", "")
+                got = re.search(r"=(control|new-hero|beta-stack);", cookie)
+                if got and got.group(1) == "beta-stack" and all(
+                        "=beta-stack;" in request(f"{url}/landing").headers.get("set-cookie", "") for _ in range(10)):
+                    break
+                time.sleep(0.3)
+            else:
+                raise AssertionError(f"{t} still assigns {got and got.group(1)}")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_rs256_and_es256_tokens_from_local_key_pairs_pass_in_dev_only(tmp_path):
+    """`edgeport token --alg ES256|RS256` signs with the stack's local key pair; `edgeport dev` makes patterns that
+    accept the algorithm trust it on every target; a token from any other key is refused; `build` (what deploys)
+    never carries the local keys."""
+    from conftest import write_project
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from edgeport.patterns.jwt_auth import public_jwk
+
+    # The identity provider's keys (the stack must declare a key per accepted algorithm).
+    idp = [{**public_jwk(ec.generate_private_key(ec.SECP256R1()), "ES256"), "kid": "idp-ec"},
+           {**public_jwk(rsa.generate_private_key(65537, 2048), "RS256"), "kid": "idp-rsa"}]
+    stack = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace(
+        "        algorithms: [HS256]\n",
+        "        algorithms: [HS256, RS256, ES256]\n        jwks:\n          keys:\n"
+        + "".join(f"            - {json.dumps(k)}\n" for k in idp))
+    write_project(tmp_path, {"dev": stack})
+    env = {**os.environ, "EDGEPORT_SECRET_JWT_HMAC": secrets.token_urlsafe(40), "PYTHONUNBUFFERED": "1"}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "edgeport.cli", *args, "--stack", "dev"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    es, rs = cli("token", "--alg", "ES256").stdout.strip(), cli("token", "--alg", "RS256").stdout.strip()
+    assert es.count(".") == 2 and rs.count(".") == 2
+    other = tmp_path / "other"
+    other.mkdir()
+    write_project(other, {"dev": stack})
+    es_other = subprocess.run([sys.executable, "-m", "edgeport.cli", "token", "--alg", "ES256", "--stack", "dev"], cwd=other,
+                              env=env, capture_output=True, text=True, timeout=120).stdout.strip()  # another local key
+    built = cli("build")
+    assert built.returncode == 0, built.stderr
+    assert not [p for p in (tmp_path / ".edgeport" / "build" / "dev").rglob("*") if p.is_file() and "edgeport-local" in p.read_text(errors="replace")]
+    proc = subprocess.Popen([sys.executable, "-m", "edgeport.cli", "dev", "--stack", "dev", "--port", "0", "--json", "-q"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        assert any("api-auth also trusts edgeport-local-RS256, edgeport-local-ES256" in n for n in ready["notes"]), ready
+        for t, url in ready["urls"].items():
+            for tok in (es, rs):
+                assert request(f"{url}/api/orders", headers={"Authorization": f"Bearer {tok}"}).status == 200, t
+            assert request(f"{url}/api/orders", headers={"Authorization": f"Bearer {es_other}"}).status == 401, t
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()

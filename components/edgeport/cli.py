@@ -231,6 +231,7 @@ _DEV_HELP = f"""Serve the stack's edge code on 127.0.0.1 in each target's local 
 def dev(stack_name: str, target: str | None, port: int | None, origin_overrides: tuple[str, ...], quiet: bool,
         as_json: bool, project_dir: Path | None) -> None:
     from .local.dev import DevServer
+    from .patterns import kind_of
     from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
@@ -251,8 +252,11 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
         server.start()
         urls = server.urls()
         local_origins = {n: origins.get(n) or server.echoes[n].url for n in st.app.origins}
+        live = server.live.keys() if server.live else {}
         if as_json:
-            click.echo(json.dumps({"event": "ready", "stack": stack_name, "urls": urls, "origins": local_origins}))
+            click.echo(json.dumps({"event": "ready", "stack": stack_name, "urls": urls, "origins": local_origins,
+                                   "live": {"url": server.live.url, "patterns": sorted(live)} if live else None,
+                                   "notes": server.key_notes}))
         else:
             click.echo(f"\nedgeport dev: stack {stack_name}")
             for t, url in urls.items():
@@ -261,6 +265,13 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
             for n in st.app.origins:
                 click.echo(f"  {n:<12} {st.app.origins[n]} -> {local_origins[n]}" + ("" if n in origins else " (echo)"))
             _print_try(st, resolve_local(st.app, st.project_dir, stack=st.name), next(iter(urls.values()), None))
+            for note in server.key_notes:
+                click.echo(f"\n{note}")
+            for name in live:
+                p = next(p for p in st.app.patterns if p.name == name)
+                example = json.dumps(kind_of(p).live_default(p))
+                click.echo(f"\nLive settings of {name} (every target; DELETE restores the declared ones):\n"
+                           f"  curl -X PUT {server.live.url}/live/{name} -d '{example}'")
             click.echo("\nWatching functions/ and the stack file; Ctrl-C to stop. Requests are logged below.")
         try:
             server.watch(stop)
@@ -319,24 +330,36 @@ def _print_try(st, secrets: dict[str, str], url: str | None) -> None:
 
 @main.command()
 @stack_option
-@click.option("--pattern", default=None, help="jwt-auth pattern to mint for (default: the first with an HMAC secret).")
+@click.option("--pattern", default=None, help="jwt-auth pattern to mint for (default: the first that a local key can sign for).")
+@click.option("--alg", type=click.Choice(["HS", "RS256", "ES256"]), default=None,
+              help="HS: the stack's local HMAC secret (default when the pattern has one); RS256/ES256: the stack's local "
+                   "key pair in .edgeport/dev-keys/, which `edgeport dev` trusts for patterns accepting that algorithm "
+                   "(local runs only).")
 @click.option("--sub", default="dev-user", show_default=True, help="Subject claim.")
 @click.option("--ttl", type=click.IntRange(-86400 * 365, 86400 * 365), default=3600, show_default=True,
               help="Seconds until exp (negative: already expired).")
 @click.option("--claim", "claims", multiple=True, metavar="KEY=VALUE", help="Extra claim (repeatable; VALUE parsed as JSON if it can be).")
 @project_option
-def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tuple[str, ...], project_dir: Path | None) -> None:
-    """Mint a development JWT signed with the stack's local HMAC secret (for `edgeport dev`)."""
+def token(stack_name: str, pattern: str | None, alg: str | None, sub: str, ttl: int, claims: tuple[str, ...],
+          project_dir: Path | None) -> None:
+    """Mint a development JWT for `edgeport dev`: HMAC-signed with the stack's local secret, or RS256/ES256-signed
+    with the stack's local key pair."""
     from .patterns import kind_of
     from .spec.secret_refs import resolve_local
 
     st = _load(stack_name, project_dir)
-    # The patterns that take tokens a local secret can sign.
-    jwts = [p for p in st.app.patterns if kind_of(p).mints(p)]
+
+    def signable(p) -> list[str]:
+        return (["HS"] if kind_of(p).mints(p) else []) + kind_of(p).local_signing_algs(p)
+
+    # The patterns that take tokens a local secret or key can sign.
+    jwts = [p for p in st.app.patterns if signable(p) and (alg is None or alg in signable(p))]
     chosen = next((p for p in jwts if p.name == pattern), None) if pattern else (jwts[0] if jwts else None)
     if chosen is None:
         names = ", ".join(p.name for p in jwts) or "none"
-        raise EdgeportError(f"no jwt-auth pattern with an HMAC secret named {pattern!r} (candidates: {names})")
+        what = f"accepting {alg}" if alg and alg != "HS" else "with an HMAC secret or an RS256/ES256 key" if not alg else "with an HMAC secret"
+        raise EdgeportError(f"no jwt-auth pattern {what} named {pattern!r} (candidates: {names})" if pattern else
+                            f"no jwt-auth pattern {what} in stack {stack_name}")
     extra: dict[str, Any] = {}
     for c in claims:
         if "=" not in c:
@@ -346,9 +369,17 @@ def token(stack_name: str, pattern: str | None, sub: str, ttl: int, claims: tupl
             extra[k] = json.loads(v)
         except ValueError:
             extra[k] = v
-    name = kind_of(chosen).secrets(chosen)[0]
-    secret = resolve_local(st.app, st.project_dir, [name], stack=st.name)[name]
-    click.echo(kind_of(chosen).dev_token(chosen, secret, sub=sub, ttl=ttl, extra=extra))
+    use = alg or signable(chosen)[0]
+    if use == "HS":
+        name = kind_of(chosen).secrets(chosen)[0]
+        secret = resolve_local(st.app, st.project_dir, [name], stack=st.name)[name]
+        click.echo(kind_of(chosen).dev_token(chosen, secret, sub=sub, ttl=ttl, extra=extra))
+        return
+    from .local.dev_keys import private_key
+    from .patterns.jwt_auth import mint_asymmetric
+
+    key = private_key(st.project_dir, st.name, use)
+    click.echo(mint_asymmetric(chosen, key, use, sub=sub, ttl=ttl, extra=extra))
 
 
 # ---------------------------------------------------------------- secrets

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -26,7 +26,9 @@ from ..spec.models import App
 from ..spec.secret_refs import resolve_local
 from ..spec import routes as declared
 from .echo import EchoOrigin
+from .dev_keys import trusting_local_keys
 from .front import Front
+from .live_admin import LiveAdmin
 from .runner import LocalRunner
 
 
@@ -82,6 +84,8 @@ class DevServer:
         self.runner: LocalRunner | None = None
         self.echoes: dict[str, EchoOrigin] = {}
         self.fronts: dict[str, Front] = {}
+        self.key_notes: list[str] = []  # patterns trusting local key pairs (dev_keys.py)
+        self.live: LiveAdmin | None = None  # PUT /live/<pattern>: live settings on every target (live_admin.py)
         self.app: App | None = None
         self._lock = threading.Lock()
         self._log_lock = threading.Lock()
@@ -151,6 +155,9 @@ class DevServer:
         if missing:
             raise EdgeportError(f"stack {self.stack_name} declares no {missing[0]} target "
                                 f"(it has: {', '.join(st.app.targets.names())})")
+        # Patterns accepting RS256/ES256 also trust the stack's local key pairs here (never in a deploy).
+        app, self.key_notes = trusting_local_keys(st.app, st.project_dir, st.name)
+        st = replace(st, app=app)
         build = build_app(st.app, st.name, default_out_dir(st.project_dir, st.name), st.locate)
         return st, targets, build
 
@@ -204,6 +211,7 @@ class DevServer:
                 if t not in self.fronts:
                     self.fronts[t] = Front(self.ports.get(t, 0))
             self.runner = self._serve(st, targets, build)
+            self.live = LiveAdmin(self)
         except BaseException:
             self.stop()
             raise
@@ -255,6 +263,9 @@ class DevServer:
                     raise EdgeportError(f"the {dead[0]} host exited:\n" + "\n".join(runner.hosts[dead[0]].stderr_tail[-10:]))
 
     def stop(self) -> None:
+        if self.live:
+            self.live.close()
+            self.live = None
         for f in self.fronts.values():
             f.close()
         self.fronts.clear()

@@ -6,6 +6,8 @@ live store is seeded with, and the conformance placeholders. docs/configuration.
 
 from __future__ import annotations
 
+import json
+
 import re
 from typing import Any, Literal
 
@@ -175,6 +177,20 @@ class Kind(PatternKind):
 
     def live_default(self, p):
         return ab_defaults(p) if p.live else None
+
+    def live_problem(self, p, value):
+        # The rules of parseLiveWeights (functions/src/patterns/ab.ts): anything else and the declared ratios apply.
+        names = [v.name for v in p.variants]
+        if not isinstance(value, dict):
+            return f"expected a JSON object of variant -> weight, e.g. {json.dumps(ab_defaults(p))}"
+        for k, w in value.items():
+            if k not in names:
+                return f"{k!r} is not a variant of {p.name} (variants: {', '.join(names)})"
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or w != w or w in (float("inf"),) or w < 0:
+                return f"the weight of {k} must be a finite number >= 0, got {json.dumps(w)}"
+        if sum(value.values()) <= 0:
+            return "at least one weight must be above 0"
+        return None
 
     def items(self, ctx, kind):
         if kind == "variants":

@@ -156,6 +156,18 @@ class PatternKind:
         """The value the live store is seeded with, for a pattern whose settings can change without a deploy."""
         return None
 
+    def local_signing_algs(self, p: Any) -> list[str]:
+        """Asymmetric algorithms for which `edgeport dev` holds a local key pair the pattern trusts locally."""
+        return []
+
+    def trust_local_keys(self, p: Any, jwks: list[dict[str, Any]]) -> Any:
+        """The pattern also trusting these local public keys (local runs only)."""
+        return p
+
+    def live_problem(self, p: Any, value: Any) -> str | None:
+        """Why `value` (parsed JSON) would be ignored by the edge as this pattern's live setting; None if it is used."""
+        return None
+
     # ---------------------------------------------------------------- checks against a target's limits and values
     def header_issues(self, p: Any, index: int, target: str, limit: Any) -> list:
         """Issues when what the pattern reads or forwards does not fit the platform's request-header limit."""

@@ -421,11 +421,9 @@ def _sign(pattern: JwtAuth, secret: str, header_b64: str, claims: dict[str, Any]
     return f"{signing_input}.{_b64(hmac.new(key, signing_input.encode(), _HASH[alg]).digest())}"
 
 
-def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 3600, extra: dict[str, Any] | None = None,
-         now: int | None = None) -> str:
-    alg = next((a for a in pattern.algorithms if a in _HASH), None)
-    if alg is None:
-        raise EdgeportError(f"pattern {pattern.name} accepts no HMAC algorithm; mint its tokens with your identity provider")
+def dev_claims(pattern: JwtAuth, *, sub: str = "dev-user", ttl: int = 3600, extra: dict[str, Any] | None = None,
+               now: int | None = None) -> dict[str, Any]:
+    """Claims a development token needs to pass the pattern's checks (issuer, audience, required claims)."""
     now = int(time.time()) if now is None else now
     claims: dict[str, Any] = {"sub": sub, "iat": now, "exp": now + ttl}
     if pattern.issuer is not None:
@@ -435,7 +433,67 @@ def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 360
     for c in pattern.required_claims:
         claims.setdefault(c, "dev")
     claims.update(extra or {})
+    return claims
+
+
+def mint(pattern: JwtAuth, secret: str, *, sub: str = "dev-user", ttl: int = 3600, extra: dict[str, Any] | None = None,
+         now: int | None = None) -> str:
+    alg = next((a for a in pattern.algorithms if a in _HASH), None)
+    if alg is None:
+        raise EdgeportError(f"pattern {pattern.name} accepts no HMAC algorithm; mint with --alg RS256 or ES256 (a "
+                            "local key pair `edgeport dev` trusts) or with your identity provider")
+    claims = dev_claims(pattern, sub=sub, ttl=ttl, extra=extra, now=now)
     return _sign(pattern, secret, _b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()), claims)
+
+
+# ---------------------------------------------------------------- local key pairs (RS256 / ES256 tokens for dev)
+
+ASYMMETRIC = ("RS256", "ES256")
+
+
+def local_kid(alg: str) -> str:
+    return f"edgeport-local-{alg}"
+
+
+def new_private_key(alg: str):
+    """A fresh key pair for local tokens: RSA 2048 for RS256, P-256 for ES256 (RFC 7518 §3.3, §3.4)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    return rsa.generate_private_key(65537, 2048) if alg == "RS256" else ec.generate_private_key(ec.SECP256R1())
+
+
+def public_jwk(private_key, alg: str) -> dict[str, Any]:
+    """The public half as a JWK (RFC 7517/7518 §6) with the local kid, restricted to signatures with `alg`."""
+    pub = private_key.public_key().public_numbers()
+    out: dict[str, Any] = {"kid": local_kid(alg), "alg": alg, "use": "sig"}
+    if alg == "RS256":
+        return {**out, "kty": "RSA", "n": _b64(pub.n.to_bytes((pub.n.bit_length() + 7) // 8, "big")),
+                "e": _b64(pub.e.to_bytes((pub.e.bit_length() + 7) // 8, "big"))}
+    return {**out, "kty": "EC", "crv": "P-256", "x": _b64(pub.x.to_bytes(32, "big")), "y": _b64(pub.y.to_bytes(32, "big"))}
+
+
+def mint_asymmetric(pattern: JwtAuth, private_key, alg: str, **claims: Any) -> str:
+    """A token signed with a local private key, kid set so the edge picks the local public key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    if alg not in pattern.algorithms:
+        raise EdgeportError(f"pattern {pattern.name} does not accept {alg} (it accepts {', '.join(pattern.algorithms)})")
+    header = _b64(json.dumps({"alg": alg, "typ": "JWT", "kid": local_kid(alg)}).encode())
+    signing_input = f"{header}.{_b64(json.dumps(dev_claims(pattern, **claims)).encode())}"
+    if alg == "RS256":
+        sig = private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    else:  # JWS ES256 is r || s, 32 bytes each (RFC 7518 §3.4), not DER
+        r, s_ = decode_dss_signature(private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        sig = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+    return f"{signing_input}.{_b64(sig)}"
+
+
+def with_local_keys(pattern: JwtAuth, jwks: list[dict[str, Any]]) -> JwtAuth:
+    """The pattern also trusting `jwks` (local public keys; used for local runs only, never for a deploy)."""
+    keys = [k for k in (pattern.jwks.keys if pattern.jwks else []) if k.kid not in {j["kid"] for j in jwks}]
+    return pattern.model_copy(update={"jwks": Jwks(keys=[*keys, *(Jwk(**j) for j in jwks)])})
 
 
 # ---------------------------------------------------------------- conformance
@@ -610,6 +668,12 @@ class Kind(PatternKind):
 
     def mints(self, p):
         return bool(p.secret)
+
+    def local_signing_algs(self, p):
+        return [a for a in p.algorithms if a in ASYMMETRIC]
+
+    def trust_local_keys(self, p, jwks):
+        return with_local_keys(p, jwks)
 
     def dev_token(self, p, secret, **claims):
         return mint(p, secret, **claims)
