@@ -78,7 +78,11 @@ def run(targets: list[str] | None = None, edits: int = 5, poll_ms: int = 20, tim
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     out: list[str] = []
-    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    def read():
+        for line in proc.stdout:  # one at a time: list.extend would take the whole stream first
+            out.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     pollers: dict[str, Poller] = {}
     try:

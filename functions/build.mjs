@@ -3,7 +3,7 @@
 // A job lists bundles: { target, event?, config, outfile, matcher? }.
 // Each target's esbuild options live in its platform folder (platforms/<name>/index.mjs).
 import { build } from "esbuild";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { platform } from "./platforms/index.mjs";
@@ -46,7 +46,18 @@ export async function buildBundles(job) {
     const outfile = resolve(job.outDir ?? ".", b.outfile);
     mkdirSync(dirname(outfile), { recursive: true });
     const t0 = performance.now();
-    const res = await build({ ...COMMON, ...options, outfile });
+    // A source map is made for local error locations, but written apart from the bundle (job.mapDir): the bundle's
+    // bytes are those of a build without one ("external" adds no sourceMappingURL comment), and nothing a target
+    // uploads (Vercel deploys its whole output directory) carries the sources.
+    const res = await build({ ...COMMON, ...options, outfile, sourcemap: "external", write: false });
+    for (const f of res.outputFiles) {
+      if (f.path.endsWith(".map")) {
+        if (!job.mapDir) continue;
+        const mapFile = resolve(job.mapDir, `${b.outfile}.map`);
+        mkdirSync(dirname(mapFile), { recursive: true });
+        writeFileSync(mapFile, f.contents);
+      } else writeFileSync(f.path, f.contents);
+    }
     const inputs = Object.keys(res.metafile.inputs).map((p) => p.replace(/^.*?node_modules\//, "node_modules/"));
     report.push({ target: b.target, event: b.event ?? null, outfile, ms: Math.round(performance.now() - t0), inputs });
   }

@@ -137,15 +137,22 @@ def _functions_with_logging(tmp_path: Path) -> Path:
     text = geo.read_text()
     assert "  ctx.origin = origin;\n" in text
     geo.write_text(text.replace("  ctx.origin = origin;\n", '  ctx.origin = origin;\n  console.log("geo picked", origin, { country });\n'
-                                                            '  console.warn("geo warned for", country);\n'))
+                                                            '  console.warn("geo warned for", country);\n'
+                                                            '  if (country === "FR") throw new Error("boom in geo");\n'))
     return fdir
+
+
+def _throw_line(fdir: Path) -> int:
+    lines = (fdir / "src" / "patterns" / "geo.ts").read_text().splitlines()
+    return next(i for i, line in enumerate(lines) if "boom in geo" in line) + 1
 
 
 def test_dev_logs_every_request_and_the_edge_codes_console_per_target(tmp_path):
     """One labelled line per request (which patterns cover the path, where it was forwarded or that the edge
     answered) and the edge code's console.log/console.warn, on every target."""
+    fdir = _functions_with_logging(tmp_path)
     env = {**os.environ, "EDGEPORT_SECRET_JWT_HMAC": secrets.token_urlsafe(40), "PYTHONUNBUFFERED": "1",
-           "EDGEPORT_FUNCTIONS_DIR": str(_functions_with_logging(tmp_path)), "NO_COLOR": "1"}
+           "EDGEPORT_FUNCTIONS_DIR": str(fdir), "NO_COLOR": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "edgeport.cli", "dev", "--stack", "dev", "--port", "0"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
@@ -159,13 +166,21 @@ def test_dev_logs_every_request_and_the_edge_codes_console_per_target(tmp_path):
         for url in urls.values():
             assert request(f"{url}/store/x?q=1", headers={"x-edgeport-country": "DE"}).status == 200
             assert request(f"{url}/api/orders").status == 401
+            assert request(f"{url}/store/y", headers={"x-edgeport-country": "FR"}).status == 503  # the edge code throws
+        # A crash in edge code: its message, and each stack frame mapped from the bundle to the TypeScript source.
         want = {f"[{t}] {what}" for t in urls for what in (
-            "GET /store/x?q=1 200", "GET /api/orders 401", "geo picked eu { country: 'DE' }", "warn: geo warned for DE")}
+            "GET /store/x?q=1 200", "GET /api/orders 401", "geo picked eu { country: 'DE' }", "warn: geo warned for DE",
+            "error: edgeport: internal error: Error: boom in geo",
+            f"src/patterns/geo.ts:{_throw_line(fdir)}:", "GET /store/y 503")}
         want_tail = {f"[{t}] GET /store/x?q=1": "regional -> eu /store/x?q=1" for t in urls}
         want_tail |= {f"[{t}] GET /api/orders": "api-auth (answered at the edge)" for t in urls}
         import threading
 
-        threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+        def read():
+            for line in proc.stdout:  # one at a time: list.extend would take the whole stream first
+                lines.append(line)
+
+        threading.Thread(target=read, daemon=True).start()
         deadline, seen = time.monotonic() + 30, len(lines)
         while (want or want_tail) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -1,6 +1,8 @@
 // What a local host tells the process that started it, one JSON line per event on stdout (after the ready line):
 //   {"event":"request","method","path","status","ms","origins":[{"name","path"}]}  one per request served
 //   {"event":"console","level":"log"|"info"|"debug"|"warn"|"error","text"}         console output of edge code
+//   {"event":"sourcemap","frame","bundle","map"}   stack frames named `frame` are in code made from `bundle` by `map`
+//   {"event":"sourcemap","frame","bundle","firstLineShift"}   ... or in the bundle, its first line shifted right
 // `edgeport dev` prints them labelled per target (edgeport.local.dev); nothing else may write to stdout.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";

@@ -84,6 +84,9 @@ const admin = createServer(async (req, res) => {
 });
 await new Promise((r) => admin.listen(0, "127.0.0.1", r));
 process.stdout.write(JSON.stringify({ ready: host.url, admin: `http://127.0.0.1:${admin.address().port}`, target: args.target }) + "\n");
+// Where a host runs code other than the bundle as built (Vercel's format change), the map from what it runs to
+// the bundle: {"event":"sourcemap","frame","bundle","map"|"firstLineShift"} (local/events.mjs).
+for (const m of host.sourceMaps ?? []) process.stdout.write(JSON.stringify({ event: "sourcemap", ...m }) + "\n");
 
 let stopping = false;
 async function stop() {

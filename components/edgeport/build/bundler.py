@@ -67,7 +67,7 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     # rename, so no reader ever sees a half-written bundle (a concurrent plan once hashed an empty file).
     stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir.parent))
     try:
-        built = _bundle(units, fdir, stage)
+        built = _bundle(units, fdir, stage, map_dir(out_dir))
         for f in sorted(p for p in stage.rglob("*") if p.is_file()):
             dest = out_dir / f.relative_to(stage)
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +88,9 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     return result
 
 
-def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path) -> list[Artifact]:
+def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path, maps: Path) -> list[Artifact]:
     """Run esbuild for `units` into out_dir and measure what it wrote."""
-    job = {"outDir": str(out_dir), "bundles": [
+    job = {"outDir": str(out_dir), "mapDir": str(maps), "bundles": [
         {"target": u.target, "event": u.event, "outfile": u.outfile, "config": u.config if u.inline_config else None,
          "matcher": u.matcher} for u in units]}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -123,6 +123,11 @@ def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path) -> list[Artifact
             target=u.target, event=u.event, path=path, sha256=sha, size=size, gzip_size=gz, zip_size=zipped, budget=u.budget,
             config=u.config, config_path=config_path, secret_names=sorted(u.config.get("secrets", {})), extra_files=extra))
     return artifacts
+
+
+def map_dir(out_dir: Path) -> Path:
+    """Where the bundles' source maps go: beside the build directory, never inside what a target uploads."""
+    return out_dir.parent / f"{out_dir.name}.maps"
 
 
 def default_out_dir(project_dir: Path, stack: str) -> Path:

@@ -29,6 +29,7 @@ from .echo import EchoOrigin
 from .dev_keys import trusting_local_keys
 from .front import Front
 from .live_admin import LiveAdmin
+from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
 from .runner import LocalRunner
 
 
@@ -84,6 +85,7 @@ class DevServer:
         self.runner: LocalRunner | None = None
         self.echoes: dict[str, EchoOrigin] = {}
         self.fronts: dict[str, Front] = {}
+        self.maps: dict[str, dict] = {}  # target -> frame file -> source map (local/sourcemap.py)
         self.key_notes: list[str] = []  # patterns trusting local key pairs (dev_keys.py)
         self.live: LiveAdmin | None = None  # PUT /live/<pattern>: live settings on every target (live_admin.py)
         self.app: App | None = None
@@ -111,6 +113,16 @@ class DevServer:
         return f"\033[{code}m{tag}\033[0m"
 
     def _event(self, target: str, event: dict) -> None:
+        if event.get("event") == "sourcemap":  # what the host runs -> the bundle (Vercel's format change)
+            maps = self.maps.setdefault(target, {})
+            bundle = maps.get(str(event.get("bundle")))
+            if bundle and event.get("map"):
+                maps[str(event.get("frame"))] = Chained(SourceMap(event["map"]), bundle)
+            elif bundle and event.get("firstLineShift"):
+                maps[str(event.get("frame"))] = Shifted(bundle, int(event["firstLineShift"]))
+            return
+        if event.get("event") in ("console", "stderr") and self.maps.get(target):
+            event = {**event, "text": map_text(str(event.get("text", "")), self.maps[target], Path.cwd())}
         line = self.format_event(target, event)
         if line is not None:
             with self._log_lock:
@@ -125,11 +137,13 @@ class DevServer:
             if self.log_format == "quiet":
                 return None
             return f"{self._label(target)} {self.describe_request(event)}"
-        if kind == "console":
-            level = event.get("level", "log")
-            return f"{self._label(target)} {'' if level in ('log', 'info', 'debug') else level + ': '}{event.get('text', '')}"
-        if kind == "stderr":
-            return f"{self._label(target)} {event.get('text', '')}"
+        if kind in ("console", "stderr"):
+            level = event.get("level", "log") if kind == "console" else "log"
+            first, *rest = str(event.get("text", "")).split("\n")
+            label = self._label(target)
+            # Every line labelled (a stack trace stays attributable when targets interleave).
+            return "\n".join([f"{label} {'' if level in ('log', 'info', 'debug') else level + ': '}{first}",
+                              *(f"{label} {line}" for line in rest)])
         return None
 
     def describe_request(self, event: dict) -> str:
@@ -176,6 +190,8 @@ class DevServer:
             runner.adopt_stores(previous)
         errors: list[BaseException] = []
         switched: dict[str, int | None] = {}
+        # Stack frames in the edge code's error output point into the bundles; their maps lead back to the sources.
+        self.maps = {t: bundle_maps(build, t) for t in targets}
         self.timings: dict[str, float] = {}
         t0 = time.monotonic()
 

@@ -242,7 +242,8 @@ export const handler = async (event: CfEvent): Promise<CfRequest | CfResponse> =
         throw new Error(`bundle built for an unknown trigger ${CFG.event}`);
     }
   } catch (e) {
-    console.error(`edgeport: internal error: ${(e as Error)?.message ?? e}`);
+    // The stack goes to the platform's logs (and, mapped to the sources, to `edgeport dev`'s output).
+    console.error(`edgeport: internal error: ${(e as Error)?.stack ?? e}`);
     // A response trigger fails open to the origin's own answer: the status stays, only a cookie may be missing.
     if (CFG.event === "origin-response") return response!;
     return toCfResponse(internalError());

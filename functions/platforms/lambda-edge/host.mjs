@@ -24,10 +24,13 @@ export const TIMEOUT_MS = { "viewer-request": 5000, "viewer-response": 5000, "or
 const DIST = { distributionDomainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE" };
 
 /** Load a CommonJS bundle as Lambda would; its bare imports (the AWS SDK) resolve from functions/node_modules. */
+/** The module wrapper loadHandler puts before the bundle, on the bundle's first line (frames there are shifted by its length). */
+export const WRAPPER = "(function (exports, require, module, __filename, __dirname, console) {";
+
 export function loadHandler(file, { console: out = console } = {}) {
   const module = { exports: {} };
   // `console` is a parameter so that the handler's output can be routed (Lambda sends it to CloudWatch Logs).
-  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, console) {${readFileSync(file, "utf8")}\n})`, { filename: file });
+  const wrapper = vm.runInThisContext(`${WRAPPER}${readFileSync(file, "utf8")}\n})`, { filename: file });
   wrapper(module.exports, createRequire(join(FUNCTIONS_DIR, "package.json")), module, file, dirname(file), out);
   if (typeof module.exports.handler !== "function") throw new Error(`${file} exports no handler`);
   return module.exports.handler;
@@ -260,5 +263,10 @@ export async function startLambdaEdge({ artifacts, settings, manifest, origins, 
   const cloudfront = createCloudFront({ handlers, defaultOrigin: manifest.origins.default, defaultEventOrigin: settings.eventOrigins.default, remap, routing, served });
   const server = await serve(logged(cloudfront, originNamer(manifest.origins)), port, "127.0.0.1", { rawTargets: true });
   listening = server.address().port;
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    // Stack frames on a bundle's first line are shifted by the module wrapper.
+    sourceMaps: artifacts.map((a) => ({ frame: a.path, bundle: a.path, firstLineShift: WRAPPER.length })),
+    close: () => new Promise((r) => server.close(r)),
+  };
 }

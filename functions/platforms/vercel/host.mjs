@@ -15,7 +15,9 @@ import { COUNTRY_HEADER, originMapper } from "../../local/origins.mjs";
 
 export async function loadMiddleware(file, { env, nowMs, remap, console: edgeConsoleImpl }) {
   // The VM runs classic scripts: wrap the same module as an IIFE (format only).
-  const { code } = await transform(readFileSync(file, "utf8"), { format: "iife", globalName: "_mw", loader: "js" });
+  // The map of this format change lets `edgeport dev` trace a stack frame in the VM back to the bundle, and from
+  // there to the sources (the build's own map).
+  const { code, map } = await transform(readFileSync(file, "utf8"), { format: "iife", globalName: "_mw", loader: "js", sourcemap: "external" });
   const runtime = new EdgeRuntime({
     extend: (ctx) => {
       ctx.process = { env: { ...env } };
@@ -35,7 +37,7 @@ export async function loadMiddleware(file, { env, nowMs, remap, console: edgeCon
   runtime.evaluate(code);
   runtime.evaluate('addEventListener("fetch", (e) => e.respondWith(_mw.default(e.request)))');
   const matchers = [].concat(runtime.evaluate("_mw.config && _mw.config.matcher") ?? "/:path*").map((m) => pathToRegexp(m));
-  return { runtime, matches: (path) => matchers.some((re) => re.test(path)) };
+  return { runtime, map, matches: (path) => matchers.some((re) => re.test(path)) };
 }
 
 /** One request through Vercel's middleware semantics. `defaultOrigin` is where vercel.json rewrites to. */
@@ -139,6 +141,8 @@ export async function startVercel({ artifact, settings, manifest, origins, port,
   }
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
+    // Stack frames of the middleware read "evalmachine.<anonymous>:L:C" in this transformed script.
+    sourceMaps: [{ frame: "evalmachine.<anonymous>", bundle: artifact.path, map: JSON.parse(mw.map) }],
     setLive,
     setStore,
     close: async () => {

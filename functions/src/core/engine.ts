@@ -66,7 +66,8 @@ export async function runEdge<P extends PatternBase>(
     return { kind: "forward", url: ctx.url, headers: ctx.headers, origin: ctx.origin, responseHeaders: ctx.responseHeaders };
   } catch (e) {
     // Fail closed: a broken edge never lets the request through.
-    console.error(`edgeport: internal error: ${(e as Error)?.message ?? e}`);
+    // The stack goes to the platform's logs (and, mapped to the sources, to `edgeport dev`'s output).
+    console.error(`edgeport: internal error: ${(e as Error)?.stack ?? e}`);
     return { kind: "respond", response: internalError() };
   }
 }
