@@ -13,16 +13,36 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PLATFORMS } from "../platforms/index.mjs";
 
-const { values: args } = parseArgs({
-  options: {
-    manifest: { type: "string" },
-    target: { type: "string" },
-    origins: { type: "string", default: "{}" },
-    port: { type: "string", default: "0" },
-    "now-ms": { type: "string" },
-    "public-port": { type: "string" },
-  },
-});
+const OPTIONS = {
+  manifest: { type: "string" },
+  target: { type: "string" },
+  origins: { type: "string", default: "{}" },
+  port: { type: "string", default: "0" },
+  "now-ms": { type: "string" },
+  "public-port": { type: "string" },
+  standby: { type: "boolean", default: false },
+};
+let { values: args } = parseArgs({ options: OPTIONS });
+if (args.standby) {
+  // A standby host (edgeport dev keeps one per target for the next reload): the platform's runtime package is
+  // loaded now, the rest of the arguments and the environment (secrets, store endpoints) arrive later as one
+  // JSON line on stdin: {"argv": [...], "env": {...}}. Saves the runtime's import on the reload's critical path.
+  await PLATFORMS[args.target]?.preload?.();
+  const line = await new Promise((resolveLine, reject) => {
+    let buf = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d) => {
+      buf += d;
+      const i = buf.indexOf("\n");
+      if (i >= 0) resolveLine(buf.slice(0, i));
+    });
+    process.stdin.on("end", () => reject(new Error("standby host: stdin closed before the start line")));
+  }).catch(() => process.exit(0));
+  const start = JSON.parse(line);
+  for (const k of Object.keys(process.env)) if (k.startsWith("EDGEPORT_SECRET_")) delete process.env[k];
+  Object.assign(process.env, start.env ?? {});
+  ({ values: args } = parseArgs({ args: start.argv, options: OPTIONS }));
+}
 for (const k of ["manifest", "target"]) {
   if (!args[k]) {
     console.error(`host.mjs: --${k} is required`);

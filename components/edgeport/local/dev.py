@@ -30,7 +30,8 @@ from .dev_keys import trusting_local_keys
 from .front import Front
 from .live_admin import LiveAdmin
 from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
-from .runner import LocalRunner
+from .procs import stop_group
+from .runner import LocalRunner, spawn_standby
 
 
 def demo_content(app: App, echoes: dict[str, EchoOrigin]) -> None:
@@ -86,7 +87,8 @@ class DevServer:
         self.echoes: dict[str, EchoOrigin] = {}
         self.fronts: dict[str, Front] = {}
         self.maps: dict[str, dict] = {}  # target -> frame file -> source map (local/sourcemap.py)
-        self.key_notes: list[str] = []  # patterns trusting local key pairs (dev_keys.py)
+        self.key_notes: list[str] = []
+        self.standbys: dict = {}  # target -> a host process with its runtime loaded, for the next reload  # patterns trusting local key pairs (dev_keys.py)
         self.live: LiveAdmin | None = None  # PUT /live/<pattern>: live settings on every target (live_admin.py)
         self.app: App | None = None
         self._lock = threading.Lock()
@@ -94,7 +96,7 @@ class DevServer:
 
     def watched(self) -> list[Path]:
         fdir = functions_dir()
-        return [fdir / "src", fdir / "platforms", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
+        return [fdir / "src", fdir / "platforms", fdir / "local", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
                 self.project_dir / ".dev.vars"]
 
     def urls(self) -> dict[str, str]:
@@ -195,9 +197,11 @@ class DevServer:
         self.timings: dict[str, float] = {}
         t0 = time.monotonic()
 
+        standbys, self.standbys = self.standbys, {}
+
         def start(t: str) -> None:
             try:
-                host = runner.start(t, 0, public_port=self.fronts[t].port)
+                host = runner.start(t, 0, public_port=self.fronts[t].port, standby=standbys.pop(t, None))
                 switched[t] = self.fronts[t].switch(_port(host.url))
                 self.timings[t] = time.monotonic() - t0
             except BaseException as e:  # noqa: BLE001 - reported below, after every start has finished
@@ -208,6 +212,8 @@ class DevServer:
             th.start()
         for th in threads:
             th.join()
+        for proc in standbys.values():  # not used (a target no longer served)
+            stop_group(proc, 1.0)
         if errors:
             for t, old_port in switched.items():
                 if old_port is not None:
@@ -218,6 +224,8 @@ class DevServer:
             raise errors[0]
         self.app = st.app
         self._replaced = switched
+        # The next reload's hosts, their runtimes loaded while nothing changes.
+        self.standbys = {t: spawn_standby(t) for t in targets}
         return runner
 
     def start(self) -> LocalRunner:
@@ -270,6 +278,10 @@ class DevServer:
                 changed = sorted(str(p.relative_to(self.project_dir)) if p.is_relative_to(self.project_dir) else str(p)
                                  for p in set(now) ^ set(seen) | {p for p in now if seen.get(p) != now[p]})
                 self.say(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}; rebuilding")
+                fdir = functions_dir()
+                if any(p.is_relative_to(fdir / "local") or p.is_relative_to(fdir / "platforms") and p.suffix == ".mjs"
+                       for p in set(now) ^ set(seen) | {p for p in now if seen.get(p) != now[p]}):
+                    self.drop_standbys()
                 seen = now
                 self.reload()
             runner = self.runner
@@ -278,7 +290,14 @@ class DevServer:
                 if dead:
                     raise EdgeportError(f"the {dead[0]} host exited:\n" + "\n".join(runner.hosts[dead[0]].stderr_tail[-10:]))
 
+    def drop_standbys(self) -> None:
+        """Standby hosts hold the local host code as it was when they started: after a change to it, discard them."""
+        for proc in self.standbys.values():
+            stop_group(proc, 1.0)
+        self.standbys = {}
+
     def stop(self) -> None:
+        self.drop_standbys()
         if self.live:
             self.live.close()
             self.live = None

@@ -38,6 +38,19 @@ class Host:
     stderr_tail: list[str] = field(default_factory=list)
 
 
+def _host_cmd(argv: list[str]) -> list[str]:
+    return [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"), *argv]
+
+
+def spawn_standby(target: str) -> subprocess.Popen:
+    """A host process for `target` that loads its runtime and waits for LocalRunner.start(standby=...)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")},
+           **getattr(targets.profile(target), "LOCAL_ENV", {})}
+    return subprocess.Popen(_host_cmd(["--standby", "--target", target]), env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            cwd=functions_dir())
+
+
 def _pump(stream, sink: list[str], echo: bool, on_line: Callable[[str], None] | None = None) -> None:
     for line in stream:
         sink.append(line.rstrip("\n"))
@@ -147,24 +160,31 @@ class LocalRunner:
             conn.close()
 
     # -- lifecycle
-    def start(self, target: str, port: int = 0, *, store_down: bool = False, public_port: int | None = None) -> Host:
+    def start(self, target: str, port: int = 0, *, store_down: bool = False, public_port: int | None = None,
+              standby: subprocess.Popen | None = None) -> Host:
         """Start one target's host. store_down: its live-settings store is unreachable from the start.
-        public_port: the port viewers address (a front forwarding to this host, as `edgeport dev` has)."""
+        public_port: the port viewers address (a front forwarding to this host, as `edgeport dev` has).
+        standby: a process from spawn_standby(target) to use instead of a new one (its runtime already loaded)."""
         if not self.build.for_target(target):
             raise LocalRunError(f"the build has no {target} bundle (is targets.{target} declared?)")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}
         names = sorted({s for a in self.build.for_target(target) for s in a.secret_names})
-        env.update(self.stores(target).prepare(names, store_down=store_down))
-        cmd = [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"),
-               "--manifest", str(self.build.manifest_path), "--target", target, "--origins", json.dumps(self.origin_map),
-               "--port", str(port)]
+        extra = self.stores(target).prepare(names, store_down=store_down)
+        extra.update(getattr(targets.profile(target), "LOCAL_ENV", {}))
+        argv = ["--manifest", str(self.build.manifest_path), "--target", target, "--origins", json.dumps(self.origin_map),
+                "--port", str(port)]
         if self.now_ms is not None:
-            cmd += ["--now-ms", str(self.now_ms)]
+            argv += ["--now-ms", str(self.now_ms)]
         if public_port:
-            cmd += ["--public-port", str(public_port)]
-        env.update(getattr(targets.profile(target), "LOCAL_ENV", {}))
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, cwd=functions_dir())
+            argv += ["--public-port", str(public_port)]
+        if standby is not None and standby.poll() is None:
+            # A standby host has its runtime loaded already: it gets its arguments and environment now.
+            proc = standby
+            proc.stdin.write(json.dumps({"argv": argv, "env": extra}) + "\n")
+            proc.stdin.close()
+        else:
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}, **extra}
+            proc = subprocess.Popen(_host_cmd(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True, cwd=functions_dir())
         host = Host(target, "", proc)
         on_event = self.on_event
         on_stderr = (lambda text: on_event(target, {"event": "stderr", "text": text})) if on_event else None

@@ -17,6 +17,9 @@ export function esbuildOptions(_b) {
   };
 }
 
+/** Load the local runtime's package ahead of a start (a standby host: local/host.mjs --standby). */
+export const preload = () => import("miniflare");
+
 /** Serve the target's one artifact locally (local/host.mjs calls this). */
 export async function start(opts, artifacts) {
   const { startCloudflare } = await import("./host.mjs");

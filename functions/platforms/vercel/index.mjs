@@ -19,6 +19,9 @@ export function esbuildOptions(b) {
   };
 }
 
+/** Load the local runtime's package ahead of a start (a standby host: local/host.mjs --standby). */
+export const preload = () => import("edge-runtime");
+
 /** Serve the target's one artifact locally (local/host.mjs calls this). */
 export async function start(opts, artifacts) {
   const { startVercel } = await import("./host.mjs");
