@@ -180,8 +180,8 @@ def test_dev_logs_every_request_and_the_edge_codes_console_per_target(tmp_path):
             for line in proc.stdout:  # one at a time: list.extend would take the whole stream first
                 lines.append(line)
 
+        deadline, seen = time.monotonic() + 30, len(lines)  # before the reader starts: it may take lines at once
         threading.Thread(target=read, daemon=True).start()
-        deadline, seen = time.monotonic() + 30, len(lines)
         while (want or want_tail) and time.monotonic() < deadline:
             time.sleep(0.05)
             for line in lines[seen:]:
