@@ -130,6 +130,27 @@ function jwkFits(k: Jwk, alg: Alg): boolean {
   );
 }
 
+/** A configured public key as the verifier imports it: only the key parameters, for verification with `alg`. */
+function importPublicJwk(jwk: Jwk, alg: Alg): Promise<Key> {
+  const { kty, crv, x, y, n, e } = jwk;
+  return crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e, ext: true }, ALG[alg].params, false, ["verify"]);
+}
+
+/**
+ * Does `sig` sign `data` with `key` under `alg`? The verifier's whole signature rule: a signature of the wrong
+ * length for the algorithm is refused before WebCrypto sees it, then WebCrypto decides.
+ */
+async function signatureValid(alg: Alg, key: Key, sig: Uint8Array<ArrayBuffer>, data: BufferSource): Promise<boolean> {
+  const spec = ALG[alg];
+  if (spec.sigBytes !== undefined && sig.length !== spec.sigBytes) return false;
+  return crypto.subtle.verify(spec.params, key, sig, data);
+}
+
+/** signatureValid with a JWK, for the signature test vectors (tests/test_jwt_vectors.py) in every runtime. */
+export async function signatureHolds(alg: Alg, jwk: Jwk, sig: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  return signatureValid(alg, await importPublicJwk(jwk, alg), sig, data);
+}
+
 function publicKey(cfg: JwtConfig, alg: Alg, kid: unknown): Promise<Key> {
   const keys = cfg.jwks?.keys ?? [];
   let jwk: Jwk | undefined;
@@ -144,10 +165,9 @@ function publicKey(cfg: JwtConfig, alg: Alg, kid: unknown): Promise<Key> {
   }
   if (!jwkFits(jwk, alg)) throw new JwtReject(`key ${jwk.kid ?? ""} cannot be used with ${alg}`);
   const idx = keys.indexOf(jwk);
-  const { kty, crv, x, y, n, e } = jwk;
   return cachedKey(`${cfg.name}|${alg}|${idx}`, async () => {
     try {
-      return await crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e, ext: true }, ALG[alg].params, false, ["verify"]);
+      return await importPublicJwk(jwk!, alg);
     } catch (err) {
       throw new EdgeInternalError(`configured key ${jwk!.kid ?? idx} does not import: ${(err as Error).message}`);
     }
@@ -184,7 +204,7 @@ export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platfor
   if (spec.sigBytes !== undefined && sig.length !== spec.sigBytes) throw new JwtReject("signature has the wrong length");
   const key = spec.kty === "oct" ? await hmacKey(cfg, alg as Alg, platform) : await publicKey(cfg, alg as Alg, header.kid);
   const data = new TextEncoder().encode(`${h}.${p}`);
-  if (!(await crypto.subtle.verify(spec.params, key, sig, data))) throw new JwtReject("signature mismatch");
+  if (!(await signatureValid(alg as Alg, key, sig, data))) throw new JwtReject("signature mismatch");
 
   // Claims are looked at only after the signature holds.
   const claims = decodeJsonObject(p, "payload");
