@@ -1,8 +1,11 @@
 // Signature test vectors through the verifier's own signature check (functions/src/patterns/jwt.ts
 // signatureHolds: the same key import, algorithm parameters and length rule verifyJwt uses) in each runtime:
 // workerd (Miniflare), Vercel's edge-runtime and Node.
-//   node tests/jwt_vectors/run.mjs vectors.json   -> {"workerd": [...], "edge-runtime": [...], "node": [...]}
-// Each result is true/false (the signature holds or not) or "threw: <message>".
+// and whole tokens through verifyJwt itself.
+//   node tests/jwt_vectors/run.mjs input.json   ({"vectors": [...], "tokens": [...]})
+//   -> {"workerd": {"vectors": [...], "tokens": [...]}, "edge-runtime": {...}, "node": {...}}
+// A vector's result is true/false (the signature holds or not) or "threw: <message>"; a token's is {claims},
+// {reason} (refused) or {threw}.
 import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -14,7 +17,7 @@ const require = createRequire(join(FUNCTIONS, "package.json"));
 const { build, transform } = require("esbuild");
 
 const HARNESS = `
-import { signatureHolds } from "./jwt";
+import { signatureHolds, verifyJwt, JwtReject } from "./jwt";
 const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 export async function runVectors(vectors) {
   const out = [];
@@ -26,9 +29,24 @@ export async function runVectors(vectors) {
     }
   }
   return out;
+}
+// Whole tokens through verifyJwt: {token, cfg, secret, nowMs} -> {claims} | {reason} | {threw}.
+export async function runTokens(cases) {
+  const out = [];
+  for (const c of cases) {
+    const platform = { secret: async () => c.secret, live: async () => null, now: () => c.nowMs };
+    try {
+      out.push({ claims: await verifyJwt(c.token, c.cfg, platform) });
+    } catch (e) {
+      out.push(e instanceof JwtReject ? { reason: e.reason } : { threw: String(e && e.message) });
+    }
+  }
+  return out;
 }`;
 
-const vectors = JSON.parse(readFileSync(process.argv[2], "utf8"));
+// {"vectors": [...], "tokens": [...]}
+const { vectors, tokens } = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const run = async (h) => ({ vectors: await h.runVectors(vectors), tokens: await h.runTokens(tokens) });
 const bundle = (await build({
   stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
   bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022",
@@ -37,7 +55,7 @@ const bundle = (await build({
 async function inNode() {
   const dir = mkdtempSync(join(tmpdir(), "edgeport-vectors-"));
   writeFileSync(join(dir, "h.mjs"), bundle);
-  return (await import(pathToFileURL(join(dir, "h.mjs")).href)).runVectors(vectors);
+  return run(await import(pathToFileURL(join(dir, "h.mjs")).href));
 }
 
 async function inEdgeRuntime() {
@@ -45,21 +63,22 @@ async function inEdgeRuntime() {
   const { code } = await transform(bundle, { format: "iife", globalName: "_h", loader: "js" });
   const runtime = new EdgeRuntime();
   runtime.evaluate(code);
-  return runtime.evaluate(`_h.runVectors(${JSON.stringify(vectors)})`);
+  runtime.evaluate(`globalThis.__input = ${JSON.stringify({ vectors, tokens })}`);
+  return runtime.evaluate(`(async () => ({ vectors: await _h.runVectors(__input.vectors), tokens: await _h.runTokens(__input.tokens) }))()`);
 }
 
 async function inWorkerd() {
   const { Miniflare } = require("miniflare");
   const mf = new Miniflare({
     modules: [ // the first module is the worker's entry
-      { type: "ESModule", path: "w.mjs", contents: 'import { runVectors } from "./h.mjs";\nexport default { async fetch(r) { return Response.json(await runVectors(await r.json())); } };' },
+      { type: "ESModule", path: "w.mjs", contents: 'import { runVectors, runTokens } from "./h.mjs";\nexport default { async fetch(r) { const i = await r.json(); return Response.json({ vectors: await runVectors(i.vectors), tokens: await runTokens(i.tokens) }); } };' },
       { type: "ESModule", path: "h.mjs", contents: bundle },
     ],
     modulesRoot: "/",
     compatibilityDate: "2026-04-01",
   });
   try {
-    const res = await mf.dispatchFetch("http://vectors/", { method: "POST", body: JSON.stringify(vectors) });
+    const res = await mf.dispatchFetch("http://vectors/", { method: "POST", body: JSON.stringify({ vectors, tokens }) });
     return await res.json();
   } finally {
     await mf.dispose();
