@@ -88,3 +88,26 @@ def write_project(dirpath: Path, stacks: dict[str, str]) -> Path:
     for name, text in stacks.items():
         (dirpath / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
     return dirpath
+
+
+def copy_functions(tmp_path: Path) -> Path:
+    """A copy of functions/ (sources, platforms, local hosts, build script) to edit in a test; node_modules shared."""
+    fdir = tmp_path / "functions"
+    for part in ("src", "platforms", "local"):
+        shutil.copytree(ROOT / "functions" / part, fdir / part)
+    for f in ("build.mjs", "package.json"):
+        shutil.copy(ROOT / "functions" / f, fdir / f)
+    (fdir / "node_modules").symlink_to(ROOT / "functions" / "node_modules")
+    return fdir
+
+
+def stop_dev(proc) -> None:
+    """Ctrl-C an `edgeport dev` subprocess and wait for it (killed if it does not stop within 30 s)."""
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -101,14 +101,9 @@ def test_over_budget_is_an_error_with_the_figures(tmp_path, monkeypatch):
 def test_a_syntax_error_in_edge_code_names_file_line_column_with_a_code_frame(tmp_path, monkeypatch):
     """esbuild's location survives into the BuildError `build` and a dev reload print: file:line:col relative to
     where edgeport runs, the source line and a caret under the column."""
-    import shutil
+    from conftest import copy_functions
 
-    fdir = tmp_path / "functions"
-    for part in ("src", "platforms", "local"):
-        shutil.copytree(ROOT / "functions" / part, fdir / part)
-    for f in ("build.mjs", "package.json"):
-        shutil.copy(ROOT / "functions" / f, fdir / f)
-    (fdir / "node_modules").symlink_to(ROOT / "functions" / "node_modules")
+    fdir = copy_functions(tmp_path)
     geo = fdir / "src" / "patterns" / "geo.ts"
     lines = geo.read_text().splitlines()
     n = next(i for i, line in enumerate(lines) if "ctx.origin = origin;" in line)

@@ -15,7 +15,7 @@ from pathlib import Path
 import jwt as pyjwt
 import pytest
 
-from conftest import ROOT, request
+from conftest import ROOT, copy_functions, request, stop_dev
 
 
 def descendants(pid: int) -> set[int]:
@@ -114,25 +114,13 @@ def test_dev_reloads_on_stack_changes_and_survives_a_broken_edit(tmp_path):
         wait_for("reload failed, still serving the previous version")
         assert request(f"{url}/store/x", headers={"x-edgeport-country": "US"}).headers["x-edgeport-origin"] == "beta"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        stop_dev(proc)
     assert proc.returncode == 0
 
 
 def _functions_with_logging(tmp_path: Path) -> Path:
-    """A copy of functions/ whose geo step logs (console.log and console.warn), node_modules shared."""
-    import shutil
-
-    fdir = tmp_path / "functions"
-    for part in ("src", "platforms", "local"):
-        shutil.copytree(ROOT / "functions" / part, fdir / part)
-    for f in ("build.mjs", "package.json"):
-        shutil.copy(ROOT / "functions" / f, fdir / f)
-    (fdir / "node_modules").symlink_to(ROOT / "functions" / "node_modules")
+    """A copy of functions/ whose geo step logs (console.log and console.warn) and throws for FR viewers."""
+    fdir = copy_functions(tmp_path)
     geo = fdir / "src" / "patterns" / "geo.ts"
     text = geo.read_text()
     assert "  ctx.origin = origin;\n" in text
@@ -194,12 +182,7 @@ def test_dev_logs_every_request_and_the_edge_codes_console_per_target(tmp_path):
             seen = len(lines)
         assert not want and not want_tail, (want, want_tail, "".join(lines[-40:]))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        stop_dev(proc)
 
 
 def test_dev_json_logs_are_one_object_per_line(tmp_path):
@@ -218,12 +201,7 @@ def test_dev_json_logs_are_one_object_per_line(tmp_path):
                          "origins": [{"name": "default", "path": "/about"}]}
         assert isinstance(event["ms"], int)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        stop_dev(proc)
 
 
 def test_reloads_never_refuse_a_connection():
@@ -273,12 +251,7 @@ def test_live_ab_ratios_change_on_every_target_through_the_dev_admin(tmp_path):
             else:
                 raise AssertionError(f"{t} still assigns {got and got.group(1)}")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        stop_dev(proc)
 
 
 def test_rs256_and_es256_tokens_from_local_key_pairs_pass_in_dev_only(tmp_path):
@@ -324,9 +297,4 @@ def test_rs256_and_es256_tokens_from_local_key_pairs_pass_in_dev_only(tmp_path):
                 assert request(f"{url}/api/orders", headers={"Authorization": f"Bearer {tok}"}).status == 200, t
             assert request(f"{url}/api/orders", headers={"Authorization": f"Bearer {es_other}"}).status == 401, t
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        stop_dev(proc)
