@@ -5,8 +5,16 @@ Scenario files (conformance/scenarios/*.yaml, format in docs/conformance.md) are
 the local runtimes by `runner`, and printed by `report` / `cli` (`edgeport conformance`).
 """
 
-from .runner import DIFFERENCE, FAIL, NA, PASS, Report, Result, run_conformance
-from .scenarios import ScenarioError, ScenarioFile, ScenarioIssue, load_scenarios, parse_file
+import importlib
 
-__all__ = ["DIFFERENCE", "FAIL", "NA", "PASS", "Report", "Result", "ScenarioError", "ScenarioFile", "ScenarioIssue",
-           "load_scenarios", "parse_file", "run_conformance"]
+# Loaded on first use: `edgeport --help` and every other command register `conformance` (cli.py) without paying
+# for the scenario models and the runner.
+_EXPORTS = {**dict.fromkeys(("DIFFERENCE", "FAIL", "NA", "PASS", "Report", "Result", "run_conformance"), "runner"),
+            **dict.fromkeys(("ScenarioError", "ScenarioFile", "ScenarioIssue", "load_scenarios", "parse_file"), "scenarios")}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(name)
