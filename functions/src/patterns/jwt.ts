@@ -166,9 +166,9 @@ function publicKey(cfg: JwtConfig, alg: Alg, kid: unknown): Promise<Key> {
   if (!jwkFits(jwk, alg)) throw new JwtReject(`key ${jwk.kid ?? ""} cannot be used with ${alg}`);
   const idx = keys.indexOf(jwk);
   // Keyed by the key material itself, not by pattern and position: a config whose keys change (rotation) in a
-  // long-lived isolate never verifies with a stale key.
+  // long-lived isolate never verifies with a stale key. (Concatenation, not JSON: this runs on every request.)
   const { kty, crv, x, y, n, e } = jwk;
-  return cachedKey(JSON.stringify([alg, kty, crv, x, y, n, e]), async () => {
+  return cachedKey(`${alg}|${kty}|${crv}|${x}|${y}|${n}|${e}`, async () => {
     try {
       return await importPublicJwk(jwk!, alg);
     } catch (err) {
