@@ -86,7 +86,8 @@ def main() -> None:
     Lambda@Edge and Vercel Routing Middleware.
 
     A stack is declared under `edgeport:app` in Pulumi.<stack>.yaml (in the stackConfigDir Pulumi.yaml names).
-    Deploy with `pulumi up -s <stack>`; everything here works offline.
+    Deploy with `pulumi up -s <stack>`. validate, build, plan, dev, token and conformance work offline;
+    experiment, logs, status and teardown-check talk to the deployed stack's platforms.
     """
 
 
@@ -449,6 +450,15 @@ def _register_conformance() -> None:
 
 
 _register_conformance()
+
+
+def _register_ops() -> None:
+    from .ops.cli import add_commands
+
+    add_commands(main, stack_option, json_option, project_option, _load)
+
+
+_register_ops()
 
 if __name__ == "__main__":
     main()

@@ -28,7 +28,7 @@ from ..spec import routes as declared
 from .echo import EchoOrigin
 from .dev_keys import trusting_local_keys
 from .front import Front
-from .live_admin import LiveAdmin
+from .live_admin import LiveAdmin, announce, withdraw
 from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
 from .procs import stop_group
 from .runner import LocalRunner, spawn_standby
@@ -236,6 +236,7 @@ class DevServer:
                     self.fronts[t] = Front(self.ports.get(t, 0))
             self.runner = self._serve(st, targets, build)
             self.live = LiveAdmin(self)
+            announce(self.project_dir, self.stack_name, self.live.url)
         except BaseException:
             self.stop()
             raise
@@ -256,6 +257,8 @@ class DevServer:
                 return False
             previous = self._replaced
             self.runner = new
+            if self.live:
+                self.live.values.clear()  # the new hosts' stores hold the declared values again
         starts = ", ".join(f"{t} {s:.1f} s" for t, s in sorted(self.timings.items()))
         self.say(f"reloaded in {time.monotonic() - t0:.1f} s (validate + build {t_built:.1f} s; new version served by {starts})")
         if old:
@@ -299,6 +302,7 @@ class DevServer:
     def stop(self) -> None:
         self.drop_standbys()
         if self.live:
+            withdraw(self.project_dir, self.stack_name, self.live.url)
             self.live.close()
             self.live = None
         for f in self.fronts.values():

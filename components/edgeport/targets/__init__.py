@@ -46,13 +46,22 @@ def plan_view(name: str) -> "TargetPlanView":
 
 def prereq(name: str) -> ModuleType | None:
     """A target's prerequisite checks for `edgeport plan` (a `check(app, env, offline)`), or None if it has none."""
+    return _optional(name, "prereq")
+
+
+def _optional(name: str, module: str) -> ModuleType | None:
     profile(name)
     try:
-        return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.prereq")
+        return importlib.import_module(f"{__name__}.{_PACKAGES[name]}.{module}")
     except ModuleNotFoundError as e:
-        if e.name != f"{__name__}.{_PACKAGES[name]}.prereq":
+        if e.name != f"{__name__}.{_PACKAGES[name]}.{module}":
             raise
         return None
+
+
+def ops(name: str) -> ModuleType | None:
+    """A target's day-2 operations (edgeport.ops: live settings, status, logs; protocol.TargetOps), or None."""
+    return _optional(name, "ops")
 
 
 def bundles_and_limits(app, stack: str) -> tuple[list, list]:

@@ -58,3 +58,21 @@ class TargetResources(Protocol):
 
     def materialize(self, name: str, app: "App", stack: str, artifacts: list[Any], secrets: Mapping[str, Any],
                     opts: Any) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class TargetOps(Protocol):
+    """Day-2 operations on what a stack deployed (edgeport.ops; the package's `ops` module, pure Python, no Pulumi).
+    Each function takes the environment to read credentials and API endpoints from, raises edgeport.ops.OpsError
+    (MissingCredentials, ApiError) on failure and returns JSON-ready dicts."""
+
+    # How long a written live value takes to reach every edge location, not counting the edge code's own cache
+    # (the pattern's liveTtl): (seconds, source of the figure).
+    LIVE_PROPAGATION: tuple[float, str]
+
+    def live_get(self, app: "App", stack: str, pattern: Any, env: Mapping[str, str]) -> dict[str, Any]: ...
+    def live_set(self, app: "App", stack: str, pattern: Any, value: Any, env: Mapping[str, str],
+                 dry_run: bool = False) -> dict[str, Any]: ...
+    def status(self, app: "App", stack: str, env: Mapping[str, str]) -> dict[str, Any]: ...
+    def logs(self, app: "App", stack: str, env: Mapping[str, str], since_ms: int, until_ms: int | None,
+             text: str | None) -> dict[str, Any]: ...

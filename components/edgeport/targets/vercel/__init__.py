@@ -81,6 +81,18 @@ def vercel_json(app: "App") -> str:
 EDGE_CONFIG_ENV = "EDGE_CONFIG"  # the connection string the middleware reads live settings with
 
 
+def edge_config_name(app: "App", stack: str) -> str:
+    """The Edge Config's name (the API's `slug`: ^[\\w-]+$, at most 64 characters, not unique per account;
+    vercel.com/docs/rest-api/edge-config/create-an-edge-config)."""
+    return f"{app.name}-{stack}"[:64]
+
+
+def project_ref(app: "App", stack: str) -> str:
+    """The project the deployment goes to: its declared id, or the name edgeport creates it under."""
+    t = app.targets.vercel
+    return t.project_id or t.project_name or f"{app.name}-{stack}"
+
+
 def live_key(app: "App", stack: str, pattern) -> str:
     return f"{kind_of(pattern).live_tag}-{pattern.stable_id}"
 

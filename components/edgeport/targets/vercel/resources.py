@@ -11,7 +11,7 @@ import pulumi
 from ...spec import runtime
 from ...spec.secret_refs import env_name
 from ..base import pattern_resource, resource_slug
-from . import (EDGE_CONFIG_ENV, ENV_TARGETS, NAME, ROTATION_META, _program_relative, deployment_files, live_key,
+from . import (EDGE_CONFIG_ENV, edge_config_name, ENV_TARGETS, NAME, ROTATION_META, _program_relative, deployment_files, live_key,
                production_url, secrets_digest)
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class VercelMiddleware(pulumi.ComponentResource):
         live = runtime.live_patterns(app, NAME)
         if live:
             # The store holds the live settings (App.protects).
-            store = vercel.EdgeConfig(f"{name}-edge-config", name=f"{app.name}-{stack}"[:64], team_id=t.team_id,
+            store = vercel.EdgeConfig(f"{name}-edge-config", name=edge_config_name(app, stack), team_id=t.team_id,
                                       opts=pulumi.ResourceOptions(parent=self, protect=app.protects()))
             for p in live:
                 rname, ropts = pattern_resource(f"{name}-live", p, taken, self)
