@@ -62,7 +62,7 @@ class JsonApi:
             content_type = "application/json"
         if content_type:
             headers["Content-Type"] = content_type
-        started = time.monotonic()
+        started, waited = time.monotonic(), 0.0
         for attempt in range(self.retries + 1):
             self.attempts += 1
             wait = self.backoff * 2 ** attempt
@@ -83,9 +83,11 @@ class JsonApi:
                     raise ApiError(f"{method} {path}: no answer from {self.name} at {self.base} after "
                                    f"{attempt + 1} attempt(s): {reason}", None,
                                    hint="check the network; the API may be down") from None
-            if time.monotonic() - started + wait > self.deadline:
+            # (waits counted on their own too, so an injected sleep keeps the bound)
+            if max(time.monotonic() - started, waited) + wait > self.deadline:
                 raise ApiError(f"{method} {path}: {self.name} still not answering after {self.deadline:g} s", None)
             self.sleep(wait)
+            waited += wait
         raise AssertionError("unreachable")
 
 
