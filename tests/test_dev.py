@@ -237,8 +237,16 @@ def test_live_ab_ratios_change_on_every_target_through_the_dev_admin(tmp_path):
         bad = request(f"{admin}/live/{name}", "PUT", body=b'{"control": 50, "nope": 50}')
         assert bad.status == 400 and "'nope' is not a variant" in json.loads(bad.body)["error"]
         assert request(f"{admin}/live/other", "PUT", body=b"{}").status == 404
-        ok = request(f"{admin}/live/{name}", "PUT", body=b'{"control": 0, "new-hero": 0, "beta-stack": 100}')
-        assert ok.status == 200 and json.loads(ok.body)["targets"] == ["cloudflare", "lambda-edge", "vercel"]
+        # `edgeport experiment set --local` finds the running dev through .edgeport/dev/dev.json and goes through
+        # the same admin endpoint; `experiment get --local` reads it back.
+        cli = [sys.executable, "-m", "edgeport.cli", "experiment"]
+        ok = subprocess.run([*cli, "set", name, "--stack", "dev", "--local", "--json", "--ratios",
+                             "control=0,new-hero=0,beta-stack=100"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert ok.returncode == 0, ok.stderr
+        assert json.loads(ok.stdout)["dev"] == {"url": admin, "ok": True, "targets": ["cloudflare", "lambda-edge", "vercel"]}
+        got = subprocess.run([*cli, "get", name, "--stack", "dev", "--local", "--json"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert json.loads(got.stdout)["dev"]["value"] == {"control": 0, "new-hero": 0, "beta-stack": 100}
         for t, url in ready["urls"].items():
             deadline, got = time.monotonic() + 30, None
             while time.monotonic() < deadline:
@@ -252,6 +260,10 @@ def test_live_ab_ratios_change_on_every_target_through_the_dev_admin(tmp_path):
                 raise AssertionError(f"{t} still assigns {got and got.group(1)}")
     finally:
         stop_dev(proc)
+    assert not (tmp_path / ".edgeport" / "dev" / "dev.json").exists()  # withdrawn when dev stops
+    gone = subprocess.run([sys.executable, "-m", "edgeport.cli", "experiment", "get", name, "--stack", "dev", "--local"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert gone.returncode == 1 and "no running `edgeport dev --stack dev`" in gone.stderr
 
 
 def test_rs256_and_es256_tokens_from_local_key_pairs_pass_in_dev_only(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -216,6 +217,48 @@ def test_live_ratio_change_is_picked_up_within_the_ttl_plus_one_request(stack, t
         stack.set_live(target, LIVE_KEYS[target], json.dumps(DECLARED))
         time.sleep(1.3)
         request(url(stack, target, "/landing"))  # start the refresh back to the declared ratios
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_experiment_set_reaches_the_edge_runtime_through_each_platform_s_api(stack, target, tmp_path):
+    """`edgeport experiment set` end to end: the write goes through the target's own API client (the Cloudflare
+    KV and Vercel Edge Config APIs against recording stand-ins whose storage is the runtime's local store; SSM
+    against the local host's moto), and new visitors in the real runtime get the new ratios within the liveTtl."""
+    from api_recorders import CloudflareApi, VercelApi
+    from edgeport.ops import experiment
+
+    app = stack.app
+    p = next(x for x in app.patterns if x.name == "exp")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": stack.aws.endpoint,
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+    apis = []
+    if target == "cloudflare":
+        cf = CloudflareApi("t0k", "0" * 32, "1" * 32)
+        cf.add_namespace("patterns-test-live")
+        cf.on_write = lambda key, value: stack.set_live("cloudflare", key, value)
+        env.update(CLOUDFLARE_API_TOKEN="t0k", EDGEPORT_CLOUDFLARE_API=cf.base)
+        apis.append(cf)
+    if target == "vercel":
+        vc = VercelApi("t0k")
+        vc.add_config("patterns-test")
+        vc.on_write = lambda key, value: stack.set_live("vercel", key, json.dumps(value))
+        env.update(VERCEL_API_TOKEN="t0k", EDGEPORT_VERCEL_API=vc.url)
+        apis.append(vc)
+    try:
+        outcomes, refused = experiment.set_(app, "test", p, {"A": 0, "B": 100, "C": 0}, (target,), env=env)
+        assert not refused and [o.to_json()["written"] for o in outcomes] == [True], [o.to_json() for o in outcomes]
+        assert outcomes[0].data["effect"]["edge_cache_s"] == 1
+        time.sleep(1.3)  # liveTtl 1 s: the next request finds the cached ratios stale and starts the read
+        request(url(stack, target, "/landing"))
+        assert picked_up(url(stack, target), "B")
+        assert first_visits(url(stack, target), 30) == Counter({"B": 30})
+    finally:
+        for a in apis:
+            a.stop()
+        stack.set_live(target, LIVE_KEYS[target], json.dumps(DECLARED))
+        time.sleep(1.3)
+        request(url(stack, target, "/landing"))
         time.sleep(0.5)
 
 

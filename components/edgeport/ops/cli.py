@@ -30,19 +30,22 @@ def add_commands(main: click.Group, stack_option, json_option, project_option, l
     @experiment.command("get")
     @click.argument("name")
     @stack_option
+    @click.option("--local", is_flag=True, help="Only the running `edgeport dev` of the stack, no deployed store.")
     @target_option
     @json_option
     @project_option
     @click.pass_context
-    def experiment_get(ctx, name, stack_name, only, as_json, project_dir) -> None:
+    def experiment_get(ctx, name, stack_name, local, only, as_json, project_dir) -> None:
         """Show the live ratios of pattern NAME on every target it runs on (and on a running `edgeport dev`)."""
         from ..local import live_admin
         from . import experiment as ex
 
         st = load(stack_name, project_dir)
         p = ex.live_pattern(st.app, name)
-        outcomes = ex.get(st.app, st.name, p, only)
         dev_url = live_admin.running(st.project_dir, st.name)
+        if local and not dev_url:
+            raise EdgeportError(f"--local: no running `edgeport dev --stack {st.name}` found in {st.project_dir}")
+        outcomes = [] if local else ex.get(st.app, st.name, p, only)
         dev = _dev_get(dev_url, name) if dev_url else None
         failed = [o for o in outcomes if not o.ok]
         if as_json:
