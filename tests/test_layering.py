@@ -61,6 +61,7 @@ def _probe(args: list[str], imports: list[str] = (), watch: Path | None = None) 
     ["capabilities", "--json"],
     ["conformance", "--help"],
     ["dev", "--help"],
+    ["experiment", "--help"],
 ], ids=lambda a: a[0])
 def test_commands_outside_materialize_never_load_pulumi(args):
     got = _probe(args)
@@ -72,8 +73,9 @@ def test_local_running_and_conformance_modules_never_load_pulumi():
     """What `dev` and `conformance` run after their --help: the dev server, the runner, every target's facts,
     local stores and plan view (the views are pure too: the offline plan renders JSON without the SDK)."""
     mods = ["edgeport.local.dev", "edgeport.local.runner", "edgeport.conformance.runner", "edgeport.conformance.cli",
-            "edgeport.build", "edgeport.argsgen", "edgeport.plan_render", "edgeport.targets.lambda_edge.local"]
-    mods += [f"edgeport.targets.{p}{sub}" for p in ("cloudflare", "lambda_edge", "vercel") for sub in ("", ".plan")]
+            "edgeport.build", "edgeport.argsgen", "edgeport.plan_render", "edgeport.targets.lambda_edge.local",
+            "edgeport.ops.cli", "edgeport.ops.experiment"]
+    mods += [f"edgeport.targets.{p}{sub}" for p in ("cloudflare", "lambda_edge", "vercel") for sub in ("", ".plan", ".ops")]
     assert _probe([], mods)["pulumi"] == []
 
 
@@ -185,7 +187,7 @@ def test_every_registered_target_satisfies_the_target_protocols_and_has_an_edge_
     import re
 
     from edgeport import targets
-    from edgeport.targets.protocol import TargetFacts, TargetPlanView, TargetResources
+    from edgeport.targets.protocol import TargetFacts, TargetOps, TargetPlanView, TargetResources
 
     def methods(proto):
         return {n: list(inspect.signature(getattr(proto, n)).parameters)[1:] for n, v in vars(proto).items()
@@ -198,6 +200,10 @@ def test_every_registered_target_satisfies_the_target_protocols_and_has_an_edge_
         for proto, module in ((TargetFacts, facts), (TargetResources, res)):
             for meth, params in methods(proto).items():
                 assert list(inspect.signature(getattr(module, meth)).parameters) == params, (name, meth)
+        ops = targets.ops(name)  # day-2 operations (edgeport.ops): every target has them
+        assert isinstance(ops, TargetOps), name
+        for meth, params in methods(TargetOps).items():
+            assert list(inspect.signature(getattr(ops, meth)).parameters) == params, (name, meth)
     ts = {re.search(r'export const name = "([^"]+)"', p.read_text()).group(1)
           for p in (ROOT / "functions" / "platforms").glob("*/index.mjs")}
     assert ts == set(targets.NAMES)
