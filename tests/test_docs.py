@@ -37,7 +37,7 @@ def test_every_key_is_in_the_configuration_reference():
 
 def test_readme_commands_exist():
     readme = (ROOT / "README.md").read_text()
-    documented = set(re.findall(r"^\| `edgeport (\w+)", readme, re.M)) | {"secrets"}
+    documented = set(re.findall(r"^\| `edgeport ([\w-]+)", readme, re.M)) | {"secrets"}
     assert documented == set(main.commands)
     for name in main.commands:
         assert CliRunner().invoke(main, [name, "--help"]).exit_code == 0
