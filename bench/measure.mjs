@@ -38,8 +38,8 @@
 //                Node's fetch (undici, keep-alive): Node -> Miniflare's entry worker -> the Worker.
 //                job.cfTransport "dispatchFetch" uses Miniflare's dispatchFetch instead (one more
 //                hop, ~0.5 ms on a 2-vCPU machine). The bundle and bindings are set up as in
-//                functions/platforms/cloudflare/host.mjs (modules, compatibility date/flags, EDGEPORT_CONFIG
-//                and secret bindings, KV, Durable Objects, upstream = the stack's hostname); the
+//                functions/platforms/cloudflare/host.mjs (modules, compatibility date/flags, secret
+//                bindings, KV, Durable Objects, upstream = the stack's hostname); the
 //                host's front worker (a local-only country header) is left out, and "continue to
 //                the origin" (fetch) goes to a tiny origin Worker in the same workerd via
 //                `outboundService`, so no Node server is on the timed path.
@@ -186,8 +186,7 @@ async function cloudflareDriver(job, impl) {
   const { Miniflare, Response: MfResponse } = createRequire(join(job.functionsDir, "package.json"))("miniflare");
   const cf = job.cloudflare ?? {}; // the manifest's settings for the cloudflare target
   const bindings = { ...(impl.env ?? {}) };
-  if (impl.config) bindings.EDGEPORT_CONFIG = impl.config;
-  const isEdgeport = impl.config !== undefined;
+  const isEdgeport = impl.name === "edgeport"; // its config is in the bundle; it also gets the stack's KV and DOs
   return {
     async load() {
       this.mf = new Miniflare({

@@ -160,8 +160,6 @@ def edgeport_impl(manifest: dict, case: Case, rt: str, secrets: dict[str, str]) 
         raise BenchError(f"the bench build has no {rt} bundle for {case.name}")
     a = arts[0]
     impl: dict[str, Any] = {"name": "edgeport", "bundle": str(base / a["file"]), "bytes": a["bytes"]}
-    if a.get("configFile"):
-        impl["config"] = json.loads((base / a["configFile"]).read_text())
     if rt != "lambda-edge":  # Lambda@Edge reads Secrets Manager (moto) instead
         impl["env"] = {env_name(s): secrets[s] for s in a["secrets"]}
     if rt == "vercel" and ((manifest.get("targets") or {}).get("vercel") or {}).get("edgeConfig"):

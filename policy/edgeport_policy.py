@@ -301,8 +301,8 @@ def vercel_middleware(props: Any) -> tuple[str, str, int | None, str | None] | N
 
 # ---------------------------------------------------------------- 1. auth-fails-closed
 
-# esbuild inlines edgeport's runtime config (define: __EDGEPORT_CONFIG__) as a minified object
-# literal: each pattern appears as {name:"…",type:"jwt-auth",…} and a Lambda@Edge bundle's
+# The build declares edgeport's runtime config in front of the engine (const __EDGEPORT_CONFIG__=({…});
+# build/engine.py js_literal) as a minified object literal: each pattern appears as {name:"…",type:"jwt-auth",…} and a Lambda@Edge bundle's
 # trigger as event:"viewer-request". The JSON spelling is accepted too. Engine code refers to
 # pattern types as object keys ("jwt-auth":handler), which these do not match.
 INLINED_JWT_AUTH = re.compile(r"""(?:\btype|"type")\s*:\s*["']jwt-auth["']""")

@@ -117,7 +117,7 @@ def test_plan_text_and_invalid_stack(tmp_path):
                        env=credential_free_env())
     assert p.returncode == 0, p.stderr
     assert "cloudflare:index/workersScript:WorkersScript  shop-cloudflare-script" in p.stdout
-    assert ("bindings: EDGEPORT_CONFIG(json), EDGEPORT_SECRET_JWT_HMAC(secret_text), EDGEPORT_LIVE(kv_namespace), "
+    assert ("bindings: EDGEPORT_SECRET_JWT_HMAC(secret_text), EDGEPORT_LIVE(kv_namespace), "
             "EDGEPORT_ROOMS(durable_object_namespace) (secret)") in p.stdout
     assert "/partner/*[viewer-request]" in p.stdout and "defaultCacheBehavior: *[viewer-request,origin-request]" in p.stdout
     write_project(tmp_path, {"bad": BAD})

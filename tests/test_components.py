@@ -81,9 +81,8 @@ def test_cloudflare_worker(dev_build):
         assert i["content"] == art.code
         assert rpc.is_rpc_secret(i["bindings"]), "a secret_text binding makes the bindings input secret"
         bindings = {b["name"]: b for b in plain(i["bindings"])}
-        assert set(bindings) == {"EDGEPORT_CONFIG", "EDGEPORT_SECRET_JWT_HMAC"}
-        assert bindings["EDGEPORT_CONFIG"]["type"] == "json"
-        assert json.loads(bindings["EDGEPORT_CONFIG"]["json"]) == art.config
+        assert set(bindings) == {"EDGEPORT_SECRET_JWT_HMAC"}  # the config is in the script, not a binding
+        assert i["content"].startswith('const __EDGEPORT_CONFIG__=({version:1,app:"shop",stack:"test"')
         assert bindings["EDGEPORT_SECRET_JWT_HMAC"] == {"name": "EDGEPORT_SECRET_JWT_HMAC", "type": "secret_text", "text": SECRET}
         routes = by_type(res, "cloudflare:index/workersRoute:WorkersRoute")
         # A guard (jwt-auth) puts the Worker in front of every request of the host (docs/jwt.md, Paths).

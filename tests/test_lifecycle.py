@@ -173,9 +173,10 @@ def test_3_a_code_change_updates_the_bundles_without_a_migration(builds):
         script = d.one("cloudflare:index/workersScript:WorkersScript")
         old_script = before["cloudflare:index/workersScript:WorkersScript|" + script.name]
         assert script.inputs.get("migrations") is None
-        # The Worker's code is the same for every stack; its config binding carries the change.
-        config = lambda i: next(b for b in plain(i["bindings"]) if b["name"] == "EDGEPORT_CONFIG")["json"]  # noqa: E731
-        assert script.inputs["content"] == old_script["content"] and config(script.inputs) != config(old_script)
+        # The config is declared in the script's first line: the new route changes the content (an in-place update).
+        config = lambda i: i["content"].split("\n", 1)[0]  # noqa: E731
+        assert config(script.inputs) != config(old_script)
+        assert script.inputs["content"].split("\n", 1)[1] == old_script["content"].split("\n", 1)[1], "same engine"
         assert "/v2/api/" in config(script.inputs)
         # Lambda@Edge has the config inlined: new code, published as a new numbered version.
         vr = next(f for f in d.all("aws:lambda/function:Function") if f.inputs["tags"]["edgeport:trigger"] == "viewer-request")
@@ -230,8 +231,8 @@ def test_5_a_rename_with_previous_names_keeps_resources_keys_and_rooms(builds):
     def check(d: Deploy):
         script = d.one("cloudflare:index/workersScript:WorkersScript")
         assert script.inputs.get("migrations") is None, "the class is the same: no migration"
-        config = next(b for b in plain(script.inputs["bindings"]) if b["name"] == "EDGEPORT_CONFIG")["json"]
-        assert '"key":"support-chat"' in config and '"name":"support-chat-v2"' in config, "room objects keep their first name"
+        config = script.inputs["content"].split("\n", 1)[0]
+        assert 'key:"support-chat"' in config and 'name:"support-chat-v2"' in config, "room objects keep their first name"
         (kv,) = [r for r in d.all("cloudflare:index/workersKv:WorkersKv")]
         assert kv.inputs["keyName"] == "ab/landing-exp" and d.aliases[kv.name] == ["shop-cloudflare-live-landing-exp"]
         param = d.one("aws:ssm/parameter:Parameter")

@@ -58,7 +58,7 @@ def test_jwt_auth_component():
         assert {x.typ for x in r.values() if not x.custom} >= {"edgeport:index:JwtAuth", "edgeport:cloudflare:Worker",
                                                               "edgeport:aws:LambdaEdge", "edgeport:vercel:Middleware"}
         (script,) = of(r, "cloudflare:index/workersScript:WorkersScript")
-        assert {b["name"] for b in plain(script.inputs["bindings"])} == {"EDGEPORT_CONFIG", "EDGEPORT_SECRET_PC_AUTH_HMAC"}
+        assert {b["name"] for b in plain(script.inputs["bindings"])} == {"EDGEPORT_SECRET_PC_AUTH_HMAC"}
         (secret,) = of(r, "aws:secretsmanager/secret:Secret")
         assert secret.inputs["name"] == "edgeport/pc-auth/test/pc_auth_hmac"
         (fn,) = of(r, "aws:lambda/function:Function")

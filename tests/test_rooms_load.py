@@ -11,9 +11,9 @@ restarted on the same port; the clients reconnect by themselves and exchange mes
 No timing is asserted (the machine may be busy): waits end on progress, with a stall timeout. Throughput and the
 counts are printed (pytest -s).
 
-Found here: the room keeps relaying what a socket sends after it closed that socket for a limit (messages already in
-flight). test_a_socket_closed_for_a_limit_relays_nothing_more shows it with a raw client and is a strict xfail until
-functions/platforms/cloudflare/adapter.ts ignores messages from sockets that are not OPEN.
+Found here and fixed: the room kept relaying what a socket sent after it closed that socket for a limit (messages
+already in flight); test_a_socket_closed_for_a_limit_relays_nothing_more shows it with a raw client, and
+EdgeportRoom.webSocketMessage now ignores sockets that are not OPEN.
 """
 
 from __future__ import annotations
@@ -443,10 +443,6 @@ class RawClient:
         self.writer.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="EdgeportRoom.webSocketMessage (functions/platforms/cloudflare/adapter.ts) still relays "
-                   "messages from a socket it has closed for a limit (readyState CLOSING) while its bucket has a "
-                   "token; remove this marker once it ignores sockets that are not OPEN")
 @pytest.mark.parametrize("limit", ["rate", "size"])
 def test_a_socket_closed_for_a_limit_relays_nothing_more(runner, limit):
     asyncio.run(_after_close(runner, limit))

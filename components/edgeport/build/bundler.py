@@ -59,7 +59,6 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     """Bundle every target of the stack into out_dir and check the budgets. Raises BuildError
     (SpecError for platform limits the declaration breaks, located by `locate` when given)."""
     units = units_for(app, stack, locate)
-    fdir = functions_dir()
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Several builds of one stack may run at once (a plan per pull-request check, `dev` beside `plan`).
@@ -67,7 +66,7 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     # rename, so no reader ever sees a half-written bundle (a concurrent plan once hashed an empty file).
     stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir.parent))
     try:
-        built = _bundle(units, fdir, stage, map_dir(out_dir))
+        built = _bundle(units, stage, map_dir(out_dir))
         for f in sorted(p for p in stage.rglob("*") if p.is_file()):
             dest = out_dir / f.relative_to(stage)
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -88,26 +87,23 @@ def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue],
     return result
 
 
-def _bundle(units: list[BundleUnit], fdir: Path, out_dir: Path, maps: Path) -> list[Artifact]:
-    """Run esbuild for `units` into out_dir and measure what it wrote."""
-    job = {"outDir": str(out_dir), "mapDir": str(maps), "bundles": [
-        {"target": u.target, "event": u.event, "outfile": u.outfile, "config": u.config if u.inline_config else None,
-         "matcher": u.matcher} for u in units]}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(job, f)
-        job_path = f.name
-    try:
-        # Errors name files relative to where edgeport runs (file:line:col and a code frame: build.mjs formatMessages).
-        proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", job_path], capture_output=True, text=True,
-                              cwd=fdir, env={**os.environ, "EDGEPORT_REPORT_DIR": os.getcwd()})
-    finally:
-        os.unlink(job_path)
-    if proc.returncode != 0:
-        raise BuildError(f"bundling failed:\n{proc.stderr.strip()}")
+def _bundle(units: list[BundleUnit], out_dir: Path, maps: Path) -> list[Artifact]:
+    """Each unit's bundle: its target's engine (build/engine.py) with the unit's config injected; measured."""
+    from .engine import engine_file, engines, inject, shift_map
 
+    edir = engines(sorted({u.target for u in units}))
     artifacts = []
     for u in units:
         path = out_dir / u.outfile
+        path.parent.mkdir(parents=True, exist_ok=True)
+        footer = getattr(profile(u.target), "bundle_footer", None)
+        code, added = inject((edir / engine_file(u.target)).read_bytes(), u.config if u.inline_config else None,
+                             footer(u) if footer else None)
+        path.write_bytes(code)
+        source_map = edir / f"{engine_file(u.target)}.map"
+        if source_map.exists():
+            (maps / f"{u.outfile}.map").parent.mkdir(parents=True, exist_ok=True)
+            (maps / f"{u.outfile}.map").write_bytes(shift_map(source_map.read_bytes(), added, edir))
         config_path = None
         if not u.inline_config:
             config_path = path.parent / "config.json"

@@ -39,8 +39,9 @@ class TargetFacts(Protocol):
 
 
 # Optional facts a package may add (looked up with getattr by their one user): LOCAL_ENV (environment of its local
-# host), local_stores(runner) (stores the local host cannot hold itself), TRIGGERS (event order for listings).
-OPTIONAL_FACTS = ("LOCAL_ENV", "local_stores", "TRIGGERS")
+# host), local_stores(runner) (stores the local host cannot hold itself), TRIGGERS (event order for listings),
+# bundle_footer(unit) (text the build layer appends to the engine, e.g. Vercel's static config object).
+OPTIONAL_FACTS = ("LOCAL_ENV", "local_stores", "TRIGGERS", "bundle_footer")
 
 
 @runtime_checkable

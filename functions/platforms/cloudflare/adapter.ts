@@ -1,5 +1,6 @@
 // Cloudflare Workers adapter (ES module worker). All Cloudflare runtime knowledge
-// lives here: config arrives as the EDGEPORT_CONFIG JSON binding, secrets as
+// lives here: config is declared in the module by the build (__EDGEPORT_CONFIG__, as on
+// the other targets: no 5 KB per-variable limit of a JSON binding), secrets as
 // secret_text bindings, live settings in the EDGEPORT_LIVE KV namespace, the ESI
 // shell in caches.default, and rooms in the EdgeportRoom Durable Object class.
 import { DurableObject } from "cloudflare:workers";
@@ -10,8 +11,10 @@ import { originUrl } from "../../src/core/origin";
 import type { Platform } from "../../src/core/platform";
 import { CLOSE, isRoom, messageBytes, replyCode, takeToken, type RoomConfig } from "../../src/patterns/room";
 
+declare const __EDGEPORT_CONFIG__: EdgeConfig;
+const CFG: EdgeConfig = __EDGEPORT_CONFIG__;
+
 export interface Env {
-  EDGEPORT_CONFIG?: EdgeConfig;
   EDGEPORT_LIVE?: KVNamespace;
   EDGEPORT_ROOMS?: DurableObjectNamespace;
   [binding: string]: unknown;
@@ -47,13 +50,12 @@ function platformFor(env: Env, cfg: EdgeConfig, ctx: ExecutionContext): Platform
   };
 }
 
-function configOf(env: Env): EdgeConfig | null {
-  const cfg = env.EDGEPORT_CONFIG;
-  if (!cfg || cfg.version !== 1) {
-    console.error("edgeport: EDGEPORT_CONFIG binding missing or of an unknown version");
+function configOf(_env: Env): EdgeConfig | null {
+  if (!CFG || CFG.version !== 1) {
+    console.error("edgeport: config of an unknown version");
     return null;
   }
-  return cfg;
+  return CFG;
 }
 
 export default {
@@ -83,7 +85,7 @@ interface Attachment {
 /** One Durable Object per room id: WebSocket Hibernation API, broadcast and presence. */
 export class EdgeportRoom extends DurableObject<Env> {
   private config(pattern: string | null): RoomConfig | undefined {
-    return this.env.EDGEPORT_CONFIG?.patterns.find((p): p is RoomConfig => isRoom(p) && p.name === pattern);
+    return CFG.patterns.find((p): p is RoomConfig => isRoom(p) && p.name === pattern);
   }
 
   private open(): WebSocket[] {
@@ -122,6 +124,10 @@ export class EdgeportRoom extends DurableObject<Env> {
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // A socket the room closed (for a limit) may still deliver messages its client had in flight: the close only
+    // starts the handshake (WebSocket.readyState is CLOSING until it completes; developers.cloudflare.com/workers/
+    // runtime-apis/websockets/). Nothing from it is relayed any more.
+    if (ws.readyState !== WebSocket.OPEN) return;
     const a = ws.deserializeAttachment() as Attachment;
     const cfg = this.config(a?.pattern);
     if (!cfg) {

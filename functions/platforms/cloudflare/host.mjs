@@ -110,7 +110,7 @@ export async function startCloudflare({ artifact, settings, manifest, origins, p
         modulesRoot: "/",
         compatibilityDate: settings.compatibilityDate,
         compatibilityFlags: settings.compatibilityFlags ?? [],
-        bindings: { EDGEPORT_CONFIG: artifact.config, ...secrets },
+        bindings: { ...secrets },
         kvNamespaces: settings.kv ?? [],
         durableObjects,
         outboundService: (request) => toOrigin(request),

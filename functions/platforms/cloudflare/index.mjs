@@ -13,7 +13,7 @@ export function esbuildOptions(_b) {
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
     external: ["cloudflare:*", "node:*"],
-    // Config arrives as a JSON binding: the bundle is the same for every stack.
+    // No define for __EDGEPORT_CONFIG__: the build layer declares the stack's config in front of this engine.
   };
 }
 

@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 export const name = "lambda-edge";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
 
-/** esbuild options for one bundle `b` ({ target, event, config, outfile }). */
-export function esbuildOptions(b) {
+/** esbuild options for the target's engine (one for every trigger: the config is injected per bundle). */
+export function esbuildOptions(_b) {
   return {
     entryPoints: [entry],
     format: "cjs",
@@ -16,7 +16,8 @@ export function esbuildOptions(b) {
     // require() honours: lazy import()s become require() calls.
     external: ["@aws-sdk/*"],
     supported: { "dynamic-import": false },
-    define: { __EDGEPORT_CONFIG__: JSON.stringify(b.config) },
+    // No define for __EDGEPORT_CONFIG__: the engine is the same for every stack; the build layer declares the
+    // stack's config in front of it (components/edgeport/build/engine.py).
   };
 }
 

@@ -5,17 +5,16 @@ import { fileURLToPath } from "node:url";
 export const name = "vercel";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
 
-/** esbuild options for one bundle `b` ({ target, config, outfile, matcher }). */
-export function esbuildOptions(b) {
+/** esbuild options for the target's engine (the same for every stack). */
+export function esbuildOptions(_b) {
   return {
     entryPoints: [entry],
     format: "esm",
     platform: "neutral",
     conditions: ["edge-light", "worker", "browser"],
     mainFields: ["module", "main"],
-    define: { __EDGEPORT_CONFIG__: JSON.stringify(b.config) },
-    // Vercel reads `config` statically: emit it as a literal.
-    footer: { js: `export const config = ${JSON.stringify({ matcher: b.matcher ?? ["/:path*"] })};` },
+    // The stack's config (declared in front) and the static `export const config = { matcher }` (after) are
+    // added to this engine per stack by the build layer (components/edgeport/build/engine.py).
   };
 }
 

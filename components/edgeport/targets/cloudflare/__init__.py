@@ -1,7 +1,8 @@
 """Cloudflare Workers: one module Worker per stack, a WorkersRoute per declared route.
 
-Config travels as the EDGEPORT_CONFIG JSON binding, each secret as a secret_text
-binding whose value is a Pulumi secret. With pulumi-cloudflare v6 a secret lives
+Config is declared in the module itself (the build injects it, as on the other targets; a JSON binding would be
+limited to 5 KB per variable, developers.cloudflare.com/workers/platform/limits/#environment-variables), each secret
+is a secret_text binding whose value is a Pulumi secret. With pulumi-cloudflare v6 a secret lives
 on the script, so rotating it redeploys the Worker (terraform-provider-cloudflare
 #5892); that is expected.
 """
@@ -39,7 +40,6 @@ LOCAL_RUNTIME = "workerd (Miniflare)"  # what `edgeport dev` and the tests run t
 # machine; the host sets request.cf itself).
 LOCAL_ENV = {"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false"}
 MAIN_MODULE = "worker.mjs"
-CONFIG_BINDING = "EDGEPORT_CONFIG"
 LIVE_BINDING = "EDGEPORT_LIVE"  # KV namespace with live settings (A/B ratios)
 ROOMS_BINDING = "EDGEPORT_ROOMS"  # Durable Object namespace, one object per room
 ROOM_CLASS = "EdgeportRoom"  # exported by functions/platforms/cloudflare/adapter.ts, whether or not rooms are declared
@@ -142,7 +142,6 @@ def local_settings(app: "App", stack: str) -> dict[str, Any]:
     }
 
 
-ENV_VAR_LIMIT = 5 * 1024  # bytes per environment variable, JSON bindings included (Workers limits)
 # Cloudflare's sources disagree: the Workers limits table (developers.cloudflare.com/workers/platform/limits) gives
 # 128 KB of request headers; Fundamentals > "Connection limits" gives 32 KB in total and 16 KB per header. Sized
 # against the smaller figures (KB read as 1,000 B), so a stack that passes fits under either.
@@ -150,26 +149,14 @@ REQUEST_HEADERS = HeaderLimit(32_000, 16_000, "request headers",
                               "Cloudflare connection limits: 16 KB per header, 32 KB total; the Workers limits table's 128 KB is not relied on")
 
 
-def config_json(config: dict[str, Any]) -> str:
-    """The EDGEPORT_CONFIG binding as sent: compact JSON."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"))
-
-
 def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIssue]:
-    issues = []
-    for u in units:
-        size = len(config_json(u.config).encode())
-        if size > ENV_VAR_LIMIT:
-            issues.append(SpecIssue("edgeport:app.patterns", f"the Worker's {CONFIG_BINDING} binding would be {size:,} B; "
-                                    f"Cloudflare allows {ENV_VAR_LIMIT:,} B per variable",
-                                    "move some patterns to their own stack, or shorten large settings such as jwks"))
-    issues += header_issues(app, NAME, REQUEST_HEADERS)
-    return issues
+    # The config is part of the script, so the script size budget (BUDGETS, checked on the built bundle) covers it.
+    return header_issues(app, NAME, REQUEST_HEADERS)
 
 
 def bundles(app: "App", stack: str) -> list[BundleUnit]:
     cfg = runtime.runtime_config(app, stack, NAME, secrets=secret_refs(app, stack), live_keys=live_keys(app, stack))
-    return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=False, budget=BUDGETS[app.targets.cloudflare.plan])]
+    return [BundleUnit(NAME, None, f"{NAME}/{MAIN_MODULE}", cfg, inline_config=True, budget=BUDGETS[app.targets.cloudflare.plan])]
 
 
 def _route_path(route: str) -> str:

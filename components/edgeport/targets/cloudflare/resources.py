@@ -12,7 +12,7 @@ from ...errors import EdgeportError
 from ...spec import runtime
 from ...spec.secret_refs import env_name
 from ..base import pattern_resource, resource_slug
-from . import (NAME, CONFIG_BINDING, LIVE_BINDING, MAIN_MODULE, ORIGINLESS_RECORD, ROOM_CLASS, ROOMS_BINDING, config_json,
+from . import (NAME, LIVE_BINDING, MAIN_MODULE, ORIGINLESS_RECORD, ROOM_CLASS, ROOMS_BINDING,
                current_migration_tag, has_rooms, live_key, pending_migrations, script_name, worker_routes)
 
 if TYPE_CHECKING:
@@ -37,9 +37,7 @@ class CloudflareWorker(pulumi.ComponentResource):
         # The script holds every room's Durable Object storage and the KV namespace the live settings: replacing or
         # deleting either loses data (App.protects).
         keep = pulumi.ResourceOptions(parent=self, protect=app.protects())
-        bindings: list[dict[str, Any]] = [
-            {"name": CONFIG_BINDING, "type": "json", "json": config_json(artifact.config)}
-        ]
+        bindings: list[dict[str, Any]] = []  # the config is in the script (build/engine.py), not a binding
         for s in artifact.secret_names:
             bindings.append({"name": env_name(s), "type": "secret_text", "text": pulumi.Output.secret(secrets[s])})
         self.live_namespace = None

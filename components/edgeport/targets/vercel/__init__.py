@@ -62,6 +62,12 @@ def matcher(route: str) -> str:
     return route[:-1] + "(.*)" if route.endswith("*") else route
 
 
+def bundle_footer(unit) -> str:
+    """What follows the engine in middleware.js: the static config object. "The `config` object must be a
+    constant: the matcher values are read at build time" (vercel.com/docs/routing-middleware/api#config-object)."""
+    return f"export const config = {json.dumps({'matcher': unit.matcher or ['/:path*']}, separators=(',', ':'))};"
+
+
 def matchers(app: "App") -> list[str]:
     """`config.matcher` of the middleware: the declared routes, or every path when a guard must see every request."""
     if runtime.guards_every_request(app, NAME):
