@@ -1,6 +1,6 @@
 // Builds edge bundles with esbuild. Driven by the Python build layer:
 //   node build.mjs --job job.json        (prints a JSON report on stdout)
-// A job lists bundles: { target, event?, config, outfile, matcher? }.
+// A job lists bundles: { target, event?, outfile, patterns?, known? } (an engine: the config is injected later).
 // Each target's esbuild options live in its platform folder (platforms/<name>/index.mjs).
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -43,13 +43,17 @@ export async function buildBundles(job) {
   const report = [];
   for (const b of job.bundles) {
     const options = platform(b.target).esbuildOptions(b);
+    // Which pattern steps the engine carries (src/patterns/index.ts): b.patterns of b.known (the Python pattern
+    // registry's types); without a list, every pattern.
+    const define = {};
+    for (const t of b.known ?? []) define[`EDGEPORT_WITH_${t.toUpperCase().replace(/-/g, "_")}`] = String(!b.patterns || b.patterns.includes(t));
     const outfile = resolve(job.outDir ?? ".", b.outfile);
     mkdirSync(dirname(outfile), { recursive: true });
     const t0 = performance.now();
     // A source map is made for local error locations, but written apart from the bundle (job.mapDir): the bundle's
     // bytes are those of a build without one ("external" adds no sourceMappingURL comment), and nothing a target
     // uploads (Vercel deploys its whole output directory) carries the sources.
-    const res = await build({ ...COMMON, ...options, outfile, sourcemap: "external", write: false });
+    const res = await build({ ...COMMON, ...options, define: { ...options.define, ...define }, outfile, sourcemap: "external", write: false });
     for (const f of res.outputFiles) {
       if (f.path.endsWith(".map")) {
         if (!job.mapDir) continue;

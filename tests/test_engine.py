@@ -28,11 +28,21 @@ def prebuilt(tmp_path_factory):
     return out
 
 
-def test_every_target_has_an_engine_that_reads_the_placeholder_and_holds_no_config(prebuilt):
-    for t in targets.NAMES:
-        code = (prebuilt / f"{t}.js").read_text()
-        assert PLACEHOLDER in code and '"stack":' not in code and "shop" not in code, t
-        assert json.loads((prebuilt / f"{t}.js.map").read_text())["mappings"]
+def test_an_installed_package_ships_an_engine_per_target_and_set_of_hostable_patterns(prebuilt):
+    """32 sets of the 5 pattern types on Cloudflare, 16 on Lambda@Edge and Vercel (no rooms there); each reads the
+    placeholder, holds no stack's config, and carries only its patterns' steps."""
+    engines = sorted(p.name for p in prebuilt.glob("*.js"))
+    assert len([e for e in engines if e.startswith("cloudflare.")]) == 32
+    assert len([e for e in engines if e.startswith("lambda-edge.")]) == len([e for e in engines if e.startswith("vercel.")]) == 16
+    for e in engines:
+        code = (prebuilt / e).read_text()
+        assert PLACEHOLDER in code and "shop" not in code, e
+        assert json.loads((prebuilt / f"{e}.map").read_text())["mappings"]
+    jwt_only, everything = (prebuilt / "vercel.jwt-auth.js").read_text(), (prebuilt / "vercel.ab-test+esi-compose+geo-route+jwt-auth.js").read_text()
+    assert "{path}" not in jwt_only and "{path}" in everything  # the variant path template (ab.ts)
+    assert len(jwt_only) < 0.8 * len(everything)
+    assert "EdgeportRoom" in (prebuilt / "cloudflare.realtime-room.js").read_text()
+    assert "EdgeportRoom" not in (prebuilt / "cloudflare.jwt-auth.js").read_text()
 
 
 def test_a_build_from_prebuilt_engines_without_node_is_byte_identical_to_a_checkout_build(prebuilt, tmp_path):
@@ -56,7 +66,7 @@ def test_without_node_engines_or_functions_the_error_says_what_to_do(tmp_path):
     env = {**credential_free_env(), "PATH": os.path.dirname(sys.executable), "EDGEPORT_ENGINE_DIR": str(tmp_path)}
     r = subprocess.run([*EDGEPORT, "build", "--stack", "dev", "--out", str(tmp_path / "o")], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and "no prebuilt engine for cloudflare, lambda-edge, vercel" in r.stderr
+    assert r.returncode == 1 and "no prebuilt engine cloudflare.ab-test+esi-compose+geo-route+jwt-auth+realtime-room.js" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -92,6 +102,33 @@ def test_an_engine_compiled_with_its_config_inlined_is_refused():
 
 def test_the_checkout_cache_is_keyed_by_the_sources(tmp_path):
     fdir = functions_dir()
-    first = compile_engines(fdir, ["vercel"])
-    assert compile_engines(fdir, ["vercel"]) == first  # cached: same directory, not rebuilt
+    first = compile_engines(fdir, [("vercel", frozenset({"jwt-auth"}))])
+    assert (first / "vercel.jwt-auth.js").exists()
+    assert compile_engines(fdir, [("vercel", frozenset({"jwt-auth"}))]) == first  # cached: same directory
     assert first.parent == fdir / ".engine"
+
+
+def test_the_edge_registry_has_a_flag_for_every_python_pattern_type():
+    """build.mjs defines EDGEPORT_WITH_<TYPE> for each type of the Python registry; src/patterns/index.ts must
+    declare exactly those (a missing flag would be a ReferenceError at the first request)."""
+    import re
+
+    from edgeport.patterns import KINDS
+
+    declared = set(re.findall(r"declare const (EDGEPORT_WITH_\w+): boolean;", (ROOT / "functions/src/patterns/index.ts").read_text()))
+    assert declared == {f"EDGEPORT_WITH_{t.upper().replace('-', '_')}" for t in KINDS}
+
+
+def test_a_stack_bundle_carries_only_the_patterns_it_declares(tmp_path):
+    from conftest import write_project
+
+    stack = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    write_project(tmp_path, {"dev": stack})
+    full = json.loads(subprocess.run([*EDGEPORT, "build", "--stack", "dev", "--json"], cwd=tmp_path, capture_output=True,
+                                     text=True, timeout=300, env=credential_free_env()).stdout)
+    sizes = {(a["target"], a["event"]): a["bytes"] for a in full["artifacts"]}
+    # Lambda@Edge's origin-response bundle carries only the patterns acting there (ab-test's cookie, esi-compose):
+    # smaller than the viewer-request one, which carries the guard and the router.
+    assert sizes[("lambda-edge", "origin-response")] < sizes[("lambda-edge", "viewer-request")]
+    vr = (tmp_path / ".edgeport/build/dev/lambda-edge/origin-response/index.js").read_text()
+    assert "jwt-auth" not in vr.split("\n", 1)[1]

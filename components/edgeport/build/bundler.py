@@ -91,16 +91,20 @@ def _bundle(units: list[BundleUnit], out_dir: Path, maps: Path) -> list[Artifact
     """Each unit's bundle: its target's engine (build/engine.py) with the unit's config injected; measured."""
     from .engine import engine_file, engines, inject, shift_map
 
-    edir = engines(sorted({u.target for u in units}))
+    def carried(u: BundleUnit) -> frozenset[str]:  # the pattern steps the unit's bundle needs
+        return frozenset(p["type"] for p in u.config.get("patterns", []))
+
+    edir = engines(sorted({(u.target, carried(u)) for u in units}, key=lambda w: (w[0], sorted(w[1]))))
     artifacts = []
     for u in units:
         path = out_dir / u.outfile
         path.parent.mkdir(parents=True, exist_ok=True)
         footer = getattr(profile(u.target), "bundle_footer", None)
-        code, added = inject((edir / engine_file(u.target)).read_bytes(), u.config if u.inline_config else None,
+        engine = edir / engine_file(u.target, carried(u))
+        code, added = inject(engine.read_bytes(), u.config if u.inline_config else None,
                              footer(u) if footer else None)
         path.write_bytes(code)
-        source_map = edir / f"{engine_file(u.target)}.map"
+        source_map = engine.with_name(f"{engine.name}.map")
         if source_map.exists():
             (maps / f"{u.outfile}.map").parent.mkdir(parents=True, exist_ok=True)
             (maps / f"{u.outfile}.map").write_bytes(shift_map(source_map.read_bytes(), added, edir))

@@ -18,6 +18,7 @@ engine (vercel.com/docs/routing-middleware/api#config-object: the matcher must b
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import BuildError
 
@@ -38,8 +39,9 @@ SOURCES = ("src", "platforms", "build.mjs", "package-lock.json", "tsconfig.json"
 MANIFEST = "engine.json"
 
 
-def engine_file(target: str) -> str:
-    return f"{target}.js"
+def engine_file(target: str, types: Iterable[str] | None = None) -> str:
+    """The engine of `target` carrying the pattern steps `types` (None: every pattern)."""
+    return f"{target}.{'+'.join(sorted(types)) or 'none'}.js" if types is not None else f"{target}.js"
 
 
 def source_hash(fdir: Path) -> str:
@@ -53,45 +55,67 @@ def source_hash(fdir: Path) -> str:
     return h.hexdigest()[:20]
 
 
-def engines(targets: list[str]) -> Path:
-    """A directory holding `<target>.js` (+ `.js.map`) for each target: prebuilt (EDGEPORT_ENGINE_DIR or the
-    installed package's), or compiled from this checkout's functions/ (cached under functions/.engine/<hash>)."""
+Want = tuple[str, "frozenset[str] | None"]  # (target, pattern types; None: every pattern)
+
+
+def engines(wanted: list[Want]) -> Path:
+    """A directory holding each wanted engine (engine_file(target, types), + `.map`): prebuilt
+    (EDGEPORT_ENGINE_DIR or the installed package's), or compiled from this checkout's functions/ (cached under
+    functions/.engine/<hash of the sources>)."""
     env = os.environ.get(ENGINE_ENV)
     if env:
-        return _checked(Path(env), targets)
+        return _checked(Path(env), wanted)
     from .bundler import functions_dir
 
     try:
         fdir = functions_dir()
     except BuildError:
         if (PACKAGED / MANIFEST).exists():
-            return _checked(PACKAGED, targets)
+            return _checked(PACKAGED, wanted)
         raise
-    return compile_engines(fdir, targets)
+    return compile_engines(fdir, wanted)
 
 
-def _checked(d: Path, targets: list[str]) -> Path:
-    missing = [t for t in targets if not (d / engine_file(t)).exists()]
+def _checked(d: Path, wanted: list[Want]) -> Path:
+    missing = [engine_file(t, k) for t, k in wanted if not (d / engine_file(t, k)).exists()]
     if missing:
-        raise BuildError(f"no prebuilt engine for {', '.join(missing)} in {d} (reinstall edgeport, or set {ENGINE_ENV})")
+        raise BuildError(f"no prebuilt engine {', '.join(missing)} in {d} (reinstall edgeport, or set {ENGINE_ENV})")
     return d
 
 
-def compile_engines(fdir: Path, targets: list[str], out: Path | None = None) -> Path:
-    """Compile the targets' engines from functions/ (esbuild through build.mjs) into `out`, or into the cache."""
+def every_engine() -> list[Want]:
+    """What an installed package ships: for each target, an engine per set of the patterns it can host."""
+    from .. import targets
+    from ..patterns import KINDS
+
+    out: list[Want] = []
+    for t in targets.NAMES:
+        hosted = [k for k, kind in KINDS.items() if kind.capability(t).supported]
+        out += [(t, frozenset(c)) for n in range(len(hosted) + 1) for c in itertools.combinations(hosted, n)]
+    return out
+
+
+def compile_engines(fdir: Path, wanted: list[Want], out: Path | None = None) -> Path:
+    """Compile the wanted engines from functions/ (esbuild through build.mjs) into `out`, or into the cache."""
+    from ..patterns import KINDS
     from .bundler import node_binary
 
     if out is None:
         out = fdir / ".engine" / source_hash(fdir)
-        if all((out / engine_file(t)).exists() for t in targets):
-            return out
+    todo = sorted({(t, k) for t, k in wanted if not (out / engine_file(t, k)).exists()},
+                  key=lambda w: engine_file(*w))
+    if not todo:
+        return out
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written into a staging directory and moved into place file by file (os.replace is atomic): builds running at
     # once (a plan per pull-request check, `dev` beside `plan`) never read half an engine.
     stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out.parent))
     try:
-        job = {"outDir": str(stage), "mapDir": str(stage),
-               "bundles": [{"target": t, "event": None, "outfile": engine_file(t)} for t in targets]}
+        known = list(KINDS)
+        job = {"outDir": str(stage), "mapDir": str(stage), "bundles": [
+            {"target": t, "event": None, "outfile": engine_file(t, k), "known": known,
+             "patterns": sorted(k) if k is not None else None,
+             "needs": sorted({n for p in (k if k is not None else known) for n in KINDS[p].needs})} for t, k in todo]}
         job_path = stage / "job.json"
         job_path.write_text(json.dumps(job))
         proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", str(job_path)], capture_output=True,
@@ -100,11 +124,11 @@ def compile_engines(fdir: Path, targets: list[str], out: Path | None = None) -> 
             raise BuildError(f"bundling failed:\n{proc.stderr.strip()}")
         job_path.unlink()
         out.mkdir(parents=True, exist_ok=True)
-        for t in targets:
-            for name in (engine_file(t), f"{engine_file(t)}.map"):
+        for t, k in todo:
+            for name in (engine_file(t, k), f"{engine_file(t, k)}.map"):
                 os.replace(stage / name, out / name)
-        (out / MANIFEST).write_text(json.dumps({"sources": source_hash(fdir), "targets": sorted(
-            set(targets) | {p.stem for p in out.glob("*.js")})}) + "\n")
+        (out / MANIFEST).write_text(json.dumps({"sources": source_hash(fdir),
+                                                "engines": sorted(p.name for p in out.glob("*.js"))}) + "\n")
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
@@ -165,8 +189,9 @@ def main(argv: list[str]) -> int:
         print("usage: python -m edgeport.build.engine OUT_DIR", file=sys.stderr)
         return 2
     out = Path(argv[0]).resolve()
-    compile_engines(functions_dir(), list(targets.NAMES), out)
-    print(f"wrote the engines of {', '.join(targets.NAMES)} to {out}")
+    wanted = every_engine()
+    compile_engines(functions_dir(), wanted, out)
+    print(f"wrote {len(wanted)} engines of {', '.join(targets.NAMES)} to {out}")
     return 0
 
 

@@ -4,11 +4,13 @@ import { fileURLToPath } from "node:url";
 
 export const name = "cloudflare";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
+// An engine whose patterns need Durable Objects also exports the class (with-rooms.ts); without, it is left out.
+const withRooms = fileURLToPath(new URL("./with-rooms.ts", import.meta.url));
 
-/** esbuild options for one bundle `b` ({ target, config, outfile }): the Worker is ESM for workerd. */
-export function esbuildOptions(_b) {
+/** esbuild options for an engine `b` ({ target, outfile, patterns, needs }): the Worker is ESM for workerd. */
+export function esbuildOptions(b) {
   return {
-    entryPoints: [entry],
+    entryPoints: [b.needs && !b.needs.includes("durable-objects") ? entry : withRooms],
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],

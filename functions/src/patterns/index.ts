@@ -17,14 +17,24 @@ export type PatternConfig = JwtConfig | AbConfig | GeoConfig | EsiConfig | RoomC
 /** The runtime config of one bundle with every pattern this edge code knows (checked against Python's output). */
 export type EdgeConfig = RuntimeConfig<PatternConfig>;
 
-/** Each pattern type's step, typed with that pattern's config. */
-export const STEPS: StepTable<PatternConfig> = {
-  "geo-route": { run: geoStep },
-  "jwt-auth": { run: jwtStep },
-  "ab-test": { run: abStep },
-  "esi-compose": { run: esiStep, methods: ESI_METHODS },
-  "realtime-room": { run: roomStep },
-};
+// Which patterns an engine carries: the build defines each flag as true or false (build.mjs, from the pattern types
+// of the bundle's config), and esbuild drops the steps whose flag is false together with their imports, so a
+// stack's bundle holds only the patterns it uses. A flag left undefined is an error at the first request.
+declare const EDGEPORT_WITH_GEO_ROUTE: boolean;
+declare const EDGEPORT_WITH_JWT_AUTH: boolean;
+declare const EDGEPORT_WITH_AB_TEST: boolean;
+declare const EDGEPORT_WITH_ESI_COMPOSE: boolean;
+declare const EDGEPORT_WITH_REALTIME_ROOM: boolean;
+
+/** Each pattern type's step, typed with that pattern's config (the ones this engine carries). */
+// (A step left out is absent at run time; the engine answers a pattern without its step with a 500, failing closed.)
+export const STEPS = {
+  ...(EDGEPORT_WITH_GEO_ROUTE && { "geo-route": { run: geoStep } }),
+  ...(EDGEPORT_WITH_JWT_AUTH && { "jwt-auth": { run: jwtStep } }),
+  ...(EDGEPORT_WITH_AB_TEST && { "ab-test": { run: abStep } }),
+  ...(EDGEPORT_WITH_ESI_COMPOSE && { "esi-compose": { run: esiStep, methods: ESI_METHODS } }),
+  ...(EDGEPORT_WITH_REALTIME_ROOM && { "realtime-room": { run: roomStep } }),
+} as StepTable<PatternConfig>;
 
 /** The engine over every registered pattern: what each platform adapter calls. */
 export function runPatterns(request: Request, cfg: EdgeConfig, platform: Platform, opts: RunOptions = {}): Promise<EdgeOutcome> {
