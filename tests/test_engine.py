@@ -15,7 +15,6 @@ import pytest
 from conftest import ROOT, credential_free_env
 from edgeport.build.engine import PLACEHOLDER, compile_engines, inject, js_literal, shift_map
 from edgeport.build.bundler import functions_dir
-from edgeport import targets
 
 EDGEPORT = [sys.executable, "-m", "edgeport.cli"]
 
