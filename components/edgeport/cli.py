@@ -102,7 +102,7 @@ def validate(stack_name: str, as_json: bool, project_dir: Path | None) -> None:
     """Check the stack declaration. Exit 0 when valid; exit 2 listing every problem."""
     st = _load(stack_name, project_dir)
     app = st.app
-    warnings = st.secret_warnings()
+    warnings = st.secret_warnings() + st.advisories()
     summary = {"ok": True, "stack": stack_name, "file": str(st.file), "app": app.name, "targets": app.targets.names(),
                "patterns": [{"name": p.name, "type": p.type, "routes": list(p.routes), "exclude": list(p.exclude),
                              "targets": app.pattern_targets(p)} for p in app.patterns], "warnings": warnings}
@@ -195,7 +195,7 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
         click.echo(render_markdown(p))
     else:
         click.echo(render_text(p))
-    for w in p.warnings:
+    for w in [*p.warnings, *st.advisories()]:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     if failed:
         n = len(failed)

@@ -86,6 +86,8 @@ class LambdaEdgeTargetArgs(TypedDict, total=False):
     """Regions holding each secret (us-east-1 always does): replicas there, read by the nearest function replica; default: CloudFront's regional edge cache Regions; [] turns replication off."""
     functions: dict[str, FunctionArgs]
     """Per-trigger memory/timeout."""
+    cache_behavior_quota: int
+    """Cache behaviours the account may put on one distribution (75 unless AWS raised the quota); with more routes than this, one catch-all behaviour runs the functions on every request and they route by path. Default: 75."""
 
 
 class VercelTargetArgs(TypedDict, total=False):

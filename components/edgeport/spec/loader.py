@@ -46,6 +46,12 @@ class Stack:
         """Whether the stack file holds a value for the secret (normally `secure: ...`)."""
         return secret_names.config_key(name) in self.config
 
+    def advisories(self) -> list[str]:
+        """What deploys but costs more than expected, per target (targets.advisories), located in the stack file."""
+        from .. import targets
+
+        return [self.locate(i).format() for i in targets.advisories(self.app)]
+
     def secret_warnings(self) -> list[str]:
         """Secrets `pulumi up` cannot decrypt as they stand: not set, or a placeholder an example left behind
         (`secure: v1:REPLACE_WITH...` is no ciphertext). Warnings, not errors: the declaration is fine, and the

@@ -75,6 +75,15 @@ def bundles_and_limits(app, stack: str) -> tuple[list, list]:
     return units, issues
 
 
+def advisories(app) -> list:
+    """Every declared target's advisories (protocol.OPTIONAL_FACTS): warnings, not errors."""
+    out: list = []
+    for t in app.targets.names():
+        fn = getattr(profile(t), "advisories", None)
+        out += fn(app) if fn else []
+    return out
+
+
 def field_name(name: str) -> str:
     """The attribute a target's settings have on App.targets ("lambda-edge" -> "lambda_edge")."""
     return name.replace("-", "_")

@@ -40,8 +40,9 @@ class TargetFacts(Protocol):
 
 # Optional facts a package may add (looked up with getattr by their one user): LOCAL_ENV (environment of its local
 # host), local_stores(runner) (stores the local host cannot hold itself), TRIGGERS (event order for listings),
-# bundle_footer(unit) (text the build layer appends to the engine, e.g. Vercel's static config object).
-OPTIONAL_FACTS = ("LOCAL_ENV", "local_stores", "TRIGGERS", "bundle_footer")
+# bundle_footer(unit) (text the build layer appends to the engine, e.g. Vercel's static config object),
+# advisories(app) (SpecIssues for what deploys but costs more than expected: validate and plan show them as warnings).
+OPTIONAL_FACTS = ("LOCAL_ENV", "local_stores", "TRIGGERS", "bundle_footer", "advisories")
 
 
 @runtime_checkable

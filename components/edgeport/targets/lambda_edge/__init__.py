@@ -119,12 +119,22 @@ def check_limits(app: "App", stack: str, units: list[BundleUnit]) -> list[SpecIs
         if event not in events(app):
             issues.append(SpecIssue(f"{base}.functions.{event}", f"no pattern on lambda-edge needs the {event} trigger",
                                     f"remove it (triggers in use: {', '.join(events(app)) or 'none'})"))
-    n = len(behaviours(app))
-    if n > MAX_BEHAVIOURS:
-        issues.append(SpecIssue(base, f"{n} routes need {n} cache behaviours; CloudFront allows {MAX_BEHAVIOURS} per distribution",
-                                "merge routes (prefixes cover more paths) or request a quota increase"))
     issues += header_issues(app, NAME, REQUEST_HEADERS)
     return issues
+
+
+def advisories(app: "App") -> list[SpecIssue]:
+    """What deploys but costs more than a stack may expect (shown by validate and plan, not an error)."""
+    if not collapsed(app):
+        return []
+    n, quota = len(_route_behaviours(app)), app.targets.lambda_edge.cache_behavior_quota
+    return [SpecIssue(f"{ROOT}.targets.lambda-edge",
+                      f"{n} routes would need {n} cache behaviours, over the quota of {quota} per distribution: one "
+                      "catch-all behaviour runs the Lambda@Edge functions on every request instead, and they route by "
+                      "path. Every request then pays an invocation (price and latency) and shares one cache key (the union "
+                      "of what the patterns read), so fewer answers are cached",
+                      "merge routes (prefixes cover more paths), split the stack, or ask AWS to raise 'Cache behaviors per "
+                      "distribution' (Service Quotas) and set targets.lambda-edge.cacheBehaviorQuota to the new figure")]
 
 
 def triggers_for(pattern, app: "App | None" = None) -> tuple[str, ...]:
@@ -259,16 +269,30 @@ def _behaviour(app: "App", path_pattern: str, pats: list) -> dict[str, Any]:
             "cache": _cache_key(app, pats)}
 
 
-def behaviours(app: "App") -> list[dict[str, Any]]:
-    """Ordered cache behaviours for the declared routes (most specific first)."""
+def _route_behaviours(app: "App") -> list[dict[str, Any]]:
     on = [p for p in app.patterns if NAME in app.pattern_targets(p)]
     return [_behaviour(app, r, [p for p in on if _overlaps(r, p.routes)]) for r in routes_for(app, NAME)
             if r not in DEFAULT_ROUTES]
 
 
+def collapsed(app: "App") -> bool:
+    """Whether the routes need more cache behaviours than the distribution may have (CloudFront's quota "Cache
+    behaviors per distribution": 75 by default, adjustable; docs.aws.amazon.com/AmazonCloudFront/latest/
+    DeveloperGuide/cloudfront-limits.html). Then one catch-all behaviour serves every route: the engine matches
+    each pattern's routes itself (src/core/engine.ts chainFor), so the functions route by path."""
+    return len(_route_behaviours(app)) > app.targets.lambda_edge.cache_behavior_quota
+
+
+def behaviours(app: "App") -> list[dict[str, Any]]:
+    """Ordered cache behaviours for the declared routes (most specific first); none when collapsed()."""
+    return [] if collapsed(app) else _route_behaviours(app)
+
+
 def default_behaviour(app: "App") -> dict[str, Any] | None:
-    """The default behaviour's needs when a pattern declares / or /*, or a guard must see every request;
-    None when neither holds (the default behaviour then only proxies to the origin)."""
+    """The default behaviour's needs when a pattern declares / or /*, or a guard must see every request, or the
+    routes collapse into it; None otherwise (the default behaviour then only proxies to the origin)."""
+    if collapsed(app):
+        return _behaviour(app, "/*", [p for p in app.patterns if NAME in app.pattern_targets(p)])
     pats = [p for p in app.patterns if NAME in app.pattern_targets(p) and any(r in DEFAULT_ROUTES for r in p.routes)]
     return _behaviour(app, "/*", pats) if pats or runtime.guards_every_request(app, NAME) else None
 
@@ -398,6 +422,10 @@ class LambdaEdgeTarget(Model):
         description="Regions holding each secret (us-east-1 always does): replicas there, read by the nearest function "
                     "replica; default: CloudFront's regional edge cache Regions; [] turns replication off")
     functions: dict[Trigger, FunctionSettings] = Field(default_factory=dict, description="per-trigger memory/timeout")
+    cache_behavior_quota: int = Field(
+        default=MAX_BEHAVIOURS, ge=1, le=10_000,
+        description="cache behaviours the account may put on one distribution (75 unless AWS raised the quota); with more "
+                    "routes than this, one catch-all behaviour runs the functions on every request and they route by path")
 
 
 Settings = LambdaEdgeTarget
