@@ -127,7 +127,7 @@ def advisories(app: "App") -> list[SpecIssue]:
     """What deploys but costs more than a stack may expect (shown by validate and plan, not an error)."""
     if not collapsed(app):
         return []
-    n, quota = len(_route_behaviours(app)), app.targets.lambda_edge.cache_behavior_quota
+    n, quota = _route_count(app), app.targets.lambda_edge.cache_behavior_quota
     return [SpecIssue(f"{ROOT}.targets.lambda-edge",
                       f"{n} routes would need {n} cache behaviours, over the quota of {quota} per distribution: one "
                       "catch-all behaviour runs the Lambda@Edge functions on every request instead, and they route by "
@@ -280,7 +280,12 @@ def collapsed(app: "App") -> bool:
     behaviors per distribution": 75 by default, adjustable; docs.aws.amazon.com/AmazonCloudFront/latest/
     DeveloperGuide/cloudfront-limits.html). Then one catch-all behaviour serves every route: the engine matches
     each pattern's routes itself (src/core/engine.ts chainFor), so the functions route by path."""
-    return len(_route_behaviours(app)) > app.targets.lambda_edge.cache_behavior_quota
+    return _route_count(app) > app.targets.lambda_edge.cache_behavior_quota
+
+
+def _route_count(app: "App") -> int:
+    """How many cache behaviours the routes need (one per route but / and /*), without working out each one."""
+    return sum(1 for r in routes_for(app, NAME) if r not in DEFAULT_ROUTES)
 
 
 def behaviours(app: "App") -> list[dict[str, Any]]:
