@@ -54,7 +54,7 @@ test-js: setup
 	cd functions && node --test --test-reporter=dot $$(find src platforms test -name "*.test.mjs" | sort)
 
 test-py: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 test: lint typecheck test-js test-py
 

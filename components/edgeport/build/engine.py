@@ -114,8 +114,7 @@ def compile_engines(fdir: Path, wanted: list[Want], out: Path | None = None) -> 
         known = list(KINDS)
         job = {"outDir": str(stage), "mapDir": str(stage), "bundles": [
             {"target": t, "event": None, "outfile": engine_file(t, k), "known": known,
-             "patterns": sorted(k) if k is not None else None,
-             "needs": sorted({n for p in (k if k is not None else known) for n in KINDS[p].needs})} for t, k in todo]}
+             "patterns": sorted(k) if k is not None else None} for t, k in todo]}
         job_path = stage / "job.json"
         job_path.write_text(json.dumps(job))
         proc = subprocess.run([node_binary(), str(fdir / "build.mjs"), "--job", str(job_path)], capture_output=True,

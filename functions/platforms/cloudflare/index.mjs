@@ -4,13 +4,16 @@ import { fileURLToPath } from "node:url";
 
 export const name = "cloudflare";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
-// An engine whose patterns need Durable Objects also exports the class (with-rooms.ts); without, it is left out.
+// Every Cloudflare engine exports the Durable Object class beside the handler (with-rooms.ts), rooms declared or not:
+// a script whose migrations created the class must keep exporting it, or its upload is refused - and deleting the
+// class (deleted_classes) would delete every room's storage. So a stack that drops its rooms keeps the class and
+// can add them back without a migration (tests/test_lifecycle.py, test 6).
 const withRooms = fileURLToPath(new URL("./with-rooms.ts", import.meta.url));
 
-/** esbuild options for an engine `b` ({ target, outfile, patterns, needs }): the Worker is ESM for workerd. */
-export function esbuildOptions(b) {
+/** esbuild options for an engine ({ target, outfile, patterns }): the Worker is ESM for workerd. */
+export function esbuildOptions(_b) {
   return {
-    entryPoints: [b.needs && !b.needs.includes("durable-objects") ? entry : withRooms],
+    entryPoints: [withRooms],
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
