@@ -148,10 +148,8 @@ KNOWN_DIFFERENCES = {
                  "would not fit every target's request-header limits; PyJWT has no size limit",
 }
 # Classes where edgeport is wrong today (a strict xfail below names the fix; remove the entry with the fix).
-PENDING_FIXES = {
-    "sub-not-string": "sub is a StringOrURI (RFC 7519 §4.1.2), and PyJWT refuses anything else; edgeport accepts "
-                      "a number, boolean, null, object or array and forwards it as text or not at all",
-}
+# sub-not-string was one: verifyJwt now refuses a sub that is not a string, as PyJWT does.
+PENDING_FIXES: dict[str, str] = {}
 
 # What a class is made to be, checked against both verifiers (so the generator cannot drift into making, say,
 # tampered tokens that nobody would accept anyway for another reason - or valid ones that nobody accepts).
@@ -1015,11 +1013,6 @@ def test_a_string_sub_reaches_the_origin_exactly(run, runtime):
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-@pytest.mark.xfail(strict=True, reason=(
-    "verifyJwt (functions/src/patterns/jwt.ts) accepts a non-string sub: claimHeaders forwards numbers and booleans "
-    "as String(v) (123 -> '123', 1e21 -> '1e+21', true -> 'true') and skips null/objects/arrays, so the request "
-    "reaches the origin without x-user-id; the fix: refuse `claims.sub !== undefined && typeof claims.sub !== "
-    "'string'` in verifyJwt with JwtReject('sub is not a string')"))
 def test_a_sub_that_is_not_a_string_is_refused(run, runtime):
     got = _steps(run, "other", runtime)
     assert len(got) == len(SUBS_OTHER)
@@ -1037,10 +1030,6 @@ def test_sub_handling_is_the_same_in_every_runtime(run):
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-@pytest.mark.xfail(strict=True, reason=(
-    "verifyJwt checks requiredClaims with `c in claims`, which also finds Object.prototype members: a required "
-    "claim named constructor, toString, valueOf, hasOwnProperty or __proto__ is always 'present'; the fix: "
-    "`Object.hasOwn(claims, c)` in the requiredClaims loop of verifyJwt (functions/src/patterns/jwt.ts)"))
 def test_a_required_claim_named_like_an_object_member_must_be_present(run, runtime):
     [(_, (status, _h))] = _steps(run, "odd-required", runtime)
     assert status == 401  # the odd pattern requires "constructor"; the token has no such claim

@@ -114,6 +114,35 @@ def _lookup(ctx: Any, name: str, scope: dict[str, Any]) -> Any:
     raise PlaceholderError(f"unknown placeholder {{{name}}} for ab-test")
 
 
+
+_ANSWERING: dict[int, tuple[Any, dict[Any, Any]]] = {}  # id(app) -> (app, target -> patterns); the last few apps
+
+
+def _answering_in_origin_request(app, target: str) -> list:
+    """The patterns on `target` that answer in origin-request (asked for every A/B pattern, on every listing of
+    triggers: worked out once per app, so a stack of hundreds of patterns stays linear)."""
+    from . import kind_of
+
+    held = _ANSWERING.get(id(app))
+    if held is None or held[0] is not app:
+        if len(_ANSWERING) > 8:
+            _ANSWERING.clear()
+        held = _ANSWERING[id(app)] = (app, {})
+    if target not in held[1]:
+        held[1][target] = [o for o in app.patterns
+                           if "origin-request" in kind_of(o).answers_in and target in app.pattern_targets(o)]
+    return held[1][target]
+
+
+def _shares_paths_with_an_answerer(app, p, target: str) -> bool:
+    held = _ANSWERING.get(id(app))
+    memo = held[1].setdefault(("shares", target), {}) if held and held[0] is app else {}
+    if p.name not in memo:
+        memo[p.name] = any(any(routes.contains(a, b) or routes.contains(b, a) for a in p.routes for b in o.routes)
+                           for o in _answering_in_origin_request(app, target))
+    return memo[p.name]
+
+
 class Kind(PatternKind):
     type = "ab-test"
     model = AbTest
@@ -153,21 +182,17 @@ class Kind(PatternKind):
         the path the viewer asked for; viewer-request cannot switch origins), and when it shares paths with a pattern
         answering there (a page generated in origin-request gets no origin-response, so origin-request sets the
         variant cookie)."""
-        from . import kind_of
-
         events = self.capability(target).events
         if not events:
             return events
-        answered = app is not None and any(
-            "origin-request" in kind_of(o).answers_in and target in app.pattern_targets(o)
-            and any(routes.contains(a, b) or routes.contains(b, a) for a in p.routes for b in o.routes)
-            for o in app.patterns)
+        answered = app is not None and _shares_paths_with_an_answerer(app, p, target)
         if answered or any(v.origin or v.path for v in p.variants):
             events = (*events, "origin-request")
         return events
 
     def runtime(self, p, app, live_key):
         return _runtime(p, live_key)
+
 
     def origin_headers(self, p):
         return {ab_header(p)}

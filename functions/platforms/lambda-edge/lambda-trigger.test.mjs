@@ -1,7 +1,7 @@
 // A Lambda@Edge bundle answers only the CloudFront trigger it was built for: associated
 // elsewhere (e.g. auth on origin-request, which cache hits skip) it fails closed with 503.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -17,7 +17,11 @@ const config = (event) => ({
 
 test("a bundle invoked for another trigger refuses with 503", async () => {
   const dir = mkdtempSync(join(tmpdir(), "edgeport-trigger-"));
-  await buildBundles({ outDir: dir, bundles: [{ target: "lambda-edge", event: "origin-request", config: config("origin-request"), outfile: "or.js" }] });
+  // The engine with only geo-route, then the config declared in front of it as the build layer does
+  // (components/edgeport/build/engine.py inject(): JSON is a valid literal there).
+  await buildBundles({ outDir: dir, bundles: [{ target: "lambda-edge", outfile: "engine.js", known: ["geo-route", "jwt-auth", "ab-test", "esi-compose", "realtime-room"], patterns: ["geo-route"] }] });
+  const engine = readFileSync(join(dir, "engine.js"), "utf8");
+  writeFileSync(join(dir, "or.js"), `"use strict";const __EDGEPORT_CONFIG__=(${JSON.stringify(config("origin-request"))});\n${engine}`);
   const handler = loadHandler(join(dir, "or.js"));
   const request = { clientIp: "203.0.113.1", method: "GET", uri: "/x", querystring: "", headers: { host: [{ key: "Host", value: "d.cloudfront.net" }] } };
   const wrong = await handler(makeEvent("viewer-request", structuredClone(request)));

@@ -224,13 +224,17 @@ export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platfor
     if (now - cfg.leeway > iat + cfg.maxAge) throw new JwtReject("token too old");
   }
   if (cfg.issuer !== undefined && claims.iss !== cfg.issuer) throw new JwtReject("unexpected issuer");
+  // RFC 7519 §4.1.2: sub is a StringOrURI. A number, boolean, null or object would reach the origin as text (or not
+  // at all), so two different subjects could look like one identity there (found by tests/test_jwt_fuzz.py).
+  if (claims.sub !== undefined && typeof claims.sub !== "string") throw new JwtReject("sub is not a string");
   if (cfg.audience !== undefined) {
     const aud = claims.aud;
     const list = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : null;
     if (!list || list.some((a) => typeof a !== "string")) throw new JwtReject("aud missing or malformed");
     if (!list.some((a) => cfg.audience!.includes(a as string))) throw new JwtReject("unexpected audience");
   }
-  for (const c of cfg.requiredClaims) if (!(c in claims)) throw new JwtReject(`claim ${c} is required`);
+  // Own properties only: `in` also finds inherited names (constructor, toString, __proto__), which no token sets.
+  for (const c of cfg.requiredClaims) if (!Object.hasOwn(claims, c)) throw new JwtReject(`claim ${c} is required`);
   return claims;
 }
 

@@ -1,0 +1,143 @@
+"""How `edgeport plan` scales with the size of a stack, against the floor: a bare Pulumi program registering the same
+number of resources under the same mocks (edgeport.plan.recording_mocks).
+
+    .venv/bin/python bench/plan_scale.py [--sizes 1,10,100,300] [--repeat 2]
+
+For each size, a stack of that many patterns (the four stateless types in turn on all three targets, three routes
+each plus an exact route on every third: 1,000 routes at 300) is written to a temporary project and planned with
+`edgeport plan --offline --json` in a fresh process (wall time, peak RSS from getrusage, resources). The floor is a
+fresh process importing pulumi and pulumi_aws and registering N `aws.ssm.Parameter` resources under the mocks; its
+per-resource cost is the slope of a least-squares line through the sizes, as is edgeport's.
+
+Writes bench/results/plan-scale.json and prints a markdown table (docs/benchmarks.md, "Plan scale").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_scale import big_app  # noqa: E402 - the stack generator the scale test uses
+
+FLOOR = r"""
+import sys, time
+t0 = time.perf_counter()
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime.mocks import _sync_await
+from pulumi.runtime.stack import run_pulumi_func
+from edgeport.plan import recording_mocks
+t_import = time.perf_counter() - t0
+n = int(sys.argv[1])
+mocks = recording_mocks()
+pulumi.runtime.set_mocks(mocks, project="floor", stack="floor", preview=False)
+def run():
+    for i in range(n):
+        aws.ssm.Parameter(f"p{i}", name=f"/floor/{i}", type="String", value=str(i))
+_sync_await(run_pulumi_func(run))
+assert len(mocks.resources) == n
+print(t_import)
+"""
+
+
+def _child_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS of this child in MB, stdout). RUSAGE_CHILDREN keeps the largest child so far, so each
+    measurement runs in its own intermediate process."""
+    wrapper = ("import resource, subprocess, sys, time, json\n"
+               "t = time.perf_counter()\n"
+               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+               "w = time.perf_counter() - t\n"
+               "print(json.dumps({'rc': p.returncode, 'wall': w, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,"
+               " 'out': p.stdout, 'err': p.stderr[-2000:]}))\n")
+    r = subprocess.run([sys.executable, "-c", wrapper, *cmd], cwd=cwd, capture_output=True, text=True, timeout=1800)
+    got = json.loads(r.stdout)
+    if got["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{got['err']}")
+    return got["wall"], got["rss"], got["out"]
+
+
+def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares (slope, intercept)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs) or 1.0
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return slope, my - slope * mx
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1,10,100,300")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="edgeport-plan-scale-"))
+    env_note = {k: os.environ[k] for k in ("EDGEPORT_ENGINE_DIR",) if k in os.environ}
+    try:
+        shutil.copy(ROOT / "Pulumi.yaml", work / "Pulumi.yaml")
+        (work / "stacks").mkdir()
+        for n in sizes:
+            app = big_app(n)
+            (work / "stacks" / f"Pulumi.s{n}.yaml").write_text(yaml.safe_dump({"config": {"edgeport:app": app}}))
+            best = None
+            for _ in range(args.repeat):
+                wall, rss, out = measure([sys.executable, "-m", "edgeport.cli", "plan", "--stack", f"s{n}", "--offline", "--json"], work)
+                if best is None or wall < best[0]:
+                    best = (wall, rss, len(json.loads(out)["resources"]))
+            floor_best = None
+            for _ in range(args.repeat):
+                fwall, frss, _ = measure([sys.executable, "-c", FLOOR, str(best[2])], work)
+                if floor_best is None or fwall < floor_best[0]:
+                    floor_best = (fwall, frss)
+            routes = sum(len(p["routes"]) for p in app["patterns"])
+            rows.append({"patterns": n, "routes": routes, "resources": best[2], "wall_s": round(best[0], 2),
+                         "peak_rss_mb": round(best[1]), "floor_wall_s": round(floor_best[0], 2),
+                         "floor_peak_rss_mb": round(floor_best[1])})
+            print(f"{n:>4} patterns: {best[2]:>4} resources in {best[0]:.2f} s ({best[1]:.0f} MB); floor {floor_best[0]:.2f} s",
+                  file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res = [r["resources"] for r in rows]
+    slope, fixed = fit(res, [r["wall_s"] for r in rows])
+    fslope, ffixed = fit(res, [r["floor_wall_s"] for r in rows])
+    result = {"machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
+                          "loadavg_after": Path("/proc/loadavg").read_text().split()[:3], **env_note},
+              "rows": rows, "edgeport": {"ms_per_resource": round(slope * 1000, 2), "fixed_s": round(fixed, 2)},
+              "floor": {"ms_per_resource": round(fslope * 1000, 2), "fixed_s": round(ffixed, 2)}}
+    out = ROOT / "bench" / "results" / "plan-scale.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print("| patterns | routes | resources | plan wall | peak RSS | floor wall | floor RSS |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['patterns']} | {r['routes']} | {r['resources']} | {r['wall_s']:.2f} s | {r['peak_rss_mb']} MB | "
+              f"{r['floor_wall_s']:.2f} s | {r['floor_peak_rss_mb']} MB |")
+    print(f"\nedgeport: {result['edgeport']['ms_per_resource']} ms per resource + {result['edgeport']['fixed_s']} s fixed; "
+          f"floor: {result['floor']['ms_per_resource']} ms per resource + {result['floor']['fixed_s']} s fixed "
+          f"(load {' '.join(load_before)} -> {' '.join(result['machine']['loadavg_after'])})")
+    return 0
+
+
+if __name__ == "__main__":
+    t = time.perf_counter()
+    rc = main()
+    print(f"({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+    sys.exit(rc)
