@@ -460,5 +460,14 @@ def _register_ops() -> None:
 
 _register_ops()
 
+
+def _register_ci() -> None:
+    from .ci import ci_command
+
+    main.add_command(ci_command)
+
+
+_register_ci()
+
 if __name__ == "__main__":
     main()
