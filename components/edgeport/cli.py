@@ -461,6 +461,30 @@ def _register_ops() -> None:
 _register_ops()
 
 
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Project and app name (default: the directory's name).")
+@click.option("--targets", "chosen_targets", default=None, metavar="T,...",
+              help="Targets to declare (default: every one: " + ", ".join(targets.NAMES) + ").")
+@click.option("--patterns", "chosen_patterns", default=None, metavar="TYPE,...",
+              help="Pattern types to start with, one example each (default: every type).")
+@json_option
+def init_command(directory: Path, name: str | None, chosen_targets: str | None, chosen_patterns: str | None, as_json: bool) -> None:
+    """Scaffold an edgeport project in DIRECTORY: Pulumi.yaml, __main__.py, stacks/Pulumi.dev.yaml, .gitignore,
+    requirements.txt, the GitOps workflows and a README. Never overwrites a file."""
+    from .init import init
+
+    split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
+    written = init(directory, name, split(chosen_targets), split(chosen_patterns))
+    if as_json:
+        click.echo(json.dumps({"ok": True, "directory": str(directory), "files": [str(p.relative_to(directory)) for p in written]}))
+        return
+    click.echo(f"wrote {len(written)} files to {directory}:")
+    for p in written:
+        click.echo(f"  {p.relative_to(directory)}")
+    click.echo(f"\nnext:\n  cd {directory}\n  edgeport validate --stack dev\n  edgeport dev --stack dev\n  edgeport plan --stack dev")
+
+
 def _register_ci() -> None:
     from .ci import ci_command
 
