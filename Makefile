@@ -7,7 +7,7 @@ STAMP  := .make
 STACK  ?= dev
 LOCK   := requirements.lock
 
-.PHONY: setup run test test-js test-py test-under-load typecheck lint bench schema clean lock
+.PHONY: setup run test test-js test-py test-under-load typecheck lint bench schema clean lock dist
 
 setup: $(STAMP)/python $(STAMP)/node
 
@@ -75,6 +75,11 @@ schema: setup
 	$(BIN)/python -m edgeport.argsgen
 	$(BIN)/python -m edgeport.schema > provider/schema.json
 	$(BIN)/python -c "from edgeport.conformance.model import json_schema; print(json_schema(), end='')" > conformance/scenario.schema.json
+
+# A wheel carrying the prebuilt engines (setup.py compiles them from functions/): deploys from it need no Node.
+dist: setup
+	$(BIN)/python -m pip wheel . --no-deps --no-build-isolation -q -w dist
+	@ls -l dist/*.whl
 
 clean:
 	rm -rf .edgeport $(STAMP) functions/node_modules $(VENV)
