@@ -66,6 +66,7 @@ test-under-load: setup
 	  $(MAKE) test
 
 bench: setup
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
 	$(BIN)/python bench/run.py
 
 # The component classes and argument types, generated from the declaration models, the component package

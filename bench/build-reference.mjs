@@ -1,10 +1,12 @@
-// Bundles the reference implementations (bench/reference/*.ts) the way functions/build.mjs
+// Bundles the reference implementations (bench/reference/*.ts) and the peers (bench/peers/, Hono and jose from
+// bench/node_modules) the way functions/build.mjs
 // bundles edgeport's adapters: same esbuild version and per-target settings (format, platform,
 // conditions, minify), so both sides of a comparison reach the runtime in the same shape.
 //
 //   node bench/build-reference.mjs < job.json      (prints a JSON report on stdout)
-// job: { functionsDir, bundles: [{ target, entry, outfile, define? }] }
-// `define` values are inlined as JSON strings (Lambda@Edge has no environment variables).
+// job: { functionsDir, benchDir?, bundles: [{ target, entry, outfile, define? }] }
+// `define` values are inlined as JSON (strings, or objects such as the peers' settings; Lambda@Edge has no
+// environment variables).
 // The job arrives on stdin because it may carry the benchmark's secret.
 import { createRequire } from "node:module";
 import { mkdirSync, statSync } from "node:fs";
@@ -35,8 +37,10 @@ try {
     const outfile = resolve(b.outfile);
     mkdirSync(dirname(outfile), { recursive: true });
     const define = Object.fromEntries(Object.entries(b.define ?? {}).map(([k, v]) => [k, JSON.stringify(v)]));
-    // Bare imports (e.g. @vercel/functions) resolve from functions/node_modules, like edgeport's.
-    await build({ ...COMMON, ...opts, entryPoints: [resolve(b.entry)], outfile, define, nodePaths: [join(fdir, "node_modules")] });
+    // Bare imports resolve from bench/node_modules (the peers' pinned hono, jose, @vercel/functions; `npm ci
+    // --prefix bench`) and then from functions/node_modules (@vercel/functions for the references), like edgeport's.
+    const nodePaths = [...(job.benchDir ? [join(resolve(job.benchDir), "node_modules")] : []), join(fdir, "node_modules")];
+    await build({ ...COMMON, ...opts, entryPoints: [resolve(b.entry)], outfile, define, nodePaths });
     report.push({ target: b.target, entry: b.entry, outfile, bytes: statSync(outfile).size });
   }
   process.stdout.write(JSON.stringify(report));

@@ -9,6 +9,13 @@ A case provides its scenarios (request shapes, e.g. "valid token" / "bad signatu
 each side must answer; bench/measure.mjs checks every request against that, so a number never
 describes an error path by accident.
 
+Peer cases (jwt-hs256, jwt-rs256, jwt-es256, chain) put edgeport next to what a user would otherwise write:
+Hono + hono/jwt (hono/jwk for RS256/ES256), Hono + jose, and an empty handler that forwards or answers without
+doing any work (the floor). Their edgeport side runs a stack of its own (bench/stacks/Pulumi.peers-*.yaml: a
+jwt-only stack, and the geo -> auth -> ab chain), so its bundles carry only those patterns; the peers are
+bench/peers/<group>/<peer>.<runtime>.ts, bundled by bench/build-reference.mjs with npm packages pinned in
+bench/package.json. Every implementation must produce the same outcome (the floor only its kind).
+
 Adding a pattern:
   1. declare it in bench/stacks/Pulumi.bench.yaml on its own route, mirroring the dev stack
      (`edgeport build` refuses unimplemented pattern/target pairs);
@@ -24,11 +31,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from edgeport.patterns.jwt_auth import mint
+from edgeport.patterns.ab_test import ab_cookie, ab_header
+from edgeport.patterns.jwt_auth import mint, mint_asymmetric
 from edgeport.spec.models import App
 
 HOST = "bench.example.com"
 RUNTIMES = ("cloudflare", "vercel", "lambda-edge")
+PEERS = ("hono-jwt", "hono-jose")      # peer implementations (bench/peers/<group>/<peer>.<runtime>.ts)
+FLOOR = "floor"                        # the empty handler (bench/peers/floor.<runtime>.ts)
+FLOOR_401 = {"x-bench-floor-401": "1"}  # sent to the floor only, where a case expects a refusal
 
 
 @dataclass(frozen=True)
@@ -53,12 +64,16 @@ class Scenario:
     # the viewer's country, delivered the way each platform does (request.cf.country,
     # x-vercel-ip-country, CloudFront-Viewer-Country on origin-request); None: not set
     country: str | None = None
+    # implementation -> extra request headers only it gets (the floor is told which outcome a case expects)
+    impl_headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_job(self) -> dict[str, Any]:
         job = {"name": self.name, "method": self.method, "host": self.host, "path": self.path,
                "headers": {"Host": self.host, **self.headers}, "expect": self.expect}
         if self.country is not None:
             job["country"] = self.country
+        if self.impl_headers:
+            job["implHeaders"] = self.impl_headers
         return job
 
 
@@ -69,6 +84,8 @@ class Context:
     app: App
     stack: str
     secrets: dict[str, str]
+    # peer JWT cases: alg -> (the key the stack trusts, another key), private keys, this run only
+    keys: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def pattern(self, name: str):
         for p in self.app.patterns:
@@ -100,6 +117,23 @@ class Case:
     # fraction of the run's n and warm-up this case uses: keeps `make bench` within its time
     # budget (ESI requests wait >= 50 ms for the origin by design)
     scale: float = 1.0
+    # the bench stack (bench/stacks/Pulumi.<stack>.yaml) whose bundles are the edgeport side
+    stack: str = "bench"
+    # peer cases: the group of bench/peers/ whose bundles serve this case ("jwt", "chain"); they are measured next
+    # to edgeport with the floor (PEERS, FLOOR) instead of the seed article's reference
+    peer_group: str | None = None
+    # Lambda@Edge triggers timed one after the other per request, as CloudFront runs them on a cache miss (the
+    # viewer-request result, with the distribution's origin, Host and country added, is origin-request's input);
+    # empty: lambda_event alone
+    lambda_chain: tuple[str, ...] = ()
+    # fresh processes for cold starts (peer cases: not measured)
+    cold: bool = True
+
+    def implementations(self) -> list[str]:
+        return ["edgeport", FLOOR, *PEERS] if self.peer_group else ["edgeport", "reference"]
+
+    def lambda_events(self) -> tuple[str, ...]:
+        return self.lambda_chain or (self.lambda_event,)
 
     def settings(self, base: dict[str, int]) -> dict[str, int]:
         """This case's n and warm-up: the run's, scaled (at least 3 and 1 when scaled down)."""
@@ -337,4 +371,121 @@ REALTIME_ROOM = Case(
     },
 )
 
-CASES: list[Case] = [JWT_AUTH, AB_TEST, GEO_ROUTE, ESI_COMPOSE, REALTIME_ROOM]
+
+# ---------------------------------------------------------------- peers: Hono + hono/jwt, Hono + jose, the floor
+
+def same_for_all(edgeport: dict[str, Any], floor: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """edgeport and every peer must produce `edgeport`; the floor (which does nothing) only `floor`."""
+    return {"edgeport": edgeport, **{p: edgeport for p in PEERS}, FLOOR: floor}
+
+
+FORWARD_IDENTITY = {"kind": "forward", "headers": {"x-user-id": "bench-user", "x-edgeport-claims": True}}
+REFUSED = {"kind": "respond", "status": 401, "headers": {"www-authenticate": True}}
+
+
+def peer_jwt_scenarios(alg: str, prefix: str) -> Callable[[Context], list[Scenario]]:
+    def make(ctx: Context) -> list[Scenario]:
+        p = ctx.pattern(f"auth-{alg.lower()}")
+        now = int(time.time())
+        if alg == "HS256":
+            secret = ctx.secrets[p.secret]
+            good = mint(p, secret, sub="bench-user", ttl=3600, now=now)
+            bad = mint(p, secret + "-not-the-key", sub="bench-user", ttl=3600, now=now)
+        else:
+            trusted, other = ctx.keys[alg]
+            good = mint_asymmetric(p, trusted, alg, sub="bench-user", ttl=3600, now=now)
+            bad = mint_asymmetric(p, other, alg, sub="bench-user", ttl=3600, now=now)
+        # same header and claims, a well-formed signature by another key: every side goes as far as verify()
+        assert good.rsplit(".", 1)[0] == bad.rsplit(".", 1)[0] and good != bad
+        path = f"/{prefix}/orders"
+        return [
+            Scenario("valid", "valid token", path, {"Authorization": f"Bearer {good}"},
+                     expect=same_for_all(FORWARD_IDENTITY, {"kind": "forward"})),
+            Scenario("bad-signature", "bad signature", path, {"Authorization": f"Bearer {bad}"},
+                     expect=same_for_all(REFUSED, {"kind": "respond", "status": 401}), impl_headers={FLOOR: FLOOR_401}),
+        ]
+    return make
+
+
+def _peer_jwt_case(alg: str, prefix: str) -> Case:
+    return Case(
+        name=f"jwt-{alg.lower()}",
+        title=f"{alg} JWT check on /{prefix}/*: edgeport, Hono + hono/{'jwt' if alg == 'HS256' else 'jwk'}, "
+              "Hono + jose, empty handler",
+        pattern=f"auth-{alg.lower()}",
+        reference={},
+        # one peer bundle serves the three JWT cases, so each of them gets the HS256 secret
+        reference_secrets={"JWT_SECRET": "jwt_hmac"},
+        scenarios=peer_jwt_scenarios(alg, prefix),
+        stack="peers-jwt",
+        peer_group="jwt",
+        cold=False,
+        scale=0.5,
+        notes=[
+            "Every side checks the signature, exp/nbf/iat when present, iss and aud, and forwards x-user-id and "
+            "x-edgeport-claims (base64url JSON claims); a bad signature gets 401 with WWW-Authenticate. edgeport "
+            "also requires exp and checks alg/typ/crit, the token size and canonical base64url; jose requires exp "
+            "and sub; Hono's middleware requires neither.",
+            "Keys: edgeport caches imported keys per isolate; hono/jwt and hono/jwk import the key on every request; "
+            "jose imports an HS256 secret given as bytes on every request and caches the JWK set's keys.",
+            "The floor forwards the valid token's request unchanged and answers the bad one with a bare 401 "
+            "(told by a header only it gets): what the runtime costs with no work done.",
+        ],
+    )
+
+
+JWT_HS256, JWT_RS256, JWT_ES256 = _peer_jwt_case("HS256", "hs"), _peer_jwt_case("RS256", "rs"), _peer_jwt_case("ES256", "es")
+
+
+def chain_scenarios(ctx: Context) -> list[Scenario]:
+    geo_p, auth, ab = ctx.pattern("shop-geo"), ctx.pattern("shop-auth"), ctx.pattern("shop-exp")
+    token = mint(auth, ctx.secrets[auth.secret], sub="bench-user", ttl=3600, now=int(time.time()))
+    eu = f"eu.origin.{HOST}"
+    assert str(ctx.app.origins["eu"]).rstrip("/") == f"https://{eu}" and any("EEA" in r.countries for r in geo_p.rules)
+    sticky = next(v for v in ab.variants if v.path)
+    path = "/shop/cart"
+    base = {"kind": "forward", "host": eu,
+            "headers": {"x-user-id": "bench-user", "x-edgeport-claims": True, "x-edgeport-geo": "DE"}}
+    auth_header = {"Authorization": f"Bearer {token}"}
+    return [
+        # Returning visitor: the cookie keeps new-hero, whose path is rewritten; no cookie is set.
+        Scenario("returning", "returning visitor (DE, token, A/B cookie)", path,
+                 {**auth_header, "Cookie": f"{ab_cookie(ab)}={sticky.name}"}, country="DE",
+                 expect=same_for_all({**base, "path": sticky.path.replace("{path}", path),
+                                      "headers": {**base["headers"], ab_header(ab): sticky.name},
+                                      "responseHeaders": {"set-cookie": None}}, {"kind": "forward"})),
+        # First visit: a variant is drawn per request (control: path unchanged; new-hero: rewritten), told to the
+        # origin and set as a cookie on the answer (Cloudflare, Vercel; Lambda@Edge sets it in a response trigger).
+        Scenario("first-visit", "first visit (DE, token, no cookie)", path, auth_header, country="DE",
+                 expect=same_for_all({**base, "headers": {**base["headers"], ab_header(ab): True},
+                                      "responseHeaders": {"set-cookie": True}}, {"kind": "forward"})),
+    ]
+
+
+CHAIN = Case(
+    name="chain",
+    title="geo -> auth -> ab on /shop/*: edgeport, Hono + hono/jwt, Hono + jose, empty handler",
+    pattern="shop-geo+shop-auth+shop-exp",
+    reference={},
+    reference_secrets={"JWT_SECRET": "jwt_hmac"},
+    scenarios=chain_scenarios,
+    stack="peers-chain",
+    peer_group="chain",
+    lambda_chain=("viewer-request", "origin-request"),
+    cold=False,
+    scale=0.5,
+    notes=[
+        "One request runs three steps: the viewer's country picks the origin (DE -> eu), an HS256 token is checked "
+        "(identity headers to the origin), and a 50/50 experiment keeps the cookie's variant or draws one (first "
+        "visit: Set-Cookie on the answer, checked on Cloudflare and Vercel); new-hero rewrites the path.",
+        "edgeport reads the live A/B ratios (KV / Edge Config / SSM, cached 10 s); the Hono apps use the declared "
+        "weights as constants.",
+        "Lambda@Edge: the viewer-request trigger (auth, assignment) and then the origin-request trigger (country, "
+        "origin) are timed as one request, the way CloudFront runs them on a cache miss; the cookie needs a "
+        "response trigger on every side and is not timed.",
+    ],
+)
+
+PEER_CASES: list[Case] = [JWT_HS256, JWT_RS256, JWT_ES256, CHAIN]
+
+CASES: list[Case] = [JWT_AUTH, AB_TEST, GEO_ROUTE, ESI_COMPOSE, REALTIME_ROOM, *PEER_CASES]

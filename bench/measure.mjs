@@ -12,17 +12,22 @@
 //   origins: { <name>: url },                                         // the stack's declared origins
 //   siteHost: "bench.example.com",                                    // the site's own host
 //   site: { <path>: { type, body, delayMs } },                        // origin pages (others: echo)
-//   impls: [{ name, bundle, config?, env?, liveStore?, cache? }],     // "warm": all, "cold": exactly one
+//   impls: [{ name, bundle, bundles?, config?, env?, liveStore?, cache? }], // "warm": all, "cold": exactly one
 //   event: "viewer-request" | "origin-request",                       // Lambda@Edge trigger
+//   events: ["viewer-request", "origin-request"],                     // Lambda@Edge: triggers run in turn per
+//                                                                     // request (impl.bundles: event -> bundle)
 //   cfTransport: "http" | "dispatchFetch",                            // Cloudflare only (default http)
 //   ttfb: false,                                                      // also time the first body byte
-//   scenarios: [{ name, method, host, path, headers, country?, expect: { <impl name>: Expect } }],
+//   scenarios: [{ name, method, host, path, headers, country?, implHeaders?: { <impl name>: headers },
+//                 expect: { <impl name>: Expect } }],
 //   n, warmup, rounds,
 //   settleMs: 0                                                       // "warm", Lambda@Edge: untimed pause after the warm-up
 // }
 // Expect = { kind: "forward" | "respond", status?, headers?: { name: value | true | null },
-//            host?, path?, bodyIncludes?: [string], bodyExcludes?: [string] }
-//   (true = present, null = absent; host/path: where a forward goes; body*: of a response).
+//            host?, path?, bodyIncludes?: [string], bodyExcludes?: [string], responseHeaders? }
+//   (true = present, null = absent; host/path: where a forward goes; body*: of a response; responseHeaders: of
+//   the answer to a forward - Set-Cookie - where the runtime's timed part has one: Cloudflare, Vercel).
+//   implHeaders: request headers only that implementation gets (the floor is told the outcome expected).
 //   Every warm-up and every timed request is checked; a mismatch fails the run, so the numbers
 //   always describe the intended code path.
 // impl.liveStore (Vercel): serve the manifest's live settings from a loopback Edge Config
@@ -91,6 +96,16 @@ const lower = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toL
 const webHeaders = (s) => Object.fromEntries(Object.entries(s.headers).filter(([k]) => k.toLowerCase() !== "host"));
 const urlOf = (s) => `https://${s.host}${s.path}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Headers of an answer as { name: value } (Set-Cookie: every cookie, joined), optionally filtered by name. */
+function answerHeaders(h, keep = () => true) {
+  const out = {};
+  h.forEach((v, k) => {
+    if (keep(k) && k !== "set-cookie") out[k] = v;
+  });
+  const cookies = h.getSetCookie();
+  if (cookies.length) out["set-cookie"] = cookies.join(", ");
+  return out;
+}
 
 /** Read a response body; with `timed`, also when its first byte arrived (performance.now()). */
 async function readBody(res, timed) {
@@ -245,7 +260,7 @@ async function cloudflareDriver(job, impl) {
     outcome(s, _st, raw) {
       if (raw.headers.get("x-bench-origin") === "1") {
         const echo = JSON.parse(raw.body);
-        return { kind: "forward", status: raw.status, headers: echo.headers, url: echo.url };
+        return { kind: "forward", status: raw.status, headers: echo.headers, url: echo.url, responseHeaders: answerHeaders(raw.headers) };
       }
       return { kind: "respond", status: raw.status, headers: Object.fromEntries(raw.headers), body: raw.body };
     },
@@ -290,7 +305,8 @@ async function vercelDriver(job, impl) {
           fwd = {};
           for (const k of override.split(",").filter(Boolean)) fwd[k] = h.get(`x-middleware-request-${k}`);
         }
-        return { kind: "forward", status: 200, headers: fwd, url: rewritten ? new URL(rewritten, urlOf(s)).href : urlOf(s) };
+        return { kind: "forward", status: 200, headers: fwd, url: rewritten ? new URL(rewritten, urlOf(s)).href : urlOf(s),
+                 responseHeaders: answerHeaders(h, (k) => !k.startsWith("x-middleware-")) };
       }
       return { kind: "respond", status: raw.status, headers: Object.fromEntries(h), body: raw.body };
     },
@@ -315,11 +331,18 @@ async function lambdaDriver(job, impl) {
   const { validateResult, isGeneratedResponse } = await import(`${local}/cloudfront-rules.mjs`);
   const origin = await startNodeOrigin(job);
   await patchFetch(remapper(job, origin.base), job.functionsDir);
-  const event = job.event ?? "viewer-request";
+  // One trigger (job.event), or several run in turn per request (job.events), each from its own bundle.
+  const events = job.events ?? [job.event ?? "viewer-request"];
+  const event = events[0];
   const defaultOrigin = new URL(job.origins?.default ?? `https://${job.siteHost}`);
+  const customOrigin = () => ({
+    custom: { customHeaders: {}, domainName: defaultOrigin.hostname, keepaliveTimeout: 5, path: "", port: 443, protocol: "https",
+              readTimeout: 30, sslProtocols: ["TLSv1.2"] },
+  });
   return {
     load() {
-      this.handler = loadHandler(impl.bundle);
+      this.handlers = events.map((e) => loadHandler(impl.bundles?.[e] ?? impl.bundle));
+      this.handler = this.handlers[0];
     },
     // A container starts reading its secrets while it loads, and its live A/B ratios on the first A/B request,
     // which does not wait for them (declared ratios until the read lands): a warm container has both.
@@ -332,21 +355,60 @@ async function lambdaDriver(job, impl) {
       if (event === "origin-request") {
         // What CloudFront sends an origin-request trigger on a cache miss: the distribution's
         // default origin, Host = that origin, and (origin request policy) the viewer's country.
-        request.origin = {
-          custom: { customHeaders: {}, domainName: defaultOrigin.hostname, keepaliveTimeout: 5, path: "", port: 443, protocol: "https",
-                    readTimeout: 30, sslProtocols: ["TLSv1.2"] },
-        };
+        request.origin = customOrigin();
         request.headers.host = [{ key: "Host", value: defaultOrigin.host }];
         if (s.country !== undefined) request.headers["cloudfront-viewer-country"] = [{ key: "CloudFront-Viewer-Country", value: s.country }];
       }
       const ev = makeEvent(event, request);
-      return { event: ev, input: structuredClone(ev) };
+      const st = { event: ev, input: structuredClone(ev) };
+      if (events.length > 1) {
+        // The next trigger's additions, made before the timer: CloudFront adds the distribution's origin, sets Host to
+        // it and (origin request policy) the viewer's country; the config names the trigger.
+        st.next = events.slice(1).map((e) => ({
+          config: { ...ev.Records[0].cf.config, eventType: e },
+          origin: customOrigin(),
+          host: [{ key: "Host", value: defaultOrigin.host }],
+          country: s.country === undefined ? undefined : [{ key: "CloudFront-Viewer-Country", value: s.country }],
+        }));
+      }
+      return st;
     },
-    fire(_s, st) {
-      return this.handler(st.event);
+    async fire(_s, st) {
+      if (events.length === 1) return this.handler(st.event);
+      // Triggers in turn, as CloudFront runs them on a cache miss: a generated response ends the request; a request
+      // record goes on, with what CloudFront adds for origin-facing triggers (the shallow copies cost the same on
+      // every side; the records a handler returns are kept for the checks).
+      const steps = [];
+      let ev = st.event;
+      for (let i = 0; ; i++) {
+        const out = await this.handlers[i](ev);
+        steps.push({ event: events[i], out });
+        if (i === events.length - 1 || isGeneratedResponse(out)) return { steps };
+        const add = st.next[i];
+        const headers = { ...out.headers, host: add.host };
+        if (add.country) headers["cloudfront-viewer-country"] = add.country;
+        ev = { Records: [{ cf: { config: add.config, request: { ...out, headers, origin: add.origin } } }] };
+      }
     },
-    outcome(_s, st, out) {
-      validateResult(event, st.input, out); // throws what CloudFront would answer with a 502
+    outcome(_s, st, res) {
+      let out = res;
+      if (res?.steps) {
+        // each trigger's result against CloudFront's rules: the first against the event as it was before the timer,
+        // the others against their input rebuilt from the previous result (handlers edit their record in place)
+        res.steps.forEach((x, i) => {
+          let input = st.input;
+          if (i > 0) {
+            const prev = res.steps[i - 1].out;
+            const add = st.next[i - 1];
+            const headers = { ...prev.headers, host: add.host, ...(add.country ? { "cloudfront-viewer-country": add.country } : {}) };
+            input = { Records: [{ cf: { config: add.config, request: { ...prev, headers, origin: customOrigin() } } }] };
+          }
+          validateResult(x.event, input, x.out);
+        });
+        out = res.steps[res.steps.length - 1].out;
+      } else {
+        validateResult(event, st.input, out); // throws what CloudFront would answer with a 502
+      }
       const headers = Object.fromEntries(Object.entries(out.headers ?? {}).map(([k, vs]) => [k, vs.map((v) => v.value).join(", ")]));
       if (isGeneratedResponse(out)) return { kind: "respond", status: Number(out.status), headers, body: out.body };
       const c = out.origin?.custom;
@@ -382,6 +444,12 @@ function check(implName, s, got, runtime) {
     const u = got.url ? new URL(got.url) : null;
     if (want.host !== undefined && u?.host !== want.host) problems.push(`expected to go to host ${want.host}, went to ${u?.host}`);
     if (want.path !== undefined && u?.pathname !== want.path) problems.push(`expected path ${want.path}, got ${u?.pathname}`);
+  }
+  if (got.responseHeaders) {
+    for (const [k, v] of Object.entries(want.responseHeaders ?? {})) {
+      const have = got.responseHeaders[k.toLowerCase()];
+      if (v === true ? have == null : v === null ? have != null : have !== v) problems.push(`answer header ${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(have)}`);
+    }
   }
   for (const x of want.bodyIncludes ?? []) if (!String(got.body ?? "").includes(x)) problems.push(`body lacks ${JSON.stringify(x)}`);
   for (const x of want.bodyExcludes ?? []) if (String(got.body ?? "").includes(x)) problems.push(`body contains ${JSON.stringify(x)}`);
@@ -469,6 +537,11 @@ function gcStats(samples, starts, gcs) {
 
 // ---------------------------------------------------------------- modes
 
+/** The scenarios as `impl` receives them: with the request headers only it gets (scenario.implHeaders). */
+function scenariosFor(job, impl) {
+  return job.scenarios.map((s) => (s.implHeaders?.[impl.name] ? { ...s, headers: { ...s.headers, ...s.implHeaders[impl.name] } } : s));
+}
+
 async function cold(job) {
   const impl = job.impls[0];
   const d = { runtime: job.runtime, ...(await DRIVERS[job.runtime](job, impl)) };
@@ -477,7 +550,7 @@ async function cold(job) {
     await d.load();
     const t1 = performance.now();
     await d.prepare?.();
-    const first = await one(d, impl.name, job.scenarios[0]);
+    const first = await one(d, impl.name, scenariosFor(job, impl)[0]);
     const r = (x) => Math.round(x * 100) / 100;
     return { runtime: job.runtime, implementation: impl.name, load_ms: r(t1 - t0), first_request_ms: r(first), total_ms: r(t1 - t0 + first) };
   } finally {
@@ -488,13 +561,15 @@ async function cold(job) {
 async function warm(job) {
   const drivers = [];
   try {
-    for (const impl of job.impls) drivers.push({ impl, d: Object.assign(await DRIVERS[job.runtime](job, impl), { runtime: job.runtime }) });
+    for (const impl of job.impls) {
+      drivers.push({ impl, scenarios: scenariosFor(job, impl), d: Object.assign(await DRIVERS[job.runtime](job, impl), { runtime: job.runtime }) });
+    }
     // Loading is not timed here: start both runtimes at once (two workerd processes boot in parallel).
     await Promise.all(drivers.map(async ({ d }) => {
       await d.load();
       await d.prepare?.();
     }));
-    for (const { impl, d } of drivers) for (const s of job.scenarios) for (let i = 0; i < job.warmup; i++) await one(d, impl.name, s);
+    for (const { impl, d, scenarios } of drivers) for (const s of scenarios) for (let i = 0; i < job.warmup; i++) await one(d, impl.name, s);
     await Promise.all(drivers.map(({ d }) => d.settle?.()));
     // Interleave: every round runs a block of each (implementation, scenario), alternating
     // which implementation goes first, so drift on a shared machine hits both sides alike.
@@ -504,8 +579,9 @@ async function warm(job) {
     for (let r = 0; r < rounds; r++) {
       const count = Math.floor(job.n / rounds) + (r < job.n % rounds ? 1 : 0);
       const order = r % 2 ? [...drivers].reverse() : drivers;
-      for (const s of job.scenarios) {
-        for (const { impl, d } of order) {
+      for (let si = 0; si < job.scenarios.length; si++) {
+        for (const { impl, d, scenarios } of order) {
+          const s = scenarios[si];
           const key = `${impl.name}\u0000${s.name}`;
           const a = acc.get(key) ?? { impl: impl.name, scenario: s.name, samples: [], starts: [], ttfb: job.ttfb ? [] : null, wall: 0 };
           acc.set(key, a);

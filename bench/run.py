@@ -1,13 +1,17 @@
 """edgeport benchmarks: in-runtime latency of edgeport's built bundles against the seed
-article's reference implementations, per pattern (case) and per runtime.
+article's reference implementations, per pattern (case) and per runtime; and against its peers (Hono +
+hono/jwt or hono/jwk, Hono + jose) and an empty handler (the floor) for JWT HS256/RS256/ES256 and the
+geo -> auth -> ab chain.
 
     make bench                          # full run, writes bench/results/latest.json (commit it)
     .venv/bin/python bench/run.py --quick                # shorter run, writes .edgeport/bench/last.json
     .venv/bin/python bench/run.py --case jwt-auth --runtime vercel --n 500 --out /tmp/b.json
     .venv/bin/python bench/run.py --runtime lambda-edge --store-delay-ms 1000 --aws-region eu-west-3   # far stores
 
-Steps: build the bench stack with `edgeport build` (the real bundles), bundle the reference
-implementations with the same esbuild settings, mint tokens once, start a moto server for
+Steps: build the bench stacks with `edgeport build` (the real bundles; the peers' JWT stack with a fresh RS256 and
+ES256 key pair), bundle the reference implementations and the peers (bench/peers/, npm packages pinned in
+bench/package.json, installed by `make bench` with `npm ci --prefix bench`) with the same esbuild settings, mint
+tokens once, start a moto server for
 Lambda@Edge's Secrets Manager and SSM (live A/B ratios) - with --store-delay-ms behind a StoreProxy
 that delays every call (edgeport.local.store_proxy) - then run bench/measure.mjs in fresh
 Node processes: per case and runtime one warm process (both implementations, interleaved) and a
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -51,7 +56,7 @@ try:
 except ImportError:  # pragma: no cover - older layout
     from edgeport.spec.secrets import env_name
 
-from cases import CASES, HOST, RUNTIMES, Case, Context  # noqa: E402
+from cases import CASES, FLOOR, HOST, PEERS, RUNTIMES, Case, Context  # noqa: E402
 
 STACK = "bench"
 SCHEMA = 1
@@ -61,6 +66,8 @@ NODE_TIMEOUT = 300.0
 SETTLE_MS = 1000  # Lambda@Edge warm runs: untimed pause after the warm-up (measure.mjs settle())
 STOP_GRACE = 3.0
 VERSION_PACKAGES = ["miniflare", "workerd", "edge-runtime", "@edge-runtime/vm", "esbuild", "@aws-sdk/client-secrets-manager"]
+PEER_PACKAGES = ["hono", "jose", "@vercel/functions"]  # bench/package.json, exact pins
+KEY_ALGS = ("RS256", "ES256")  # the peers-jwt stack's asymmetric patterns: a fresh key pair per run
 
 
 class BenchError(Exception):
@@ -105,6 +112,8 @@ def run_node(script: Path, job: dict[str, Any], env: dict[str, str], what: str) 
         res = None
     if proc.returncode != 0 or not isinstance(res, (dict, list)) or (isinstance(res, dict) and "error" in res):
         detail = res.get("error") if isinstance(res, dict) and "error" in res else (err.strip()[-2000:] or out[-2000:])
+        if isinstance(res, dict) and "error" in res and err.strip():  # e.g. workerd's own log of why it did not start
+            detail += "\n" + err.strip()[-1500:]
         raise BenchError(f"{what} failed: {detail}")
     return res
 
@@ -118,18 +127,121 @@ def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 # ---------------------------------------------------------------- building
 
-def build_edgeport(work: Path) -> dict[str, Any]:
-    """`edgeport build` of the bench stack, exactly as a user runs it; returns the manifest."""
-    out = work / "build"
+def build_edgeport(work: Path, stack: str = STACK, project_dir: Path = BENCH) -> dict[str, Any]:
+    """`edgeport build` of a bench stack, exactly as a user runs it; returns the manifest."""
+    out = work / ("build" if stack == STACK else f"build-{stack}")
     cli = Path(sys.executable).with_name("edgeport")
-    cmd = [str(cli), "build", "--stack", STACK, "--project-dir", str(BENCH), "--out", str(out), "--json"]
+    cmd = [str(cli), "build", "--stack", stack, "--project-dir", str(project_dir), "--out", str(out), "--json"]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if res.returncode != 0:
-        raise BenchError(f"edgeport build --stack {STACK} failed:\n{res.stderr.strip() or res.stdout.strip()}")
+        raise BenchError(f"edgeport build --stack {stack} failed:\n{res.stderr.strip() or res.stdout.strip()}")
     manifest_path = out / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["_dir"] = str(out)
     return manifest
+
+
+def peer_keys() -> dict[str, tuple[Any, Any]]:
+    """alg -> (the key pair the peers-jwt stack trusts, another one whose signatures must fail), fresh per run."""
+    from edgeport.patterns.jwt_auth import new_private_key
+
+    return {alg: (new_private_key(alg), new_private_key(alg)) for alg in KEY_ALGS}
+
+
+def keyed_project(work: Path, stack: str, keys: dict[str, tuple[Any, Any]]) -> Path:
+    """A project directory holding bench/stacks/Pulumi.<stack>.yaml with its PLACEHOLDER_<alg> keys replaced by
+    this run's public keys (JSON is YAML)."""
+    from edgeport.patterns.jwt_auth import public_jwk
+
+    text = (BENCH / "stacks" / f"Pulumi.{stack}.yaml").read_text()
+    for alg, (trusted, _other) in keys.items():
+        text = text.replace(f"PLACEHOLDER_{alg}", json.dumps(public_jwk(trusted, alg)))
+    if "PLACEHOLDER_" in text:
+        raise BenchError(f"Pulumi.{stack}.yaml has a key placeholder this run has no key for")
+    d = work / f"project-{stack}"
+    (d / "stacks").mkdir(parents=True, exist_ok=True)
+    (d / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
+    return d
+
+
+def peer_settings(apps: dict[str, Any], keys: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """What the peers are configured with (bench/peers/lib/settings.ts): the edgeport stacks' own settings."""
+    from edgeport.patterns.ab_test import ab_cookie, ab_header
+    from edgeport.patterns.geo_route import geo
+    from edgeport.patterns.jwt_auth import public_jwk
+
+    out: dict[str, Any] = {}
+    if "peers-jwt" in apps:
+        app = apps["peers-jwt"]
+        hs = next(p for p in app.patterns if p.name == "auth-hs256")
+        out.update({"issuer": hs.issuer, "audience": hs.audience if isinstance(hs.audience, str) else hs.audience[0],
+                    "leeway": hs.leeway, "jwks": {alg: public_jwk(k[0], alg) for alg, k in keys.items()}})
+    if "peers-chain" in apps:
+        app = apps["peers-chain"]
+        by = {p.type: p for p in app.patterns}
+        g, a, j = by["geo-route"], by["ab-test"], by["jwt-auth"]
+        host = {o: str(u).split("//", 1)[1].rstrip("/") for o, u in app.origins.items()}
+        out.update({"issuer": j.issuer, "audience": j.audience if isinstance(j.audience, str) else j.audience[0],
+                    "leeway": j.leeway})
+        out.update({"countries": {c: host[r.origin] for r in g.rules for c in sorted(geo.expand(r.countries))},
+                    "fallbackOrigin": host[g.default],
+                    "experiment": {"cookie": ab_cookie(a), "header": ab_header(a), "maxAge": a.cookie_max_age,
+                                   "variants": [{"name": v.name, "weight": v.weight, **({"path": v.path} if v.path else {})}
+                                                for v in a.variants]}})
+    out.setdefault("jwks", {alg: public_jwk(k[0], alg) for alg, k in keys.items()})
+    out.setdefault("countries", {})
+    out.setdefault("fallbackOrigin", HOST)
+    out.setdefault("experiment", {"cookie": "", "header": "", "maxAge": 0, "variants": []})
+    return out
+
+
+def peer_entries(case: Case, rt: str) -> dict[str, dict[str, str]]:
+    """implementation -> Lambda@Edge event (or "" elsewhere) -> entry file under bench/peers/."""
+    events = case.lambda_events() if rt == "lambda-edge" else ("",)
+    out: dict[str, dict[str, str]] = {FLOOR: {e: f"floor.{rt}.ts" for e in events}}
+    for peer in PEERS:
+        if rt == "lambda-edge" and len(events) > 1:
+            # one function per trigger; a trigger without token work is the same Hono app for both peers
+            out[peer] = {e: (f"{case.peer_group}/{peer}.{rt}.{e}.ts"
+                             if (BENCH / "peers" / case.peer_group / f"{peer}.{rt}.{e}.ts").exists()
+                             else f"{case.peer_group}/hono.{rt}.{e}.ts") for e in events}
+        else:
+            out[peer] = {e: f"{case.peer_group}/{peer}.{rt}.ts" for e in events}
+    return out
+
+
+def build_peers(cases: list[Case], runtimes: list[str], secrets: dict[str, str], settings: dict[str, Any],
+                work: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Bundle every peer entry the cases need, once each; returns (entry, runtime) -> {outfile, bytes, gzip_bytes}."""
+    wanted: dict[tuple[str, str], Case] = {}
+    for case in cases:
+        if case.peer_group:
+            for rt in runtimes:
+                for by_event in peer_entries(case, rt).values():
+                    for entry in by_event.values():
+                        wanted.setdefault((entry, rt), case)
+    if not wanted:
+        return {}
+    if not (BENCH / "node_modules" / "hono" / "package.json").exists():
+        raise BenchError("the peers' packages are not installed: run `npm ci --prefix bench` (make bench does)")
+    bundles, keys = [], []
+    for (entry, rt), case in sorted(wanted.items()):
+        name = entry.removesuffix(".ts").replace("/", "-")
+        out = work / "peers" / rt / f"{name}.{'js' if rt == 'lambda-edge' else 'mjs' if rt == 'cloudflare' else 'js'}"
+        define = {"__PEER_SETTINGS__": settings}
+        if rt == "lambda-edge":  # no environment variables there: the secret is a build-time constant
+            define["__JWT_SECRET__"] = secrets[case.reference_secrets.get("JWT_SECRET", "jwt_hmac")]
+        bundles.append({"target": rt, "entry": str(BENCH / "peers" / entry), "outfile": str(out), "define": define})
+        keys.append((entry, rt))
+    report = run_node(BENCH / "build-reference.mjs",
+                      {"functionsDir": str(functions_dir()), "benchDir": str(BENCH), "bundles": bundles},
+                      node_env(), "bundling the peers")
+    return {k: {**r, "gzip_bytes": gzip_size(Path(r["outfile"]))} for k, r in zip(keys, report)}
+
+
+def gzip_size(path: Path) -> int:
+    """gzip -9 size, as `edgeport build` reports its bundles' (gzipBytes)."""
+    return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
 
 
 def build_references(cases: list[Case], runtimes: list[str], secrets: dict[str, str], work: Path) -> dict:
@@ -155,11 +267,17 @@ def build_references(cases: list[Case], runtimes: list[str], secrets: dict[str, 
 
 def edgeport_impl(manifest: dict, case: Case, rt: str, secrets: dict[str, str]) -> dict[str, Any]:
     base = Path(manifest["_dir"])
-    arts = [a for a in manifest["artifacts"] if a["target"] == rt and (rt != "lambda-edge" or a["event"] == case.lambda_event)]
-    if not arts:
-        raise BenchError(f"the bench build has no {rt} bundle for {case.name}")
+    events = case.lambda_events() if rt == "lambda-edge" else (None,)
+    arts = [next((a for a in manifest["artifacts"] if a["target"] == rt and (rt != "lambda-edge" or a["event"] == e)), None)
+            for e in events]
+    if None in arts:
+        raise BenchError(f"the {case.stack} build has no {rt} bundle for {case.name} ({', '.join(str(e) for e in events)})")
     a = arts[0]
-    impl: dict[str, Any] = {"name": "edgeport", "bundle": str(base / a["file"]), "bytes": a["bytes"]}
+    impl: dict[str, Any] = {"name": "edgeport", "bundle": str(base / a["file"]), "bytes": a["bytes"], "gzip_bytes": a["gzipBytes"]}
+    if len(arts) > 1:
+        impl["bundles"] = {x["event"]: str(base / x["file"]) for x in arts}
+        impl["parts"] = {x["event"]: {"bundle": str(base / x["file"]), "bytes": x["bytes"], "gzip_bytes": x["gzipBytes"]} for x in arts}
+        impl["bytes"], impl["gzip_bytes"] = sum(x["bytes"] for x in arts), sum(x["gzipBytes"] for x in arts)
     if rt != "lambda-edge":  # Lambda@Edge reads Secrets Manager (moto) instead
         impl["env"] = {env_name(s): secrets[s] for s in a["secrets"]}
     if rt == "vercel" and ((manifest.get("targets") or {}).get("vercel") or {}).get("edgeConfig"):
@@ -175,6 +293,20 @@ def cf_settings(manifest: dict) -> dict[str, Any]:
     return settings
 
 
+def peer_impl(name: str, built: dict, case: Case, rt: str, secrets: dict[str, str]) -> dict[str, Any]:
+    """A peer or the floor: one bundle, or one per Lambda@Edge trigger (sizes: their sum)."""
+    parts = {e: built[(entry, rt)] for e, entry in peer_entries(case, rt)[name].items()}
+    first = next(iter(parts.values()))
+    impl: dict[str, Any] = {"name": name, "bundle": first["outfile"], "bytes": sum(p["bytes"] for p in parts.values()),
+                            "gzip_bytes": sum(p["gzip_bytes"] for p in parts.values())}
+    if len(parts) > 1:
+        impl["bundles"] = {e: p["outfile"] for e, p in parts.items()}
+        impl["parts"] = {e: {"bundle": p["outfile"], "bytes": p["bytes"], "gzip_bytes": p["gzip_bytes"]} for e, p in parts.items()}
+    if rt != "lambda-edge":
+        impl["env"] = {k: secrets[s] for k, s in case.reference_secrets.items()}
+    return impl
+
+
 def reference_impl(ref: dict, case: Case, rt: str, secrets: dict[str, str]) -> dict[str, Any]:
     impl: dict[str, Any] = {"name": "reference", "bundle": ref["outfile"], "bytes": ref["bytes"]}
     if rt != "lambda-edge":
@@ -186,7 +318,17 @@ def reference_impl(ref: dict, case: Case, rt: str, secrets: dict[str, str]) -> d
 
 def public(impl: dict[str, Any]) -> dict[str, Any]:
     """What a job may say in the results (no secrets, no configs)."""
-    return {"bundle": os.path.relpath(impl["bundle"], ROOT), "bytes": impl["bytes"]}
+    out = {"bundle": os.path.relpath(impl["bundle"], ROOT), "bytes": impl["bytes"]}
+    if "gzip_bytes" in impl:
+        out["gzip_bytes"] = impl["gzip_bytes"]
+    if "parts" in impl:  # Lambda@Edge triggers run in turn: each function's bundle (bytes above: their sum)
+        out["parts"] = {e: {**p, "bundle": os.path.relpath(p["bundle"], ROOT)} for e, p in impl["parts"].items()}
+    return out
+
+
+def job_impl(impl: dict[str, Any]) -> dict[str, Any]:
+    """What measure.mjs gets of an implementation."""
+    return {k: v for k, v in impl.items() if k not in ("parts", "gzip_bytes")}
 
 
 # ---------------------------------------------------------------- facts
@@ -224,6 +366,11 @@ def package_versions() -> dict[str, str]:
             out[pkg] = json.loads((functions_dir() / "node_modules" / pkg / "package.json").read_text())["version"]
         except (OSError, ValueError, KeyError):
             out[pkg] = "?"
+    for pkg in PEER_PACKAGES:  # the peers' own (bench/node_modules)
+        try:
+            out[f"bench:{pkg}"] = json.loads((BENCH / "node_modules" / pkg / "package.json").read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            out[f"bench:{pkg}"] = "?"
     return out
 
 
@@ -233,33 +380,72 @@ def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else None  # never 0 in practice; JSON has no infinity
 
 
+def _case_info(case: Case, defined: list, settings: dict[str, int], runtimes: list[str]) -> dict[str, Any]:
+    cs = case.settings(settings)
+    return {"name": case.name, "title": case.title, "pattern": case.pattern, "stack": f"bench/stacks/Pulumi.{case.stack}.yaml",
+            "implementations": case.implementations(),
+            "scenarios": [{"name": s.name, "label": s.label, "method": s.method, "path": s.path,
+                           **({"country": s.country} if s.country else {})} for s in defined],
+            "reference": {rt: f"bench/reference/{f}" for rt, f in case.reference.items()},
+            **({"peers": {rt: {name: [f"bench/peers/{e}" for e in dict.fromkeys(by.values())]
+                               for name, by in peer_entries(case, rt).items()} for rt in runtimes}}
+               if case.peer_group else {}),
+            "not_compared": {rt: why for rt, why in case.not_compared.items() if rt in runtimes},
+            "n": cs["n"], "warmup": cs["warmup"],
+            "ttfb": [rt for rt in case.ttfb if rt in runtimes],
+            "lambda_event": case.lambda_event,
+            **({"lambda_chain": list(case.lambda_chain)} if case.lambda_chain else {}),
+            "cold_start": case.cold,
+            "notes": case.notes}
+
+
+def _peer_comparison(case: Case, rt: str, scenario: str, by: dict) -> dict[str, Any]:
+    """edgeport / each peer (p50, p90, p99, mean) and every implementation's microseconds above the floor."""
+    e, floor = by[(scenario, "edgeport")], by[(scenario, FLOOR)]
+    us = lambda a, b: round((a - b) * 1000, 1)  # noqa: E731
+    return {"case": case.name, "runtime": rt, "scenario": scenario,
+            "vs": {p: {f"{k}_ratio": _ratio(e[f"{k}_ms"], by[(scenario, p)][f"{k}_ms"]) for k in ("p50", "p90", "p99", "mean")}
+                   for p in PEERS},
+            "above_floor_p50_us": {i: us(by[(scenario, i)]["p50_ms"], floor["p50_ms"]) for i in ("edgeport", *PEERS)},
+            "above_floor_p99_us": {i: us(by[(scenario, i)]["p99_ms"], floor["p99_ms"]) for i in ("edgeport", *PEERS)},
+            # the target of #14: edgeport's cost above the floor as a share of each peer's (p50)
+            "above_floor_share": {p: _ratio(us(e["p50_ms"], floor["p50_ms"]), us(by[(scenario, p)]["p50_ms"], floor["p50_ms"]))
+                                  for p in PEERS}}
+
+
 def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[str], log) -> dict[str, Any]:
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     t_start = time.monotonic()
     machine = machine_facts()  # first: the load average before the bench adds its own
-    log(f"building stack {STACK!r} with edgeport build ...")
-    manifest = build_edgeport(work)
-    st = load_stack(STACK, BENCH)
-    secret_names = sorted({s for a in manifest["artifacts"] for s in a["secrets"]})
-    secrets = {s: random_secrets.token_urlsafe(48) for s in secret_names}  # same value for both sides
+    stacks = list(dict.fromkeys(c.stack for c in cases if c.implementations() and (c.reference or c.peer_group)))
+    keys = peer_keys() if "peers-jwt" in stacks else {}
+    manifests, apps = {}, {}
+    for stack in stacks:
+        log(f"building stack {stack!r} with edgeport build ...")
+        project = keyed_project(work, stack, keys) if stack == "peers-jwt" else BENCH
+        manifests[stack] = build_edgeport(work, stack, project)
+        apps[stack] = load_stack(stack, project).app
+    secret_names = sorted({s for m in manifests.values() for a in m["artifacts"] for s in a["secrets"]})
+    secrets = {s: random_secrets.token_urlsafe(48) for s in secret_names}  # same value for every side
     for case in cases:
         for s in case.reference_secrets.values():
             secrets.setdefault(s, random_secrets.token_urlsafe(48))
     refs = build_references(cases, runtimes, secrets, work)
-    ctx = Context(app=st.app, stack=STACK, secrets=secrets)
+    peers = build_peers(cases, runtimes, secrets, peer_settings(apps, keys), work)
 
     aws: LocalAws | None = None
     proxy: StoreProxy | None = None
     aws_env: dict[str, str] = {}
-    results, cold, comparisons, bundles, case_info = [], [], [], [], []
+    results, cold, comparisons, peer_comparisons, bundles, case_info = [], [], [], [], [], []
     try:
-        if "lambda-edge" in runtimes:
+        if "lambda-edge" in runtimes and manifests:
             log("starting moto (Secrets Manager for Lambda@Edge) ...")
             aws = LocalAws().start()
             mod = profile("lambda-edge")
-            for s in secret_names:
-                aws.put_secret(mod.secret_id(st.app, STACK, s), secrets[s], mod.secret_regions(st.app)[1:])
+            for stack, m in manifests.items():
+                for s in sorted({s for a in m["artifacts"] for s in a["secrets"]}):
+                    aws.put_secret(mod.secret_id(apps[stack], stack, s), secrets[s], mod.secret_regions(apps[stack])[1:])
             aws_env = aws.env()
             if args.store_delay_ms:
                 proxy = StoreProxy(aws.endpoint, args.store_delay_ms).start()
@@ -268,41 +454,45 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                 aws_env["AWS_REGION"] = args.aws_region
             # live A/B ratios, seeded with the declared ones as a deployment would
             ssm = aws.client("ssm")
-            for key, value in ((manifest.get("targets") or {}).get("lambda-edge") or {}).get("live", {}).items():
-                ssm.put_parameter(Name=key, Value=value, Type="String", Overwrite=True)
+            for m in manifests.values():
+                for key, value in ((m.get("targets") or {}).get("lambda-edge") or {}).get("live", {}).items():
+                    ssm.put_parameter(Name=key, Value=value, Type="String", Overwrite=True)
         for case in cases:
+            if case.stack not in manifests:  # nothing to measure (realtime-room): listed with its reasons
+                case_info.append(_case_info(case, [], settings, runtimes))
+                continue
+            manifest = manifests[case.stack]
+            ctx = Context(app=apps[case.stack], stack=case.stack, secrets=secrets, keys=keys)
             defined = case.scenarios(ctx)  # tokens etc. are made once, here
             scenarios = [s.to_job() for s in defined]
             cs = case.settings(settings)
-            case_info.append({"name": case.name, "title": case.title, "pattern": case.pattern,
-                              "scenarios": [{"name": s.name, "label": s.label, "method": s.method, "path": s.path,
-                                             **({"country": s.country} if s.country else {})} for s in defined],
-                              "reference": {rt: f"bench/reference/{f}" for rt, f in case.reference.items()},
-                              "not_compared": {rt: why for rt, why in case.not_compared.items() if rt in runtimes},
-                              "n": cs["n"], "warmup": cs["warmup"],
-                              "ttfb": [rt for rt in case.ttfb if rt in runtimes],
-                              "lambda_event": case.lambda_event,
-                              "notes": case.notes})
+            case_info.append(_case_info(case, defined, settings, runtimes))
             for rt in runtimes:
-                if rt not in case.reference:
+                if not case.peer_group and rt not in case.reference:
                     log(f"{case.name} / {rt}: no reference implementation, skipped")
                     continue
-                impls = [edgeport_impl(manifest, case, rt, secrets), reference_impl(refs[(case.name, rt)], case, rt, secrets)]
+                impls = [edgeport_impl(manifest, case, rt, secrets)]
+                if case.peer_group:
+                    impls += [peer_impl(name, peers, case, rt, secrets) for name in (FLOOR, *PEERS)]
+                else:
+                    impls.append(reference_impl(refs[(case.name, rt)], case, rt, secrets))
                 bundles.append({"case": case.name, "runtime": rt, **{i["name"]: public(i) for i in impls}})
                 env = node_env(aws_env if rt == "lambda-edge" else None)
                 base = {"functionsDir": str(functions_dir()), "runtime": rt, "event": case.lambda_event,
                         "cfTransport": args.cf_transport, "scenarios": scenarios, "ttfb": rt in case.ttfb,
                         "origins": manifest["origins"], "siteHost": HOST, "site": case.site}
+                if rt == "lambda-edge" and case.lambda_chain:
+                    base["events"] = list(case.lambda_chain)
                 if rt == "cloudflare":
                     base["cloudflare"] = cf_settings(manifest)
                 if rt == "vercel":
                     base["vercel"] = (manifest.get("targets") or {}).get("vercel") or {}
                 # cold starts: fresh processes, one implementation each, alternating order
                 samples: dict[str, list[dict]] = {i["name"]: [] for i in impls}
-                for r in range(settings["cold_repeats"]):
+                for r in range(settings["cold_repeats"] if case.cold else 0):
                     for impl in (impls if r % 2 == 0 else impls[::-1]):
                         log(f"{case.name} / {rt}: cold start {impl['name']} ({r + 1}/{settings['cold_repeats']}) ...")
-                        samples[impl["name"]].append(run_node(BENCH / "measure.mjs", {**base, "mode": "cold", "impls": [impl]},
+                        samples[impl["name"]].append(run_node(BENCH / "measure.mjs", {**base, "mode": "cold", "impls": [job_impl(impl)]},
                                                               env, f"{case.name}/{rt}/{impl['name']} cold start"))
                 for name, runs in samples.items():
                     if not runs:
@@ -312,12 +502,12 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                                  "load_ms": round(statistics.median(x["load_ms"] for x in runs), 2),
                                  "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
                                  "samples_total_ms": [x["total_ms"] for x in runs]})
-                log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x 2 implementations ...")
+                log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x {len(impls)} implementations ...")
                 # Lambda@Edge: the store reads the load and the warm-up began in the background land before timing
                 # (loading the SDK and one read: well under 1 s locally, plus any injected delay).
                 settle = SETTLE_MS + args.store_delay_ms if rt == "lambda-edge" else 0
-                warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": impls, "n": cs["n"],
-                                                         "warmup": cs["warmup"], "rounds": settings["rounds"],
+                warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": [job_impl(i) for i in impls],
+                                                         "n": cs["n"], "warmup": cs["warmup"], "rounds": settings["rounds"],
                                                          "settleMs": settle},
                                 env, f"{case.name}/{rt} warm run")
                 by = {}
@@ -327,6 +517,9 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                     results.append(row)
                     by[(r["scenario"], r["implementation"])] = row
                 for s in scenarios:
+                    if case.peer_group:
+                        peer_comparisons.append(_peer_comparison(case, rt, s["name"], by))
+                        continue
                     e, ref = by[(s["name"], "edgeport")], by[(s["name"], "reference")]
                     comp = {"case": case.name, "runtime": rt, "scenario": s["name"],
                             **{f"{k}_ratio": _ratio(e[f"{k}_ms"], ref[f"{k}_ms"]) for k in ("p50", "p90", "p99", "mean")},
@@ -335,7 +528,6 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                         comp.update({f"ttfb_{k}_ratio": _ratio(e[f"ttfb_{k}_ms"], ref[f"ttfb_{k}_ms"])
                                      for k in ("p50", "p90", "p99", "mean")})
                     comparisons.append(comp)
-        # where the Lambda@Edge stores were read: service, Region (from the request's signature), call
         store_calls = dict(Counter(f"{c.service} {c.region} {c.action.split('.')[-1]}" for c in proxy.calls)) if proxy else None
     finally:
         if proxy is not None:
@@ -351,13 +543,15 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "settings": {**settings, "stack": f"bench/stacks/Pulumi.{STACK}.yaml", "cf_transport": args.cf_transport,
                      "store_delay_ms": args.store_delay_ms, "aws_region": args.aws_region or "us-east-1",
                      "timing": "performance.now() around one dispatch, sequential, after warm-up; ms",
-                     "ratio": "edgeport / reference (> 1: edgeport slower)",
+                     "ratio": "edgeport / reference (> 1: edgeport slower); peer cases: edgeport / each peer",
+                     "above_floor": "peer cases: p50 (p99) of an implementation minus the floor's, in microseconds",
                      "percentiles": "nearest rank", "rounding": "5 significant digits",
                      "ttfb": "time to the first byte of the response body, same timer (cases that stream)"},
         "cases": case_info,
         "bundles": bundles,
         "results": results,
         "comparisons": comparisons,
+        "peer_comparisons": peer_comparisons,
         "cold_start": cold,
         **({"store_calls": store_calls} if store_calls is not None else {}),
         "duration_s": round(time.monotonic() - t_start, 1),
@@ -404,6 +598,9 @@ def render(data: dict[str, Any]) -> str:
                      + (" - the machine was busy: expect noisy numbers, rerun on a quiet machine" if busy else ""))
     res = {(r["case"], r["runtime"], r["scenario"], r["implementation"]): r for r in data["results"]}
     for case in data["cases"]:
+        if case["name"] in {c["case"] for c in data.get("peer_comparisons", [])}:
+            lines += _render_peer_case(data, case, res)
+            continue
         comps = [c for c in data["comparisons"] if c["case"] == case["name"]]
         skipped = case.get("not_compared") or {}
         if not comps and not skipped:
@@ -447,7 +644,60 @@ def render(data: dict[str, Any]) -> str:
                 rows.append([rt, f"{e['total_ms']:.1f}", f"{e['load_ms']:.1f} + {e['first_request_ms']:.1f}", f"{r['total_ms']:.1f}",
                              f"{r['load_ms']:.1f} + {r['first_request_ms']:.1f}", f"{e['total_ms'] / r['total_ms']:.2f}x"])
             lines.append(_table(rows, right_from=1))
+    sizes = _render_peer_bundles(data)
+    if sizes:
+        lines += ["", *sizes]
     return "\n".join(lines)
+
+
+def _us(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.0f}" if abs(v) >= 100 else f"{v:+.1f}"
+
+
+def _render_peer_case(data: dict[str, Any], case: dict[str, Any], res: dict) -> list[str]:
+    s = data["settings"]
+    impls = case["implementations"]  # edgeport, floor, peers...
+    peers = [i for i in impls if i not in ("edgeport", FLOOR)]
+    labels = {x["name"]: x["label"] for x in case["scenarios"]}
+    comps = [c for c in data["peer_comparisons"] if c["case"] == case["name"]]
+    head = f"{case['name']}: {case['title']}"
+    if case.get("n", s["n"]) != s["n"]:
+        head += f" (n={case['n']} after {case['warmup']} warm-up)"
+    rows = [["runtime", "request", *[x for i in impls for x in (f"{i} p50", "p99")]]]
+    for c in comps:
+        rows.append([c["runtime"], labels[c["scenario"]],
+                     *[_ms(res[(c["case"], c["runtime"], c["scenario"], i)][k]) for i in impls for k in ("p50_ms", "p99_ms")]])
+    out = ["", head, _table(rows), ""]
+    rows = [["runtime", "request", *[x for p in peers for x in (f"edgeport/{p} p50", "p99")],
+             *[f"{i} above floor us" for i in ("edgeport", *peers)], *[f"share of {p}" for p in peers]]]
+    for c in comps:
+        rows.append([c["runtime"], labels[c["scenario"]],
+                     *[_x(c["vs"][p][k]) for p in peers for k in ("p50_ratio", "p99_ratio")],
+                     *[f"{_us(c['above_floor_p50_us'][i])} ({_us(c['above_floor_p99_us'][i])})" for i in ("edgeport", *peers)],
+                     *[_x(c["above_floor_share"][p]) for p in peers]])
+    out += [f"{case['name']}: ratios edgeport / peer (> 1: edgeport slower); microseconds above the floor at p50 "
+            "(p99); share = edgeport's above-floor p50 / the peer's", _table(rows)]
+    return out
+
+
+def _render_peer_bundles(data: dict[str, Any]) -> list[str]:
+    """Bundle bytes, minified / gzip -9, of every implementation in the peer cases (one row per stack and runtime)."""
+    peer_cases = {c["name"]: c for c in data["cases"] if c["name"] in {x["case"] for x in data.get("peer_comparisons", [])}}
+    seen, rows = set(), []
+    for b in data["bundles"]:
+        case = peer_cases.get(b["case"])
+        if not case or (case["stack"], b["runtime"]) in seen:
+            continue
+        seen.add((case["stack"], b["runtime"]))
+        impls = case["implementations"]
+        if not rows:
+            rows.append(["stack", "runtime", *impls])
+        rows.append([case["stack"].rsplit("/", 1)[-1].removeprefix("Pulumi.").removesuffix(".yaml"), b["runtime"],
+                     *[f"{b[i]['bytes']:,} / {b[i]['gzip_bytes']:,}" for i in impls]])
+    if not rows:
+        return []
+    return ["bundle bytes, minified / gzip -9 (Lambda@Edge chain: viewer-request + origin-request functions)",
+            _table(rows, right_from=2)]
 
 
 # ---------------------------------------------------------------- main

@@ -205,3 +205,149 @@ def test_measure_refuses_an_unexpected_outcome(tmp_path):
     assert res.returncode == 1
     err = json.loads(res.stdout)["error"]
     assert "expected forward, got respond" in err and "418" in err
+
+
+# ---------------------------------------------------------------- peers: Hono + hono/jwt, Hono + jose, the floor
+
+PEER_IMPLS = ("edgeport", "floor", "hono-jwt", "hono-jose")
+PEER_SMOKE = {"jwt-rs256": {"valid", "bad-signature"}, "chain": {"returning", "first-visit"}}
+
+
+def ensure_peer_packages() -> None:
+    """bench/node_modules as bench/package-lock.json pins it (what `make bench` installs with npm ci)."""
+    installed = BENCH / "node_modules" / ".package-lock.json"
+    lock = json.loads((BENCH / "package-lock.json").read_text())["packages"]
+    if installed.exists():
+        have = json.loads(installed.read_text())["packages"]
+        if all(have.get(k, {}).get("version") == v.get("version") for k, v in lock.items() if k):
+            return
+    res = subprocess.run(["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund", "--loglevel=error"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.fixture(scope="module")
+def peers_smoke(tmp_path_factory):
+    """One JWT case (RS256: hono/jwk, jose's local JWK set) and the chain (hono/jwt and jose HS256, geo, A/B; on
+    Lambda@Edge two triggers per request) on every runtime, every implementation's every answer checked."""
+    ensure_peer_packages()
+    cases = [a for c in PEER_SMOKE for a in ("--case", c)]
+    return run_smoke(tmp_path_factory.mktemp("bench-peers"), "--cold-repeats", "0", *cases)
+
+
+def test_peers_and_the_floor_are_measured_next_to_edgeport(peers_smoke):
+    data, _ = peers_smoke
+    cases = {c["name"]: c for c in data["cases"]}
+    assert set(cases) == set(PEER_SMOKE)
+    for name, scenarios in PEER_SMOKE.items():
+        assert cases[name]["implementations"] == list(PEER_IMPLS)
+        assert cases[name]["stack"] in ("bench/stacks/Pulumi.peers-jwt.yaml", "bench/stacks/Pulumi.peers-chain.yaml")
+        rows = [r for r in data["results"] if r["case"] == name]
+        assert {(r["runtime"], r["implementation"], r["scenario"]) for r in rows} == {
+            (rt, i, s) for rt in RUNTIMES for i in PEER_IMPLS for s in scenarios}
+        for r in rows:
+            assert r["n"] == cases[name]["n"] >= 3
+            assert r["min_ms"] <= r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+        comps = [c for c in data["peer_comparisons"] if c["case"] == name]
+        assert {(c["runtime"], c["scenario"]) for c in comps} == {(rt, s) for rt in RUNTIMES for s in scenarios}
+        for c in comps:
+            assert set(c["vs"]) == {"hono-jwt", "hono-jose"}
+            assert all(v[f"{k}_ratio"] > 0 for v in c["vs"].values() for k in ("p50", "p90", "p99", "mean"))
+            assert set(c["above_floor_p50_us"]) == set(c["above_floor_p99_us"]) == {"edgeport", "hono-jwt", "hono-jose"}
+            res = {r["implementation"]: r for r in rows if (r["runtime"], r["scenario"]) == (c["runtime"], c["scenario"])}
+            for impl, us in c["above_floor_p50_us"].items():  # consistent with the results it comes from
+                assert us == pytest.approx((res[impl]["p50_ms"] - res["floor"]["p50_ms"]) * 1000, abs=0.11)
+    # the seed article's reference is not part of the peer cases; their comparisons are separate
+    assert not [c for c in data["comparisons"] if c["case"] in PEER_SMOKE]
+    assert data["cold_start"] == []
+    assert cases["chain"]["lambda_chain"] == ["viewer-request", "origin-request"]
+    assert data["versions"]["bench:hono"] != "?" and data["versions"]["bench:jose"] != "?"
+    assert measure_processes() == []
+
+
+def test_peer_bundle_sizes_next_to_edgeport(peers_smoke):
+    data, stdout = peers_smoke
+    rows = [b for b in data["bundles"] if b["case"] in PEER_SMOKE]
+    assert {(b["case"], b["runtime"]) for b in rows} == {(c, rt) for c in PEER_SMOKE for rt in RUNTIMES}
+    for b in rows:
+        for impl in PEER_IMPLS:
+            assert b[impl]["bytes"] > 0 and b[impl]["gzip_bytes"] > 0, (b["case"], b["runtime"], impl)
+        # edgeport's side is the stack's `edgeport build` output, the peers' their bundles of bench/peers/
+        assert "/build-peers-" in b["edgeport"]["bundle"] and "/work/peers/" in b["hono-jose"]["bundle"]
+        if b["case"] == "chain" and b["runtime"] == "lambda-edge":
+            # two functions per implementation; the sizes above are their sums
+            for impl in PEER_IMPLS:
+                parts = b[impl]["parts"]
+                assert set(parts) == {"viewer-request", "origin-request"}
+                assert b[impl]["bytes"] == sum(p["bytes"] for p in parts.values())
+    assert "above floor" in stdout and "bundle bytes, minified / gzip" in stdout and "hono-jose" in stdout
+    assert "Bearer" not in json.dumps(data)
+
+
+def test_peer_packages_are_pinned_exactly():
+    pkg = json.loads((BENCH / "package.json").read_text())
+    lock = json.loads((BENCH / "package-lock.json").read_text())["packages"]
+    assert set(pkg["dependencies"]) >= {"hono", "jose"}
+    for name, version in pkg["dependencies"].items():
+        assert version[0].isdigit() and not any(c in version for c in "^~<>*| "), (name, version)
+        assert lock[f"node_modules/{name}"]["version"] == version
+    # the peers are not functions/' dependencies: nothing of theirs leaks into edgeport's own build
+    assert "hono" not in json.loads((ROOT / "functions" / "package.json").read_text()).get("dependencies", {})
+
+
+def test_peer_sources_cite_their_docs():
+    files = sorted((BENCH / "peers").rglob("*.ts"))
+    assert len(files) >= 15
+    for f in files:
+        head = f.read_text()[:1500]
+        assert head.startswith("//") and "https://" in head, f.relative_to(BENCH)
+
+
+def test_measure_checks_the_answer_to_a_forward(tmp_path):
+    """A forward whose answer lacks a header the case expects on it (an A/B first visit's Set-Cookie) fails the run."""
+    mw = tmp_path / "middleware.js"
+    mw.write_text('export default async function middleware() {\n'
+                  '  return new Response(null, { headers: { "x-middleware-next": "1" } });\n}\n')
+    job = {"functionsDir": str(ROOT / "functions"), "runtime": "vercel", "mode": "warm", "n": 3, "warmup": 1, "rounds": 1,
+           "impls": [{"name": "hono-jwt", "bundle": str(mw), "env": {}}], "origins": {}, "siteHost": "bench.example.com",
+           "scenarios": [{"name": "first-visit", "method": "GET", "host": "bench.example.com", "path": "/shop/x",
+                          "headers": {"Host": "bench.example.com"},
+                          "expect": {"hono-jwt": {"kind": "forward", "responseHeaders": {"set-cookie": True}}}}]}
+    res = subprocess.run(["node", str(BENCH / "measure.mjs")], input=json.dumps(job), capture_output=True, text=True,
+                         cwd=ROOT / "functions", timeout=60)
+    assert res.returncode == 1
+    assert 'answer header set-cookie: expected true, got undefined' in json.loads(res.stdout)["error"]
+
+
+def test_measure_runs_lambda_triggers_in_turn(tmp_path):
+    """Lambda@Edge with two triggers per request: origin-request gets viewer-request's record plus what CloudFront
+    adds (the distribution's origin, Host, the viewer's country); only that implementation gets its implHeaders."""
+    vr, orq = tmp_path / "vr.js", tmp_path / "or.js"
+    vr.write_text('exports.handler = async (e) => { const r = e.Records[0].cf.request;\n'
+                  '  r.headers["x-seen"] = [{ key: "x-seen", value: r.headers["x-only-me"] ? "marked" : "plain" }]; return r; };\n')
+    orq.write_text('exports.handler = async (e) => { const r = e.Records[0].cf.request;\n'
+                   '  if (e.Records[0].cf.config.eventType !== "origin-request") throw new Error("wrong trigger");\n'
+                   '  const c = r.headers["cloudfront-viewer-country"][0].value;\n'
+                   '  r.origin.custom.domainName = c.toLowerCase() + ".example.com";\n'
+                   '  r.headers.host = [{ key: "Host", value: r.origin.custom.domainName }]; return r; };\n')
+    impl = lambda name: {"name": name, "bundle": str(vr), "bundles": {"viewer-request": str(vr), "origin-request": str(orq)}}  # noqa: E731
+    want = lambda seen: {"kind": "forward", "host": "de.example.com", "headers": {"x-seen": seen}}  # noqa: E731
+    job = {"functionsDir": str(ROOT / "functions"), "runtime": "lambda-edge", "mode": "warm", "n": 4, "warmup": 1, "rounds": 2,
+           "events": ["viewer-request", "origin-request"], "impls": [impl("a"), impl("b")],
+           "origins": {"default": "https://origin.bench.example.com"}, "siteHost": "bench.example.com",
+           "scenarios": [{"name": "de", "method": "GET", "host": "bench.example.com", "path": "/shop/x", "country": "DE",
+                          "headers": {"Host": "bench.example.com"}, "implHeaders": {"b": {"x-only-me": "1"}},
+                          "expect": {"a": want("plain"), "b": want("marked")}}]}
+    res = subprocess.run(["node", str(BENCH / "measure.mjs")], input=json.dumps(job), capture_output=True, text=True,
+                         cwd=ROOT / "functions", timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    assert {(r["implementation"], r["n"]) for r in out["results"]} == {("a", 4), ("b", 4)}
+
+
+def test_peer_sources_type_check():
+    """The peers compile as a Hono user's TypeScript would (hono's and jose's own types, strict)."""
+    ensure_peer_packages()
+    res = subprocess.run([str(ROOT / "functions" / "node_modules" / ".bin" / "tsc"), "-p", str(BENCH / "peers" / "tsconfig.json")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
