@@ -167,9 +167,12 @@ def build(stack_name: str, out: Path | None, as_json: bool, project_dir: Path | 
 @json_option
 @click.option("--markdown", "as_markdown", is_flag=True, help="A summary for a pull-request comment.")
 @click.option("--offline", is_flag=True, help="Skip the prerequisite checks (the only part that uses the network).")
+@click.option("--against", "against", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="STATE.json",
+              help="Compare with this stack's `pulumi stack export`: what is created, changed, replaced, deleted, renamed.")
 @project_option
 @click.pass_context
-def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, offline: bool, project_dir: Path | None) -> None:
+def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, offline: bool, against: Path | None,
+         project_dir: Path | None) -> None:
     """Offline plan: run the Pulumi program under Pulumi's mocks and print the
     resources per target (type, name, key inputs; secrets shown as [secret]).
     Needs no credentials, state or Pulumi CLI - fit for a pull request.
@@ -177,19 +180,35 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
     With credentials (CLOUDFLARE_API_TOKEN, AWS) it also checks what the stack
     relies on but does not create: a proxied DNS record for the Cloudflare
     hostname, an issued ACM certificate covering the CloudFront aliases.
-    A missing prerequisite exits 1; without credentials the check is skipped."""
+    A missing prerequisite exits 1; without credentials the check is skipped.
+
+    --against STATE.json (from `pulumi stack export`) shows the change set
+    instead: created, changed (inputs old -> new), replaced, deleted, renamed."""
     from .plan import run_plan
     from .plan_render import render_markdown, render_text
     from .prereq import check_prerequisites, errors
 
     if as_json and as_markdown:
         raise click.UsageError("choose one of --json and --markdown")
+    state = None
+    if against is not None:
+        from .plan_diff import expect_stack, load_state
+
+        state = load_state(against)  # a bad file fails before the plan runs
+        expect_stack(state, stack_name)
     st = _load(stack_name, project_dir)
     _progress(f"planning {stack_name} offline (Pulumi program under mocks) ...")
     p = run_plan(st)
     p.prerequisites = check_prerequisites(st.app, st.locate, offline=offline)
     failed = errors(p.prerequisites)
-    if as_json:
+    if state is not None:
+        from . import plan_diff
+
+        cs = plan_diff.compare(p.to_json(), state)
+        out = (json.dumps({"ok": not failed, **cs.to_json(), "prerequisites": [f.to_json() for f in p.prerequisites]},
+                          indent=2) if as_json else plan_diff.render_markdown(cs) if as_markdown else plan_diff.render_text(cs))
+        click.echo(out)
+    elif as_json:
         click.echo(json.dumps({"ok": not failed, **p.to_json()}, indent=2, default=str))
     elif as_markdown:
         click.echo(render_markdown(p))

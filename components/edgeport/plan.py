@@ -92,6 +92,14 @@ def _fabricate(typ: str, name: str, inputs: dict) -> dict:
     return {}
 
 
+def mock_outputs(typ: str, name: str, inputs: dict) -> tuple[str, dict]:
+    """The id and outputs the mocks answer a registration with: its inputs plus the outputs a provider would compute.
+    `edgeport plan --against` uses them to tell these stand-ins from real values (edgeport.plan_diff)."""
+    state = dict(inputs)
+    state.update(_fabricate(typ, name, inputs))
+    return f"{name}-id", state
+
+
 def default_invokes() -> dict[str, Any]:
     """What the providers' data sources answer offline, by invoke token (each target's plan module). Tests replace
     them to play later deploys."""
@@ -112,9 +120,7 @@ def recording_mocks(invokes: dict[str, Any] | None = None):
 
         def new_resource(self, args):
             self.resources.append(args)
-            state = dict(args.inputs)
-            state.update(_fabricate(args.typ, args.name, args.inputs))
-            return f"{args.name}-id", state
+            return mock_outputs(args.typ, args.name, args.inputs)
 
         def call(self, args):
             self.calls.append(args)
