@@ -1,9 +1,10 @@
 """`edgeport ci`: the logic of the GitOps workflows (examples/github/workflows/), kept here so it is tested.
 
     edgeport ci stacks [--json]                      the project's stacks (a workflow matrix)
-    edgeport ci pr --base REF --out DIR [--annotations] [--json]
+    edgeport ci pr --base REF --out DIR [--state-dir DIR] [--annotations] [--json]
         the stacks a pull request touches (git diff REF...HEAD), each validated (GitHub annotations) and planned
-        offline; one comment body per stack in DIR/<stack>.md, marked for an in-place update
+        offline (against DIR/<stack>.json, a `pulumi stack export`, when there is one: the change set); one comment
+        body per stack in DIR/<stack>.md, marked for an in-place update
     edgeport ci comment --stack S --body FILE --repo OWNER/NAME --pr N
         create the pull request's comment for the stack, or update the one carrying its marker
 
@@ -25,6 +26,10 @@ import click
 from .errors import EdgeportError
 
 MARKER = "<!-- edgeport-plan:{stack} -->"
+# The API refuses longer comment bodies: "Body is too long (maximum is 65536 characters)" (a 422 from
+# POST /repos/{owner}/{repo}/issues/{n}/comments, e.g. github.com/telia-oss/github-pr-resource/issues/259).
+MAX_BODY = 65536
+SUMMARY = "summary.json"  # what `ci pr` planned, beside the comment bodies (`ci stacks --touched DIR` reads it)
 EVERY_STACK = ("Pulumi.yaml", "__main__.py", "requirements.txt", "requirements.lock", "pyproject.toml")
 EVERY_STACK_DIRS = ("functions/", "components/", "policy/")
 GITHUB_API = "https://api.github.com"
@@ -67,23 +72,34 @@ def touched(project_dir: Path, files: list[str]) -> tuple[list[str], dict[str, s
     return sorted(why), why
 
 
-def comment_body(stack: str, markdown: str, issues: list[str], why: str) -> str:
+def comment_body(stack: str, markdown: str, issues: list[str], why: str, error: str | None = None) -> str:
     head = MARKER.format(stack=stack)
     if issues:
-        return (f"{head}\n### edgeport: stack `{stack}` is invalid\n\nTouched by `{why}`.\n\n"
+        body = (f"{head}\n### edgeport: stack `{stack}` is invalid\n\nTouched by `{why}`.\n\n"
                 + "\n".join(f"- `{i.splitlines()[0]}`" for i in issues) + "\n")
-    return f"{head}\n{markdown.rstrip()}\n\n<sub>Touched by `{why}`.</sub>\n"
+    elif error is not None:
+        fence = "````" if "```" in error else "```"
+        body = (f"{head}\n### edgeport: the plan of stack `{stack}` failed\n\nTouched by `{why}`.\n\n{fence}\n"
+                f"{error}\n{fence}\n")
+    else:
+        body = f"{head}\n{markdown.rstrip()}\n\n<sub>Touched by `{why}`.</sub>\n"
+    if len(body) > MAX_BODY:
+        cut = "\n\n... (cut: the comment would exceed GitHub's 65,536 characters; the job log has everything)\n"
+        kept = body[:MAX_BODY - len(cut) - 200].rsplit("\n", 1)[0]
+        body = kept + "\n\n</details>" * (kept.count("<details>") - kept.count("</details>")) + cut
+    return body
 
 
-def annotation(issue) -> str:
-    """A GitHub Actions workflow command: an error shown on the file and line
-    (docs.github.com/actions/reference/workflows-and-actions/workflow-commands#setting-an-error-message)."""
+def annotation(issue, level: str = "error") -> str:
+    """A GitHub Actions workflow command: an error (or warning) shown on the file and line
+    (docs.github.com/actions/reference/workflows-and-actions/workflow-commands#setting-an-error-message and
+    #setting-a-warning-message)."""
     def esc(s: str) -> str:  # data: %, CR, LF; properties also : and ,
         return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     props = ",".join(f"{k}={esc(str(v)).replace(':', '%3A').replace(',', '%2C')}"
                      for k, v in (("file", issue.file), ("line", issue.line)) if v)
-    text = f"{issue.path}: {issue.message}" + (f" (fix: {issue.hint})" if issue.hint else "")
-    return f"::error {props}::{esc(text)}" if props else f"::error::{esc(text)}"
+    text = (f"{issue.path}: " if issue.path else "") + issue.message + (f" (fix: {issue.hint})" if issue.hint else "")
+    return f"::{level} {props}::{esc(text)}" if props else f"::{level}::{esc(text)}"
 
 
 @click.group("ci")
@@ -92,57 +108,109 @@ def ci_command() -> None:
 
 
 @ci_command.command("stacks")
+@click.option("--touched", "touched_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Only the valid stacks `edgeport ci pr --out DIR` planned (from DIR/summary.json).")
+@click.option("--lines", is_flag=True, help="One stack per line (for a shell loop) instead of a JSON list.")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-def ci_stacks(project_dir: Path | None) -> None:
+def ci_stacks(touched_dir: Path | None, lines: bool, project_dir: Path | None) -> None:
     """The project's stacks as a JSON list (a workflow matrix)."""
     from .spec.loader import find_project_dir
 
-    click.echo(json.dumps(stacks(project_dir or find_project_dir())))
+    if touched_dir is not None:
+        try:
+            summary = json.loads((touched_dir / SUMMARY).read_text())
+            names = sorted(s for s, e in summary["stacks"].items() if e.get("valid"))
+        except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+            raise EdgeportError(f"--touched {touched_dir}: no summary of `edgeport ci pr --out {touched_dir}` "
+                                f"({type(e).__name__}: {e})") from None
+    else:
+        names = stacks(project_dir or find_project_dir())
+    click.echo("\n".join(names) if lines else json.dumps(names))
 
 
 @ci_command.command("pr")
 @click.option("--base", required=True, metavar="REF", help="The pull request's base, e.g. origin/main.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the comment bodies (<stack>.md).")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of `pulumi stack export` files (<stack>.json): plan those stacks against them.")
 @click.option("--annotations", is_flag=True, help="Print invalid declarations as GitHub error annotations (file:line).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON summary on stdout.")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.pass_context
-def ci_pr(ctx: click.Context, base: str, out_dir: Path, annotations: bool, as_json: bool, project_dir: Path | None) -> None:
+def ci_pr(ctx: click.Context, base: str, out_dir: Path, state_dir: Path | None, annotations: bool, as_json: bool,
+          project_dir: Path | None) -> None:
     """Validate and plan (offline) every stack the pull request touches; write one comment body per stack.
-    Exit 2 when a touched stack is invalid."""
-    from .errors import SpecError
-    from .plan import run_plan
-    from .plan_render import render_markdown
-    from .spec.loader import find_project_dir, load_stack
+    Exit 2 when a touched stack is invalid, 1 when a plan fails (the other stacks are still planned)."""
+    from .spec.loader import find_project_dir
 
     pdir = project_dir or find_project_dir()
+    if state_dir is not None and not state_dir.is_dir():
+        raise EdgeportError(f"--state-dir {state_dir}: no such directory")
     files = changed_files(pdir, base)
     names, why = touched(pdir, files)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"base": base, "changed": files, "stacks": {}}
-    invalid = False
+    codes = [0]
     for s in names:
-        try:
-            st = load_stack(s, pdir)
-            plan = run_plan(st)
-            body = comment_body(s, render_markdown(plan), [], why[s])
-            summary["stacks"][s] = {"valid": True, "because": why[s], "resources": len(plan.resources)}
-        except SpecError as e:
-            invalid = True
-            if annotations:
-                for i in e.issues:
-                    click.echo(annotation(i))
-            body = comment_body(s, "", [i.format() for i in e.issues], why[s])
-            summary["stacks"][s] = {"valid": False, "because": why[s], "issues": [i.to_json() for i in e.issues]}
+        state = state_dir / f"{s}.json" if state_dir is not None and (state_dir / f"{s}.json").is_file() else None
+        body, entry, code, notes = _pr_stack(s, pdir, why[s], state)
+        if annotations:
+            for line in notes:
+                click.echo(line)
         (out_dir / f"{s}.md").write_text(body)
-        summary["stacks"][s]["comment"] = str(out_dir / f"{s}.md")
+        entry["comment"] = str(out_dir / f"{s}.md")
+        summary["stacks"][s] = entry
+        codes.append(code)
+    (out_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not annotations:
         click.echo(f"{len(names)} stack(s) touched: {', '.join(names) or 'none'}")
-    if invalid:
-        ctx.exit(2)
+    if max(codes):
+        ctx.exit(2 if 2 in codes else 1)
+
+
+def _pr_stack(stack: str, pdir: Path, why: str, state: Path | None) -> tuple[str, dict[str, Any], int, list[str]]:
+    """(comment body, summary entry, exit code, annotations) for one touched stack."""
+    from . import targets
+    from .errors import SpecError
+    from .plan import run_plan
+    from .plan_render import render_markdown
+    from .spec.loader import load_stack
+
+    entry: dict[str, Any] = {"valid": True, "because": why, "against": str(state) if state else None}
+    try:
+        st = load_stack(stack, pdir)
+    except SpecError as e:
+        entry.update(valid=False, issues=[i.to_json() for i in e.issues])
+        return comment_body(stack, "", [i.format() for i in e.issues], why), entry, 2, [annotation(i) for i in e.issues]
+    notes = [annotation(st.locate(i), "warning") for i in targets.advisories(st.app)]
+    stack_file = st.file.relative_to(pdir).as_posix() if st.file and st.file.is_relative_to(pdir) else None
+    try:
+        plan = run_plan(st)
+        if state is not None:
+            from . import plan_diff
+
+            cs = plan_diff.compare(plan.to_json(), plan_diff.load_state(state))
+            markdown = plan_diff.render_markdown(cs) + "".join(f"> **warning:** {w}\n" for w in plan.warnings)
+            entry["summary"] = cs.summary()
+        else:
+            markdown = render_markdown(plan)
+    except EdgeportError as e:
+        entry.update(error=str(e))
+        failed = _Located(stack_file, None, f"the plan of stack {stack} failed: {e}")
+        return comment_body(stack, "", [], why, error=str(e)), entry, 1, notes + [annotation(failed)]
+    entry["resources"] = len(plan.resources)
+    notes += [annotation(_Located(stack_file, None, w), "warning") for w in plan.warnings]
+    return comment_body(stack, markdown, [], why), entry, 0, notes
+
+
+class _Located:
+    """An annotation's text with a file but no key path (a plan failure, a warning)."""
+
+    def __init__(self, file: str | None, line: int | None, message: str):
+        self.file, self.line, self.path, self.message, self.hint = file, line, "", message, ""
 
 
 @ci_command.command("comment")
