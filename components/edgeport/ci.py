@@ -1,6 +1,7 @@
 """`edgeport ci`: the logic of the GitOps workflows (examples/github/workflows/), kept here so it is tested.
 
-    edgeport ci stacks [--json]                      the project's stacks (a workflow matrix)
+    edgeport ci stacks [--touched DIR] [--lines]     the project's stacks (a workflow matrix), or the valid ones
+                                                     `ci pr --out DIR` planned
     edgeport ci pr --base REF --out DIR [--state-dir DIR] [--annotations] [--json]
         the stacks a pull request touches (git diff REF...HEAD), each validated (GitHub annotations) and planned
         offline (against DIR/<stack>.json, a `pulumi stack export`, when there is one: the change set); one comment
@@ -9,8 +10,8 @@
         create the pull request's comment for the stack, or update the one carrying its marker
 
 Which changes touch which stacks: a stack file touches its stack; the project's own code and pins (Pulumi.yaml,
-__main__.py, requirements files, pyproject.toml, and edgeport's functions/ and components/ when the project is
-edgeport's own checkout) touch every stack; anything else touches none.
+__main__.py, requirements files, pyproject.toml, and functions/, components/ and policy/ - edgeport's own checkout
+has the first two, a project may keep a policy pack) touch every stack; anything else touches none.
 """
 
 from __future__ import annotations
