@@ -219,3 +219,32 @@ def test_the_plan_command_against_an_export(planned, tmp_path):
         (stdout, err), code = out[k]
         assert code == 2 and message in err and "Traceback" not in err, (k, err)
     assert STACK_FILE.exists()
+
+
+def test_a_lambda_update_changes_its_qualified_arn_only_when_it_publishes():
+    from edgeport.plan import mock_outputs
+
+    _, mock = mock_outputs("aws:lambda/function:Function", "fn", {"publish": True})
+    real = {"name": "fn-4f5e6d7", "arn": "arn:aws:lambda:us-east-1:111122223333:function:fn-4f5e6d7", "version": "7",
+            "qualifiedArn": "arn:aws:lambda:us-east-1:111122223333:function:fn-4f5e6d7:7"}
+
+    def run(memory: int, tags: dict) -> dict[str, str]:
+        state = {"version": 3, "deployment": {"resources": [
+            {"urn": "urn:pulumi:s::p::aws:lambda/function:Function::fn", "type": "aws:lambda/function:Function",
+             "custom": True, "id": real["name"], "outputs": real,
+             "inputs": {"publish": True, "memorySize": 128, "tags": {"team": "edge"}, "name": real["name"],
+                        "__defaults": ["name"]}},
+            {"urn": "urn:pulumi:s::p::aws:cloudfront/distribution:Distribution::cdn", "custom": True, "id": "E1",
+             "type": "aws:cloudfront/distribution:Distribution", "inputs": {"lambdaArn": real["qualifiedArn"]}}]}}
+        plan = {"stack": "s", "app": "x", "resources": [
+            {"type": "aws:lambda/function:Function", "name": "fn", "urn": "urn:pulumi:s::edgeport::aws:lambda/function:Function::fn",
+             "aliases": [], "custom": True, "inputs": {"publish": True, "memorySize": memory, "tags": tags},
+             "secretInputs": [], "provider": None},
+            {"type": "aws:cloudfront/distribution:Distribution", "name": "cdn", "aliases": [], "custom": True,
+             "urn": "urn:pulumi:s::edgeport::aws:cloudfront/distribution:Distribution::cdn",
+             "inputs": {"lambdaArn": mock["qualifiedArn"]}, "secretInputs": [], "provider": None}]}
+        return actions(plan_diff.compare(plan, plan_diff.parse_state(state)))
+
+    assert run(128, {"team": "edge"}) == {}
+    assert run(256, {"team": "edge"}) == {"fn": "update", "cdn": "update"}  # a new version: a new qualified ARN
+    assert run(128, {"team": "web"}) == {"fn": "update"}  # tags publish nothing

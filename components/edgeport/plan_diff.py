@@ -98,11 +98,14 @@ MAY_REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:ssm/parameter:Parameter": frozenset({"tier"}),
     "vercel:index/edgeConfigItem:EdgeConfigItem": frozenset({"teamId"}),
 }
-# Outputs a provider computes anew on an in-place update: with `publish`, every code or configuration change
-# publishes a new Lambda version (terraform-provider-aws lambda/function.go, CustomizeDiff
-# updateComputedAttributesOnPublish marks version, qualified_arn and qualified_invoke_arn unknown).
-NEW_ON_UPDATE: dict[str, frozenset[str]] = {
-    "aws:lambda/function:Function": frozenset({"version", "qualifiedArn", "qualifiedInvokeArn"}),
+# Outputs a provider computes anew on an in-place update, and the inputs whose change does not: with `publish`, a
+# change to the code or the configuration publishes a new Lambda version (terraform-provider-aws lambda/function.go,
+# CustomizeDiff updateComputedAttributesOnPublish: SetNewComputed on version, qualified_arn, qualified_invoke_arn when
+# needsFunctionCodeUpdate or needsFunctionConfigUpdate; tags and the destroy-time options are neither).
+NEW_ON_UPDATE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "aws:lambda/function:Function": (frozenset({"version", "qualifiedArn", "qualifiedInvokeArn"}),
+                                     frozenset({"tags", "skipDestroy", "reservedConcurrentExecutions",
+                                                "replaceSecurityGroupsOnDestroy", "replacementSecurityGroupIds"})),
 }
 WHY_REPLACE = {
     "cloudflare": "RequiresReplace in terraform-provider-cloudflare's schema",
@@ -513,8 +516,8 @@ class _Mocks:
                 if isinstance(v, str) and len(v) >= 8 and (r.get("inputs") or {}).get(k) != v:
                     self.owner.setdefault(v, (r["urn"], k))
 
-    def table(self, matched: dict[str, StateResource], actions: dict[str, str],
-              types: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    def table(self, matched: dict[str, StateResource], actions: dict[str, str], types: dict[str, str],
+              changed: dict[str, set[str]]) -> tuple[dict[str, str], set[str]]:
         """(mock value -> exported value, mock values that stay unknown). ARNs also pair up by their ':'-separated
         parts, so a value the program derives from one (another Region's ARN of a replicated secret, the account id)
         follows too."""
@@ -523,8 +526,9 @@ class _Mocks:
         for mock, (urn, key) in self.owner.items():
             s, action = matched.get(urn), actions.get(urn, "create")
             real: Any = None
+            renewed, quiet = NEW_ON_UPDATE.get(types[urn], (frozenset(), frozenset()))
             if s is not None and action not in ("create", "replace") and not (
-                    action in ("update", "may-replace") and key in NEW_ON_UPDATE.get(types[urn], ())):
+                    action in ("update", "may-replace") and key in renewed and changed.get(urn, set()) - quiet):
                 real = s.id if key == "id" else decode(s.outputs.get(key))
             if not isinstance(real, str):
                 unknown.add(mock)
@@ -679,9 +683,10 @@ def compare(plan: dict[str, Any], state: State) -> ChangeSet:
     mocks = _Mocks(planned)
     actions = {r["urn"]: ("same" if r["urn"] in matched else "create") for r in planned}
     results: dict[str, ResourceChange] = {}
+    changed_keys: dict[str, set[str]] = {}
     unverified = 0
     for _ in range(len(planned) + 1):  # unknowns only ever add changes: this settles
-        known, unknown = mocks.table(matched, actions, types)
+        known, unknown = mocks.table(matched, actions, types, changed_keys)
         subst = (known, unknown, sorted((m for m in known if len(m) >= 8), key=len, reverse=True))
         unverified = 0
         new_actions = dict(actions)
@@ -710,9 +715,10 @@ def compare(plan: dict[str, Any], state: State) -> ChangeSet:
                 rc.action = "same"  # components have no provider diff
             new_actions[urn] = rc.action
             results[urn] = rc
-        if new_actions == actions:
+        new_changed = {u: {c.key for c in rc.changes} for u, rc in results.items()}
+        if new_actions == actions and new_changed == changed_keys:
             break
-        actions = new_actions
+        actions, changed_keys = new_actions, new_changed
     out = ChangeSet(stack=plan["stack"], app=plan.get("app", ""), state_source=state.source,
                     state_project=state.project, state_resources=len(state.resources), unverified_secrets=unverified)
     out.resources = [results[r["urn"]] for r in planned]
@@ -725,7 +731,8 @@ def compare(plan: dict[str, Any], state: State) -> ChangeSet:
         if ref and (ref[2].rsplit("$", 1)[-1], ref[3]) in provider_changes:
             results[r["urn"]].notes.append("its provider's configuration changes: the provider decides whether that "
                                            "replaces it")
-    for s in sorted((s for s in state.resources if s.urn not in claimed and not _skip_in_state(s)), key=lambda s: s.urn):
+    for s in sorted((s for s in state.resources if (s.delete or s.urn not in claimed) and not _skip_in_state(s)),
+                    key=lambda s: s.urn):
         rc = ResourceChange(action="delete", type=s.type, name=s.name, urn=s.urn)
         if s.delete:
             rc.notes.append("left from an earlier replacement (pending deletion)")
