@@ -194,7 +194,7 @@ def _pr_stack(stack: str, pdir: Path, why: str, state: Path | None) -> tuple[str
             from . import plan_diff
 
             cs = plan_diff.compare(plan.to_json(), plan_diff.load_state(state))
-            markdown = plan_diff.render_markdown(cs) + "".join(f"> **warning:** {w}\n" for w in plan.warnings)
+            markdown = plan_diff.render_markdown(cs, plan.warnings)
             entry["summary"] = cs.summary()
         else:
             markdown = render_markdown(plan)

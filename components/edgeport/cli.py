@@ -206,7 +206,7 @@ def plan(ctx: click.Context, stack_name: str, as_json: bool, as_markdown: bool, 
 
         cs = plan_diff.compare(p.to_json(), state)
         out = (json.dumps({"ok": not failed, **cs.to_json(), "prerequisites": [f.to_json() for f in p.prerequisites]},
-                          indent=2) if as_json else plan_diff.render_markdown(cs) if as_markdown else plan_diff.render_text(cs))
+                          indent=2) if as_json else plan_diff.render_markdown(cs, p.warnings) if as_markdown else plan_diff.render_text(cs))
         click.echo(out)
     elif as_json:
         click.echo(json.dumps({"ok": not failed, **p.to_json()}, indent=2, default=str))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,9 @@ def _same_asset(old: Asset | Archive, new: Any) -> bool | None:
     return False
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # shown as .key in a path; any other key as ["key"]
+
+
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
@@ -293,7 +297,8 @@ def _diff(old: Any, new: Any, path: str, out: list[tuple[str, Any, Any]], unsure
             a, b = old.get(k, UNSET), new.get(k, UNSET)
             if (a is UNSET or a is None) and (b is UNSET or b is None):
                 continue
-            _diff(a, b, f"{path}.{k}" if path else k, out, unsure)
+            step = (f".{k}" if path else k) if _PLAIN_KEY.match(k) else f"[{json.dumps(k)}]"
+            _diff(a, b, f"{path}{step}", out, unsure)
         return
     if isinstance(old, list) and isinstance(new, list):
         for i in range(max(len(old), len(new))):
@@ -832,7 +837,7 @@ def _md_change(c: InputChange) -> list[str]:
     return out
 
 
-def render_markdown(cs: ChangeSet) -> str:
+def render_markdown(cs: ChangeSet, warnings: list[str] | None = None) -> str:
     """A pull-request comment: the change summary first, then the changed resources, then each change's inputs. The
     same plan and export give the same bytes (no timing), so an unchanged comment is not rewritten."""
     s = cs.summary()
@@ -871,6 +876,10 @@ def render_markdown(cs: ChangeSet) -> str:
     if cs.unverified_secrets:
         lines.append(f"> {cs.unverified_secrets} secret input(s) not compared (encrypted in the export, placeholders in "
                      "the plan).")
+        lines.append("")
+    for w in warnings or []:
+        lines.append(f"> **warning:** {w}")
+    if warnings:
         lines.append("")
     lines.append("<sub>offline: the Pulumi program under mocks compared with `pulumi stack export`; secret values are "
                  "never shown or compared; replacement only where the provider documents it</sub>")
