@@ -228,6 +228,8 @@ def export(plan: dict, project_dir: Path, show_secrets: bool = False) -> dict:
                 family = r["type"].split(":", 1)[0]
                 entry["provider"] = f"{defaults[family]}::{h(defaults[family])}"
             entry["propertyDependencies"] = {k: [] for k in r["inputs"]}
+            if r.get("ignoreChanges"):
+                entry["ignoreChanges"] = r["ignoreChanges"]
         else:
             entry["outputs"] = {}
         entry["created"] = entry["modified"] = TIME
@@ -283,7 +285,9 @@ def make_change(doc: dict) -> dict:
     _set(_find(doc, "shop-lambda-edge-viewer-request"), "memorySize", 256)  # update; a new version is published
     _set(_find(doc, "shop-cloudflare-live"), "accountId", "ffffffffffffffffffffffffffffffff")  # replace
     _set(_find(doc, "shop-vercel-project"), "name", "shop-edge-old")  # update (a project renames in place)
-    _set(_find(doc, "shop-vercel-live-landing-test"), "valueJson", {"beta-stack": 10, "control": 90})  # replace
+    item = _find(doc, "shop-vercel-live-landing-test")
+    _set(item, "key", "ab-landing")  # replace (an earlier key)
+    _set(item, "valueJson", {"beta-stack": 10, "control": 90})  # set live since: ignoreChanges keeps it
     _set(_find(doc, "shop-cloudflare-route-all"), "pattern", "shop.example.com/api/*")  # update
     return doc
 

@@ -44,11 +44,12 @@ class PlannedResource:
     secret_inputs: list[str]  # top-level inputs that are marked secret
     target: str | None = None
     parent_urn: str | None = None  # names need not be unique across types; URNs are
+    ignore_changes: list[str] = field(default_factory=list)  # inputs (engine names) whose changes `pulumi up` ignores
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "urn": self.urn, "aliases": self.aliases, "parent": self.parent,
                 "parentUrn": self.parent_urn, "target": self.target, "custom": self.custom, "provider": self.provider,
-                "inputs": self.inputs, "secretInputs": self.secret_inputs}
+                "inputs": self.inputs, "secretInputs": self.secret_inputs, "ignoreChanges": self.ignore_changes}
 
 
 @dataclass
@@ -185,6 +186,11 @@ PROJECT = "edgeport"  # the project name the mocks run under (Pulumi.yaml `name`
 Key = tuple[str, str]  # (type, name): how a resource is known before the engine gives it a URN
 
 
+def _wire_name(path: str) -> str:
+    """A Python property path ("value_json", "a_b.c_d") in the engine's camelCase ("valueJson", "aB.cD")."""
+    return ".".join(p.split("_")[0] + "".join(w[:1].upper() + w[1:] for w in p.split("_")[1:]) for p in path.split("."))
+
+
 def _given(v: Any) -> Any:
     """An Alias field the caller set. pulumi.Alias defaults every field to the sentinel `...`, meaning "as the
     resource now is" (pulumi/runtime/resource.py, create_alias_spec); the provider SDKs register
@@ -232,6 +238,7 @@ class _Registry:
         self.stack = stack
         self.parents: dict[Key, Key | None] = {}
         self.aliases: dict[Key, list[AliasSpec]] = {}
+        self.ignore_changes: dict[Key, list[str]] = {}
 
     def record(self, args) -> None:
         import pulumi
@@ -241,6 +248,8 @@ class _Registry:
         self.parents[key] = (parent._type, parent._name) if isinstance(parent, pulumi.Resource) else None
         specs = [_alias_spec(a) for a in ((args.opts.aliases if args.opts else None) or [])]
         self.aliases[key] = [a for a in specs if a is not None]
+        # ResourceOptions.ignore_changes as written (Python names); the engine compares wire names (camelCase)
+        self.ignore_changes[key] = [_wire_name(n) for n in ((args.opts.ignore_changes if args.opts else None) or [])]
         return None
 
     def chain(self, key: Key | None) -> str:
@@ -294,7 +303,8 @@ def _planned(registered: list[Any], registry: _Registry, secret_values: list[str
         out.append(PlannedResource(
             type=a.typ, name=a.name, parent=parent[1] if parent else None, urn=registry.urn(key),
             aliases=registry.alias_urns(key), custom=bool(a.custom), provider=(a.provider or None), inputs=masked,
-            secret_inputs=sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v)), parent_urn=registry.parent_urn(key)))
+            secret_inputs=sorted(k for k, v in a.inputs.items() if rpc.is_rpc_secret(v)), parent_urn=registry.parent_urn(key),
+            ignore_changes=registry.ignore_changes.get(key, [])))
         leaks += [f"{a.typ} {leak}: a secret value in an input not marked secret" for leak in found]
     _assign_targets(out)
     return ordered(out), sorted(leaks)

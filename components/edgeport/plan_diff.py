@@ -327,6 +327,7 @@ class StateResource:
     retain_on_delete: bool = False
     delete: bool = False
     external: bool = False
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -388,7 +389,7 @@ def parse_state(raw: Any, where: str = "STATE.json") -> State:
             urn=r["urn"], type=r["type"], id=r.get("id"), custom=bool(r.get("custom")), parent=r.get("parent"),
             inputs=r.get("inputs") or {}, outputs=r.get("outputs") or {}, provider=r.get("provider"),
             protect=bool(r.get("protect")), retain_on_delete=bool(r.get("retainOnDelete")), delete=bool(r.get("delete")),
-            external=bool(r.get("external"))))
+            external=bool(r.get("external")), ignore_changes=tuple(r.get("ignoreChanges") or ())))
     if len(stacks) > 1:
         raise StateFileError(f"{where}: resources of several stacks ({', '.join(sorted(s for s, _ in stacks))}); "
                              "export one stack")
@@ -590,16 +591,25 @@ def _skip_in_state(s: StateResource) -> bool:
     return s.type.startswith("pulumi:providers:") and s.name.startswith("default")
 
 
-def _input_changes(r: dict, s: StateResource, subst: tuple) -> tuple[list[InputChange], int, list[str]]:
-    """(changed inputs, secret inputs not comparable, asset paths whose contents could not be compared)"""
+def _ignored(path: str, ignored: set[str]) -> bool:
+    return any(path == i or path.startswith((f"{i}.", f"{i}[")) for i in ignored)
+
+
+def _input_changes(r: dict, s: StateResource, subst: tuple) -> tuple[list[InputChange], int, list[str], list[str]]:
+    """(changed inputs, secret inputs not comparable, asset paths whose contents could not be compared, inputs that
+    differ but whose changes the program ignores)"""
     typ = r["type"]
     planned = r.get("inputs") or {}
     secret_keys = set(r.get("secretInputs") or [])
     old_inputs = {k: decode(v) for k, v in s.inputs.items()}
     defaults = set(old_inputs.get("__defaults") or []) if isinstance(old_inputs.get("__defaults"), list) else set()
+    # ignoreChanges: the engine keeps the old value of these inputs (Pulumi's resource option; the export records it
+    # too, ResourceV3.IgnoreChanges): a live setting written outside Pulumi, say
+    ignored = set(r.get("ignoreChanges") or []) | set(s.ignore_changes)
     changes: list[InputChange] = []
     unverified = 0
     uncompared: list[str] = []
+    kept: list[str] = []
     for key in sorted(set(planned) | set(old_inputs)):
         if key.startswith("__"):
             continue  # the bridge's bookkeeping (__defaults, __meta) and dynamic providers' serialized code
@@ -610,6 +620,8 @@ def _input_changes(r: dict, s: StateResource, subst: tuple) -> tuple[list[InputC
         if old is None and new is UNSET:
             continue
         was_secret, is_secret = _has_secret(old), key in secret_keys
+        if (was_secret or is_secret) and key in ignored:
+            continue  # neither compared nor changed
         if was_secret or is_secret:
             change = _secret_change(key, old, new, was_secret, is_secret)
             if change is None:
@@ -623,14 +635,19 @@ def _input_changes(r: dict, s: StateResource, subst: tuple) -> tuple[list[InputC
             if not paths:
                 continue
             whole = [p for p in paths if p[0] == ""]
-            change = InputChange(key, old, new, [] if whole else [(f"{key}{'' if p.startswith('[') else '.'}{p}", a, b)
-                                                                for p, a, b in paths])
+            full = [(f"{key}{'' if p.startswith('[') else '.'}{p}" if p else key, a, b) for p, a, b in paths]
+            shown = [p for p in full if not _ignored(p[0], ignored)]
+            if len(shown) < len(full):
+                kept.append(key)
+            if not shown:
+                continue
+            change = InputChange(key, old, new, [] if whole else shown)
         change.replaces = _replaces(typ, key)
         if change.replaces:
             change.note = (change.note + "; " if change.note else "") + \
                 f"forces replacement: {WHY_REPLACE.get(_provider_family(typ), 'the provider schema')}"
         changes.append(change)
-    return changes, unverified, uncompared
+    return changes, unverified, uncompared, kept
 
 
 def _secret_change(key: str, old: Any, new: Any, was_secret: bool, is_secret: bool) -> InputChange | None:
@@ -705,8 +722,11 @@ def compare(plan: dict[str, Any], state: State) -> ChangeSet:
             elif r.get("custom"):
                 if s.type != r["type"]:
                     rc.notes.append(f"type changes from {s.type} (alias)")
-                rc.changes, n, uncompared = _input_changes(r, s, subst)
+                rc.changes, n, uncompared, kept = _input_changes(r, s, subst)
                 unverified += n
+                if kept:
+                    rc.notes.append(f"{', '.join(kept)} differs from the export, and stays: the program ignores its "
+                                    "changes (ignoreChanges; a live setting such as `edgeport experiment set` wrote)")
                 if uncompared:
                     rc.notes.append(f"contents of {', '.join(uncompared)} not compared (no hash in the export, or the "
                                     "planned file is missing)")
