@@ -152,16 +152,21 @@ def test_replacement_is_claimed_only_where_documented(planned):
         {"urn": "urn:pulumi:s::p::aws:iam/role:Role::r", "type": "aws:iam/role:Role", "custom": True, "id": "r1",
          "inputs": {"description": "old", "name": "r-123", "__defaults": ["name"]}},
         {"urn": "urn:pulumi:s::p::pulumi:providers:aws::use1", "type": "pulumi:providers:aws", "custom": True, "id": "u",
-         "inputs": {"region": "us-east-2", "version": "7.51.1"}}]}}
+         "inputs": {"region": "us-east-2", "version": "7.51.1"}},
+        {"urn": "urn:pulumi:s::p::aws:iam/role:Role::q", "type": "aws:iam/role:Role", "custom": True, "id": "q1",
+         "inputs": {"description": "old"}, "replaceOnChanges": ["description"]}]}}
     mini = {"stack": "s", "app": "x", "resources": [
         {"type": "x:index:Thing", "name": "a", "urn": "urn:pulumi:s::edgeport::x:index:Thing::a", "aliases": [],
          "custom": True, "inputs": {"size": 2, "name": "a"}, "secretInputs": [], "provider": None},
         {"type": "aws:iam/role:Role", "name": "r", "urn": "urn:pulumi:s::edgeport::aws:iam/role:Role::r", "aliases": [],
          "custom": True, "inputs": {"description": "new"}, "secretInputs": [], "provider": None},
         {"type": "pulumi:providers:aws", "name": "use1", "urn": "urn:pulumi:s::edgeport::pulumi:providers:aws::use1",
-         "aliases": [], "custom": True, "inputs": {"region": "us-east-1"}, "secretInputs": [], "provider": None}]}
+         "aliases": [], "custom": True, "inputs": {"region": "us-east-1"}, "secretInputs": [], "provider": None},
+        {"type": "aws:iam/role:Role", "name": "q", "urn": "urn:pulumi:s::edgeport::aws:iam/role:Role::q", "aliases": [],
+         "custom": True, "inputs": {"description": "new"}, "secretInputs": [], "provider": None}]}
     cs = plan_diff.compare(mini, plan_diff.parse_state(state))
-    assert actions(cs) == {"a": "may-replace", "r": "update", "use1": "may-replace"}  # the autoname is no change
+    # the autoname is no change; the replaceOnChanges option the export records forces replacement
+    assert actions(cs) == {"a": "may-replace", "r": "update", "use1": "may-replace", "q": "replace"}
     assert "may replace" in plan_diff.render_text(cs)
 
 

@@ -90,6 +90,9 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": frozenset({"key", "projectId", "teamId",
                                                                                      "sensitive", "customEnvironmentIds"}),
     "vercel:index/projectDomain:ProjectDomain": frozenset({"projectId", "teamId", "domain"}),
+    # edgeport's own dynamic provider, the only dynamic resource an edgeport program makes (DistributionAssociations,
+    # for an existing distribution): its diff() replaces on distribution_id (edgeport/targets/lambda_edge/associations.py)
+    "pulumi-python:dynamic:Resource": frozenset({"distribution_id"}),
 }
 # Inputs that replace only in some cases (see above), or whose behaviour differs between provider versions.
 MAY_REPLACE_ON: dict[str, frozenset[str]] = {
@@ -112,6 +115,7 @@ WHY_REPLACE = {
     "cloudflare": "RequiresReplace in terraform-provider-cloudflare's schema",
     "aws": "ForceNew in terraform-provider-aws's schema",
     "vercel": "RequiresReplace in terraform-provider-vercel's schema",
+    "pulumi-python": "the diff of edgeport's dynamic provider",
 }
 
 ACTIONS = ("create", "update", "replace", "may-replace", "delete", "same")
@@ -328,6 +332,7 @@ class StateResource:
     delete: bool = False
     external: bool = False
     ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -389,7 +394,8 @@ def parse_state(raw: Any, where: str = "STATE.json") -> State:
             urn=r["urn"], type=r["type"], id=r.get("id"), custom=bool(r.get("custom")), parent=r.get("parent"),
             inputs=r.get("inputs") or {}, outputs=r.get("outputs") or {}, provider=r.get("provider"),
             protect=bool(r.get("protect")), retain_on_delete=bool(r.get("retainOnDelete")), delete=bool(r.get("delete")),
-            external=bool(r.get("external")), ignore_changes=tuple(r.get("ignoreChanges") or ())))
+            external=bool(r.get("external")), ignore_changes=tuple(r.get("ignoreChanges") or ()),
+            replace_on_changes=tuple(r.get("replaceOnChanges") or ())))
     if len(stacks) > 1:
         raise StateFileError(f"{where}: resources of several stacks ({', '.join(sorted(s for s, _ in stacks))}); "
                              "export one stack")
@@ -643,7 +649,10 @@ def _input_changes(r: dict, s: StateResource, subst: tuple) -> tuple[list[InputC
                 continue
             change = InputChange(key, old, new, [] if whole else shown)
         change.replaces = _replaces(typ, key)
-        if change.replaces:
+        if key in s.replace_on_changes or "*" in s.replace_on_changes:
+            change.replaces = True
+            change.note = (change.note + "; " if change.note else "") + "forces replacement: its replaceOnChanges option"
+        elif change.replaces:
             change.note = (change.note + "; " if change.note else "") + \
                 f"forces replacement: {WHY_REPLACE.get(_provider_family(typ), 'the provider schema')}"
         changes.append(change)
