@@ -606,17 +606,28 @@ async function warm(job) {
   }
 }
 
-let code = 0;
-let out;
-try {
-  const job = await readStdin();
-  job.functionsDir = resolve(job.functionsDir);
-  if (!DRIVERS[job.runtime]) throw new Error(`unknown runtime ${job.runtime}`);
-  out = job.mode === "cold" ? await cold(job) : await warm(job);
-} catch (e) {
-  out = { error: e?.message ?? String(e) };
-  code = 1;
-} finally {
+// bench/profile.mjs runs the same drivers and checks under the profiler.
+export { DRIVERS, one, readStdin, scenariosFor, stopNodeOrigin };
+
+async function stopNodeOrigin() {
   if (nodeOrigin) await (await nodeOrigin).close();
 }
-process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(code));
+
+async function main() {
+  let code = 0;
+  let out;
+  try {
+    const job = await readStdin();
+    job.functionsDir = resolve(job.functionsDir);
+    if (!DRIVERS[job.runtime]) throw new Error(`unknown runtime ${job.runtime}`);
+    out = job.mode === "cold" ? await cold(job) : await warm(job);
+  } catch (e) {
+    out = { error: e?.message ?? String(e) };
+    code = 1;
+  } finally {
+    await stopNodeOrigin();
+  }
+  process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(code));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

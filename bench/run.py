@@ -67,7 +67,8 @@ SETTLE_MS = 1000  # Lambda@Edge warm runs: untimed pause after the warm-up (meas
 STOP_GRACE = 3.0
 VERSION_PACKAGES = ["miniflare", "workerd", "edge-runtime", "@edge-runtime/vm", "esbuild", "@aws-sdk/client-secrets-manager"]
 PEER_PACKAGES = ["hono", "jose", "@vercel/functions"]  # bench/package.json, exact pins
-KEY_ALGS = ("RS256", "ES256")  # the peers-jwt stack's asymmetric patterns: a fresh key pair per run
+KEY_ALGS = ("RS256", "ES256")
+PROFILE_INTERVAL_US = 50  # --profile: V8's sampling interval  # the peers-jwt stack's asymmetric patterns: a fresh key pair per run
 
 
 class BenchError(Exception):
@@ -437,7 +438,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
     aws: LocalAws | None = None
     proxy: StoreProxy | None = None
     aws_env: dict[str, str] = {}
-    results, cold, comparisons, peer_comparisons, bundles, case_info = [], [], [], [], [], []
+    results, cold, comparisons, peer_comparisons, bundles, case_info, profiles = [], [], [], [], [], [], []
     try:
         if "lambda-edge" in runtimes and manifests:
             log("starting moto (Secrets Manager for Lambda@Edge) ...")
@@ -489,7 +490,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                     base["vercel"] = (manifest.get("targets") or {}).get("vercel") or {}
                 # cold starts: fresh processes, one implementation each, alternating order
                 samples: dict[str, list[dict]] = {i["name"]: [] for i in impls}
-                for r in range(settings["cold_repeats"] if case.cold else 0):
+                for r in range(settings["cold_repeats"] if case.cold and not args.profile else 0):
                     for impl in (impls if r % 2 == 0 else impls[::-1]):
                         log(f"{case.name} / {rt}: cold start {impl['name']} ({r + 1}/{settings['cold_repeats']}) ...")
                         samples[impl["name"]].append(run_node(BENCH / "measure.mjs", {**base, "mode": "cold", "impls": [job_impl(impl)]},
@@ -502,10 +503,21 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                                  "load_ms": round(statistics.median(x["load_ms"] for x in runs), 2),
                                  "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
                                  "samples_total_ms": [x["total_ms"] for x in runs]})
-                log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x {len(impls)} implementations ...")
                 # Lambda@Edge: the store reads the load and the warm-up began in the background land before timing
                 # (loading the SDK and one read: well under 1 s locally, plus any injected delay).
                 settle = SETTLE_MS + args.store_delay_ms if rt == "lambda-edge" else 0
+                if args.profile:  # where edgeport's time goes (bench/profile.mjs), instead of the timing run
+                    if rt == "cloudflare":
+                        log(f"{case.name} / {rt}: not profiled (workerd is another process; --profile covers vercel and lambda-edge)")
+                        continue
+                    log(f"{case.name} / {rt}: profiling edgeport over {cs['n']} requests per scenario ...")
+                    prof = run_node(BENCH / "profile.mjs", {**base, "mode": "profile", "impls": [job_impl(impls[0])], "n": cs["n"],
+                                                             "warmup": cs["warmup"], "settleMs": settle, "intervalUs": PROFILE_INTERVAL_US,
+                                                             "engineRoot": str(functions_dir() / ".engine")},
+                                    env, f"{case.name}/{rt} profile")
+                    profiles.append({"case": case.name, "runtime": rt, **prof})
+                    continue
+                log(f"{case.name} / {rt}: {cs['n']} requests x {len(scenarios)} scenarios x {len(impls)} implementations ...")
                 warm = run_node(BENCH / "measure.mjs", {**base, "mode": "warm", "impls": [job_impl(i) for i in impls],
                                                          "n": cs["n"], "warmup": cs["warmup"], "rounds": settings["rounds"],
                                                          "settleMs": settle},
@@ -552,6 +564,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "results": results,
         "comparisons": comparisons,
         "peer_comparisons": peer_comparisons,
+        **({"profiles": profiles} if args.profile else {}),
         "cold_start": cold,
         **({"store_calls": store_calls} if store_calls is not None else {}),
         "duration_s": round(time.monotonic() - t_start, 1),
@@ -650,6 +663,21 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_profiles(data: dict[str, Any], k: int = 12) -> str:
+    """Per case, runtime and scenario: edgeport's top frames by total (inclusive) and by self time, µs per request."""
+    lines = [f"edgeport profile: node {data['machine']['node']}, V8 sampling every {PROFILE_INTERVAL_US} us (the profiler slows "
+             "everything down: read shares, and us as relative weights); us per request (share of samples)"]
+    for p in data.get("profiles", []):
+        for sc in p["scenarios"]:
+            lines += ["", f"{p['case']} / {p['runtime']} / {sc['scenario']}: {sc['us_per_request_wall']} us per request "
+                          f"(wall, harness included), {sc['requests']} requests"]
+            for kind, what in (("total", "the function and what it calls"), ("self", "the function's own code")):
+                rows = [[f"where ({kind}: {what})", f"{kind} us", "share"]]
+                rows += [[x["where"], f"{x['us_per_request']:.1f}", f"{x['share']:.0%}"] for x in sc[f"top_{kind}"][:k]]
+                lines.append(_table(rows, right_from=1))
+    return "\n".join(lines)
+
+
 def _us(v: float | None) -> str:
     return "-" if v is None else f"{v:+.0f}" if abs(v) >= 100 else f"{v:+.1f}"
 
@@ -721,6 +749,9 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--out", help="results JSON (default: bench/results/latest.json for a complete run; "
                                   "with --quick, --case or --runtime: .edgeport/bench/last.json)")
     ap.add_argument("--work", default=str(ROOT / ".edgeport" / "bench"), help="scratch directory for bundles (default .edgeport/bench)")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of timing: CPU-profile edgeport's warm requests on vercel and lambda-edge (bench/profile.mjs) "
+                         "and print where its time goes, by source function (writes .edgeport/bench/profile.json)")
     ap.add_argument("--no-table", action="store_true", help="do not print the table")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
@@ -740,8 +771,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if not args.case or c.name in args.case]
     runtimes = [r for r in RUNTIMES if not args.runtime or r in args.runtime]
     # latest.json (committed) is only ever the result of a complete default run
-    complete = not (args.quick or args.case or args.runtime or args.store_delay_ms or args.aws_region)
-    out = Path(args.out) if args.out else (BENCH / "results" / "latest.json" if complete else Path(args.work) / "last.json")
+    complete = not (args.quick or args.case or args.runtime or args.store_delay_ms or args.aws_region or args.profile)
+    out = Path(args.out) if args.out else (BENCH / "results" / "latest.json" if complete else
+                                           Path(args.work) / ("profile.json" if args.profile else "last.json"))
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
 
     def on_term(_sig, _frame):  # let `finally` blocks stop moto and the Node process groups
@@ -761,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(out)
     if not args.no_table:
-        print(render(data))
+        print(render_profiles(data) if args.profile else render(data))
     log(f"wrote {os.path.relpath(out.resolve(), Path.cwd())} in {data['duration_s']} s")
     return 0
 

@@ -351,3 +351,26 @@ def test_peer_sources_type_check():
     res = subprocess.run([str(ROOT / "functions" / "node_modules" / ".bin" / "tsc"), "-p", str(BENCH / "peers" / "tsconfig.json")],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_profile_attributes_time_to_edgeport_sources(tmp_path):
+    """--profile: edgeport's warm requests under V8's sampling profiler, frames mapped back to functions/ sources
+    through the engine's source map (Lambda@Edge: the handler in this process)."""
+    ensure_peer_packages()
+    out = tmp_path / "profile.json"
+    latest = BENCH / "results" / "latest.json"
+    before = latest.stat().st_mtime_ns if latest.exists() else None
+    res = subprocess.run([sys.executable, str(BENCH / "run.py"), "--profile", "--case", "jwt-hs256", "--runtime", "lambda-edge",
+                          "--n", "60", "--warmup", "10", "--out", str(out), "--work", str(tmp_path / "work"), "--quiet"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    assert data["results"] == [] and (latest.stat().st_mtime_ns if latest.exists() else None) == before
+    [p] = data["profiles"]
+    assert (p["case"], p["runtime"], p["implementation"]) == ("jwt-hs256", "lambda-edge", "edgeport")
+    assert {s["scenario"] for s in p["scenarios"]} == {"valid", "bad-signature"}
+    for s in p["scenarios"]:
+        where = [x["where"] for x in s["top_total"]]
+        assert any(w.startswith("src/patterns/jwt.ts:") and w.endswith(" verifyJwt") for w in where), where
+        assert all(x["us_per_request"] >= 0 and 0 <= x["share"] <= 1 for x in s["top_total"] + s["top_self"])
+    assert "where (total" in res.stdout
