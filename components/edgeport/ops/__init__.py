@@ -64,5 +64,17 @@ def require(env: Mapping[str, str], name: str, target: str, what: str) -> str:
     return value.strip()
 
 
+def parse_value(raw: str | None) -> Any:
+    """A stored live value as the edge reads it: JSON when it parses, else the text itself (None: nothing stored)."""
+    import json
+
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
 def environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env

@@ -12,7 +12,7 @@ import json
 import urllib.parse
 from typing import Any, Mapping
 
-from ...ops import OpsError, require
+from ...ops import OpsError, parse_value, require
 from ...ops.http import ApiError, JsonApi
 from . import NAME, current_migration_tag, live_key, script_name, worker_routes
 
@@ -87,7 +87,7 @@ def live_get(app, stack: str, pattern, env: Mapping[str, str]) -> dict[str, Any]
     ns = _namespace(api, app, stack)
     key = live_key(app, stack, pattern)
     raw = _read(api, app, ns["id"], key)
-    return {"store": "Workers KV", "namespace": ns["id"], "key": key, "raw": raw, "value": _parse(raw),
+    return {"store": "Workers KV", "namespace": ns["id"], "key": key, "raw": raw, "value": parse_value(raw),
             "missing": raw is None}
 
 
@@ -96,7 +96,7 @@ def live_set(app, stack: str, pattern, value: Any, env: Mapping[str, str], dry_r
     ns = _namespace(api, app, stack)
     key = live_key(app, stack, pattern)
     before = _read(api, app, ns["id"], key)
-    out = {"store": "Workers KV", "namespace": ns["id"], "key": key, "before": _parse(before), "after": value,
+    out = {"store": "Workers KV", "namespace": ns["id"], "key": key, "before": parse_value(before), "after": value,
            "written": False}
     if dry_run:
         return out
@@ -145,15 +145,6 @@ def logs(app, stack: str, env: Mapping[str, str], since_ms: int, until_ms: int |
     return {"supported": False, "events": [],
             "how": f"npx wrangler tail {name} --format pretty" + (f" --search {json.dumps(text)}" if text else "")
                    + "  (live); Workers Logs in the dashboard or a Logpush job for history"}
-
-
-def _parse(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def _encode(value: Any) -> bytes:

@@ -19,7 +19,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
-from ...ops import MissingCredentials, OpsError
+from ...ops import MissingCredentials, OpsError, parse_value
 from . import EVERY_BEHAVIOUR, REGION, behaviours, default_behaviour, events, existing_associations, live_key
 
 # The functions read their live settings from SSM in us-east-1 (functions/platforms/lambda-edge/adapter.ts), the
@@ -129,7 +129,7 @@ def live_get(app, stack: str, pattern, env: Mapping[str, str]) -> dict[str, Any]
     ssm = _client("ssm", REGION, env)
     key = live_key(app, stack, pattern)
     raw, version = _read(ssm, key)
-    return {"store": STORE, "key": key, "region": REGION, "value": _parse(raw), "raw": raw, "version": version,
+    return {"store": STORE, "key": key, "region": REGION, "value": parse_value(raw), "raw": raw, "version": version,
             "missing": raw is None}
 
 
@@ -140,7 +140,7 @@ def live_set(app, stack: str, pattern, value: Any, env: Mapping[str, str], dry_r
     ssm = _client("ssm", REGION, env)
     key = live_key(app, stack, pattern)
     before, version = _read(ssm, key)
-    out = {"store": STORE, "key": key, "region": REGION, "before": _parse(before), "after": value, "written": False,
+    out = {"store": STORE, "key": key, "region": REGION, "before": parse_value(before), "after": value, "written": False,
            "version": version}
     if dry_run:
         return out
@@ -161,17 +161,6 @@ def _read(ssm, key: str) -> tuple[str | None, int | None]:
     except BotoCoreError as e:
         raise _error(f"GetParameter {key}", e) from None
     return p.get("Value"), p.get("Version")
-
-
-def _parse(raw: str | None) -> Any:
-    import json
-
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 # ---------------------------------------------------------------- what is deployed
