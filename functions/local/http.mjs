@@ -193,7 +193,10 @@ export function serve(handler, port, host = "127.0.0.1", { rawTargets = false } 
       await sendResponse(res, await handler(req));
     } catch (e) {
       console.error(`edgeport local host: ${e?.stack ?? e}`);
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      // Past the head (an origin or a composed body cut mid-stream), the viewer must see a cut body, as from the
+      // platform's proxy: end the connection without the body's terminator, never with text that looks whole.
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(502, { "content-type": "text/plain" });
       res.end(`local host error: ${e?.message ?? e}\n`);
     }
   });

@@ -202,7 +202,16 @@ async function originRequest(cf: CfRequest, domain: string): Promise<CfRequest |
   const inbound = toRequest(cf, domain);
   const out = await runPatterns(inbound.request, CFG, platform, { phase: "origin-request", country });
   if (out.kind === "respond") {
-    const generated = await toCfResponse(out.response);
+    let generated: CfResponse;
+    try {
+      generated = await toCfResponse(out.response);
+    } catch (e) {
+      // A composed page whose shell broke off mid-body (the origin reset it): nothing has been sent yet, so the
+      // origin serves the page, as for a shell that is unavailable (esi.ts). Any other failure stays an error.
+      if (!out.response.headers.has("x-edgeport-esi")) throw e;
+      console.warn(`edgeport: composed page failed mid-body (${(e as Error)?.message ?? e}); passing to the origin`);
+      return cf;
+    }
     if (cfSize(generated) <= GENERATED_LIMIT) return generated;
     // CloudFront would answer 502: let the origin serve the request instead.
     console.warn(`edgeport: generated response of ${cfSize(generated)} B exceeds CloudFront's 1 MB; passing to the origin`);
