@@ -143,7 +143,7 @@ def set_fault(o: FaultOrigin, path: str, fault: str) -> None:
     if fault == "origin-5xx":
         o.script(path, status=503, body="origin down")
     elif fault == "origin-timeout":
-        o.script(path, body="late but whole", delay=2.5)
+        o.script(path, body="late but whole", delay=1.2)
     elif fault == "origin-reset":
         o.reset(path)
     else:
