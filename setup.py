@@ -26,7 +26,10 @@ def compile_engines() -> None:
 
 class BuildPy(build_py):
     def run(self):
-        compile_engines()
+        # An editable install (`make setup`, before `npm ci`) builds no wheel to ship: the checkout compiles its
+        # engines from functions/ on first use, so nothing is needed here.
+        if not getattr(self, "editable_mode", False):
+            compile_engines()
         super().run()
 
 
