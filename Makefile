@@ -77,10 +77,13 @@ schema: setup
 	$(BIN)/python -m edgeport.schema > provider/schema.json
 	$(BIN)/python -c "from edgeport.conformance.model import json_schema; print(json_schema(), end='')" > conformance/scenario.schema.json
 
-# A wheel carrying the prebuilt engines (setup.py compiles them from functions/): deploys from it need no Node.
+# An sdist and a wheel built from it (python -m build), carrying the prebuilt engines, the local runtime hosts with
+# their lockfile and the conformance scenarios (setup.py writes them from functions/ and conformance/): deploys from
+# the wheel need no Node. --no-isolation: built by the locked setuptools in .venv, no download.
 dist: setup
-	$(BIN)/python -m pip wheel . --no-deps --no-build-isolation -q -w dist
-	@ls -l dist/*.whl
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	@ls -l dist
 
 clean:
 	rm -rf .edgeport $(STAMP) functions/node_modules $(VENV)

@@ -504,6 +504,25 @@ def init_command(directory: Path, name: str | None, chosen_targets: str | None, 
     click.echo(f"\nnext:\n  cd {directory}\n  edgeport validate --stack dev\n  edgeport dev --stack dev\n  edgeport plan --stack dev")
 
 
+@main.command("setup-runtimes")
+@json_option
+def setup_runtimes(as_json: bool) -> None:
+    """Install the local runtimes of `dev` and `conformance` now (an installed edgeport does it on first use; CI can
+    run this once and cache ~/.cache/edgeport and ~/.npm). In a checkout they are functions/node_modules (make setup)."""
+    import time
+
+    from .local.runtime import cache_root, checkout_functions, packaged, runtime_dir
+
+    t0 = time.monotonic()
+    where = runtime_dir(_progress)
+    info = {"ok": True, "dir": str(where), "checkout": checkout_functions() is not None or not packaged(),
+            "cache": str(cache_root()), "seconds": round(time.monotonic() - t0, 1)}
+    if as_json:
+        click.echo(json.dumps(info))
+    else:
+        click.echo(f"local runtimes ready: {where}" + (" (this checkout's functions/)" if info["checkout"] else ""))
+
+
 def _register_ci() -> None:
     from .ci import ci_command
 

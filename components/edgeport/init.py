@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__, targets
+from .dist import DATA, deploy_pins
 from .errors import EdgeportError
 from .patterns import KINDS
 
@@ -23,6 +24,17 @@ def _origins(patterns: list[dict]) -> dict[str, str]:
     for p in patterns:
         names |= {r["origin"] for r in p.get("rules", [])} | {v["origin"] for v in p.get("variants", []) if v.get("origin")}
     return {n: "https://origin.example.com" if n == "default" else f"https://{n}.origin.example.com" for n in sorted(names)}
+
+
+def requirements() -> str:
+    """The edgeport version this project was made with and the exact versions of everything it installs, as
+    edgeport's tests ran them (edgeport/data/requirements.txt, written when the package was built; a checkout
+    reads its requirements.lock): a deploy installs what was tested."""
+    shipped = DATA / "requirements.txt"
+    pins = shipped.read_text().split() if shipped.exists() else deploy_pins()
+    return ("# edgeport and the exact versions of what it installs, as edgeport's tests ran them. A deploy (`pulumi up`)\n"
+            "# needs only these; `edgeport dev` and `edgeport conformance` also need Node.js >= 20.3 with npm.\n"
+            f"edgeport[local]=={__version__}\n" + "".join(f"{p}\n" for p in pins))
 
 
 def files(name: str, chosen_targets: list[str], chosen_patterns: list[str]) -> dict[str, str]:
@@ -46,15 +58,18 @@ def files(name: str, chosen_targets: list[str], chosen_patterns: list[str]) -> d
                        "from edgeport.program import main\n\nmain()\n",
         "stacks/Pulumi.dev.yaml": stack,
         ".gitignore": ".venv/\n__pycache__/\n.edgeport/\n.dev.vars\n",
-        # The edgeport version this project was made with; a deploy installs exactly it (pin the rest with a lock
-        # of your own, e.g. `pip freeze > requirements.lock` after `pip install -r requirements.txt`).
-        "requirements.txt": f"edgeport[local]=={__version__}\n",
+        "requirements.txt": requirements(),
         "README.md": (f"# {name}\n\nEdge patterns declared once with edgeport (`stacks/Pulumi.dev.yaml`).\n\n"
-                      "```sh\npython -m venv .venv && .venv/bin/pip install -r requirements.txt\n"
+                      "```sh\npython -m venv .venv && .venv/bin/pip install -r requirements.txt && . .venv/bin/activate\n"
                       "edgeport validate --stack dev      # check the declaration\n"
                       "edgeport dev --stack dev           # serve it locally on every target's runtime\n"
                       "edgeport plan --stack dev          # what `pulumi up -s dev` would create, offline\n```\n\n"
-                      "Pull requests and deploys: `.github/workflows/` (see edgeport's docs/gitops.md).\n"),
+                      "`dev` (and `conformance`) run the edge code in each platform's local runtime: they need Node.js >= 20.3\n"
+                      "with npm, and install the runtimes once into ~/.cache/edgeport (`edgeport setup-runtimes` does it ahead).\n"
+                      "Validating, planning and deploying need Python only.\n\n"
+                      "Then deploy: `pulumi stack init dev`, set the secrets the stack names with `pulumi config set --secret`,\n"
+                      "replace the placeholder ids in the stack file and run `pulumi up -s dev`.\n"
+                      "Pull requests and deploys from CI: `.github/workflows/` (see edgeport's docs/gitops.md).\n"),
     }
     for wf in sorted((TEMPLATES / "github" / "workflows").glob("*.yml")):
         out[f".github/workflows/{wf.name}"] = wf.read_text()

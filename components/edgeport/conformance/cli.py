@@ -26,7 +26,7 @@ TARGET_CHOICES = list(targets.NAMES)
               help="Run the scenarios of this pattern only, by name (api-auth) or type (jwt-auth); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
 @click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Scenario directory (default: conformance/scenarios of the project).")
+              help="Scenario directory (default: conformance/scenarios of the project, else the scenarios edgeport ships).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Build directory (default: .edgeport/build/<stack>).")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -21,6 +21,7 @@ from ..build import BuildResult, build_app, default_out_dir
 from ..errors import EdgeportError
 from ..local.echo import EchoOrigin
 from ..local.runner import LocalRunner
+from ..local.runtime import runtime_dir
 from ..spec import find_project_dir, load_stack
 from ..spec.capabilities import capability
 from ..patterns import PatternBase, kind_of
@@ -32,6 +33,10 @@ from .client import Inbox, StepFailed, http_exchange, ws_connect
 from .context import PatternContext
 from .placeholders import PlaceholderError
 from .scenarios import Scenario, ScenarioFile, Step, load_scenarios
+
+# The scenarios an installed edgeport carries (edgeport/data/, written by `python -m edgeport.dist`): a project
+# without a conformance/scenarios directory of its own runs these.
+SHIPPED_SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "conformance" / "scenarios"
 
 PASS, FAIL, DIFFERENCE, NA = "pass", "fail", "declared-difference", "n/a"
 RECEIVE_WITHIN_MS = 5000
@@ -473,7 +478,8 @@ def run_conformance(stack: str, *, project_dir: Path | None = None, targets: lis
     t0 = time.monotonic()
     st = load_stack(stack, project_dir or find_project_dir())
     app = st.app
-    sdir = Path(scenarios_dir) if scenarios_dir else st.project_dir / "conformance" / "scenarios"
+    own = st.project_dir / "conformance" / "scenarios"
+    sdir = Path(scenarios_dir) if scenarios_dir else own if own.is_dir() else SHIPPED_SCENARIOS
     files = load_scenarios(sdir)
     declared = app.targets.names()
     for t in targets or []:
@@ -494,6 +500,7 @@ def run_conformance(stack: str, *, project_dir: Path | None = None, targets: lis
                      f"{', '.join(widened)}): the local origins share the machine with three runtimes, and the "
                      "scenarios test what a deadline does, not its figure")
     out = out_dir or default_out_dir(st.project_dir, stack)
+    runtime_dir()  # an installed edgeport installs the local runtimes on first use (progress on stderr)
     say(f"building {stack} into {out} ...")
     build = build_app(app, stack, out, st.locate)
     by_target = {t: [j for j in jobs if j.ctx.target == t] for t in chosen}

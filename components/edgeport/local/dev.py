@@ -32,6 +32,7 @@ from .live_admin import LiveAdmin, announce, withdraw
 from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
 from .procs import stop_group
 from .runner import LocalRunner, spawn_standby
+from .runtime import checkout_functions, runtime_dir
 
 
 def demo_content(app: App, echoes: dict[str, EchoOrigin]) -> None:
@@ -95,9 +96,12 @@ class DevServer:
         self._log_lock = threading.Lock()
 
     def watched(self) -> list[Path]:
+        own = [stack_file(self.project_dir, self.stack_name), self.project_dir / ".dev.vars"]
+        fdir = checkout_functions()
+        if fdir is None:  # an installed edgeport: its engines and hosts do not change while it runs
+            return own
         fdir = functions_dir()
-        return [fdir / "src", fdir / "platforms", fdir / "local", fdir / "build.mjs", stack_file(self.project_dir, self.stack_name),
-                self.project_dir / ".dev.vars"]
+        return [fdir / "src", fdir / "platforms", fdir / "local", fdir / "build.mjs", *own]
 
     def urls(self) -> dict[str, str]:
         """Where each target is served (the fronts' addresses; stable across reloads)."""
@@ -229,6 +233,7 @@ class DevServer:
         return runner
 
     def start(self) -> LocalRunner:
+        runtime_dir()  # an installed edgeport installs the local runtimes on first use (progress on stderr)
         st, targets, build = self._prepare()
         try:
             for t in targets:
@@ -281,8 +286,8 @@ class DevServer:
                 changed = sorted(str(p.relative_to(self.project_dir)) if p.is_relative_to(self.project_dir) else str(p)
                                  for p in set(now) ^ set(seen) | {p for p in now if seen.get(p) != now[p]})
                 self.say(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}; rebuilding")
-                fdir = functions_dir()
-                if any(p.is_relative_to(fdir / "local") or p.is_relative_to(fdir / "platforms") and p.suffix == ".mjs"
+                fdir = checkout_functions() and functions_dir()
+                if fdir and any(p.is_relative_to(fdir / "local") or p.is_relative_to(fdir / "platforms") and p.suffix == ".mjs"
                        for p in set(now) ^ set(seen) | {p for p in now if seen.get(p) != now[p]}):
                     self.drop_standbys()
                 seen = now

@@ -1,4 +1,5 @@
-"""Start and stop the local runtime hosts (functions/local/host.mjs), one node process per target.
+"""Start and stop the local runtime hosts (functions/local/host.mjs, or an installed edgeport's copy: runtime.py),
+one node process per target.
 
 Each host runs in its own process group so that Ctrl-C reaches only this process,
 which then stops every host (SIGTERM, then SIGKILL after a grace period): workerd
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-from ..build import BuildResult, functions_dir, node_binary
+from ..build import BuildResult, node_binary
 from ..errors import LocalRunError
 from ..spec.models import App
 from ..spec.secret_refs import env_name
 from .. import targets
 from .procs import stop_group
+from .runtime import runtime_dir
 
 READY_TIMEOUT = 60.0
 STOP_GRACE = 3.0
@@ -39,7 +41,7 @@ class Host:
 
 
 def _host_cmd(argv: list[str]) -> list[str]:
-    return [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(functions_dir() / "local" / "host.mjs"), *argv]
+    return [node_binary(), "--disable-warning=NodeVersionSupportWarning", str(runtime_dir() / "local" / "host.mjs"), *argv]
 
 
 def spawn_standby(target: str) -> subprocess.Popen:
@@ -48,7 +50,7 @@ def spawn_standby(target: str) -> subprocess.Popen:
            **getattr(targets.profile(target), "LOCAL_ENV", {})}
     return subprocess.Popen(_host_cmd(["--standby", "--target", target]), env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            cwd=functions_dir())
+                            cwd=runtime_dir())
 
 
 def _pump(stream, sink: list[str], echo: bool, on_line: Callable[[str], None] | None = None) -> None:
@@ -184,7 +186,7 @@ class LocalRunner:
         else:
             env = {**{k: v for k, v in os.environ.items() if not k.startswith("EDGEPORT_SECRET_")}, **extra}
             proc = subprocess.Popen(_host_cmd(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True, cwd=functions_dir())
+                                    start_new_session=True, cwd=runtime_dir())
         host = Host(target, "", proc)
         on_event = self.on_event
         on_stderr = (lambda text: on_event(target, {"event": "stderr", "text": text})) if on_event else None
