@@ -21,3 +21,31 @@ test("refused: padding, the standard alphabet, whitespace, impossible lengths, n
   }
   assert.deepEqual(b64urlDecode("QQ"), Uint8Array.of(65));
 });
+
+test("agrees with Node's base64url on every 2- and 3-character string, and on random bytes", () => {
+  // Node's decoder is lenient (it ignores unused bits); the strict rule is: accepted iff re-encoding gives the input.
+  const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  let accepted = 0;
+  for (const a of A) for (const b of A) {
+    const s2 = a + b;
+    const want2 = Buffer.from(s2, "base64url");
+    const ok2 = want2.toString("base64url") === s2;
+    if (ok2) assert.deepEqual(Buffer.from(b64urlDecode(s2)), want2, s2);
+    else assert.throws(() => b64urlDecode(s2), TypeError, s2);
+    for (const c of A) {
+      const s3 = s2 + c;
+      const want3 = Buffer.from(s3, "base64url");
+      if (want3.toString("base64url") === s3) {
+        accepted++;
+        assert.deepEqual(Buffer.from(b64urlDecode(s3)), want3, s3);
+      } else assert.throws(() => b64urlDecode(s3), TypeError, s3);
+    }
+  }
+  assert.equal(accepted, 65536); // one spelling per two-byte value
+  for (let n = 0; n < 300; n++) {
+    const bytes = new Uint8Array(n);
+    crypto.getRandomValues(bytes);
+    assert.equal(b64urlEncode(bytes), Buffer.from(bytes).toString("base64url"));
+  }
+  for (const bad of ["é", "AAé", "AA\u0100A", "AA\u{1F600}"]) assert.throws(() => b64urlDecode(bad), TypeError, bad);
+});

@@ -119,3 +119,69 @@ test("the step: 401 with a challenge when refused; claims forwarded and the toke
   assert.equal(headers.get("x-user"), "Zo%C3%AB");
   assert.equal(headers.get("authorization"), null);
 });
+
+test("token cache: a repeated token is served from the cache, its time claims still checked on every request", async () => {
+  const c = cfg();
+  let now = NOW * 1000;
+  const clock = { ...platform, now: () => now };
+  const t = good({ exp: NOW + 60 });
+  assert.equal(J.cachedTokens(c), 0);
+  assert.equal(await reason(t, c, clock), "accepted");
+  assert.equal(J.cachedTokens(c), 1);
+  const first = await verifyJwt(t, c, clock);
+  assert.equal(await verifyJwt(t, c, clock), first); // the cached claims object: no second decode
+  assert.equal(J.cachedTokens(c), 1);
+  now = (NOW + 60 + 30) * 1000; // exp + leeway: expired now, although cached
+  assert.equal(await reason(t, c, clock), "token expired");
+  assert.equal(J.cachedTokens(c), 0); // dropped
+  // nbf: not yet valid is refused on every request, so such a token is never cached.
+  now = NOW * 1000;
+  const early = good({ nbf: NOW + 100 });
+  assert.equal(await reason(early, c, clock), "token not yet valid");
+  assert.equal(J.cachedTokens(c), 0);
+  // maxAge counts from iat on every request.
+  const aged = cfg({ maxAge: 100 });
+  const withIat = good({ iat: NOW, exp: NOW + 1000 });
+  assert.equal(await reason(withIat, aged, clock), "accepted");
+  now = (NOW + 100 + 31) * 1000;
+  assert.equal(await reason(withIat, aged, clock), "token too old");
+});
+
+test("token cache: keyed on the exact token, per pattern, and invalidated by a key change", async () => {
+  const c = cfg();
+  const t = good();
+  assert.equal(await reason(t, c), "accepted");
+  // One character changed in any segment is another token, verified afresh (and refused).
+  const [h, p, s] = t.split(".");
+  const flip = (x) => x.slice(0, -2) + (x.at(-2) === "A" ? "B" : "A") + x.at(-1);
+  for (const bad of [`${h}.${p}.${flip(s)}`, `${h}.${flip(p)}.${s}`, `${t} `, `${t}.`]) {
+    assert.notEqual(await reason(bad, c), "accepted", bad);
+  }
+  // Another pattern's config shares nothing: its own options apply to the same token.
+  assert.equal(await reason(t, cfg({ issuer: "https://issuer.example" })), "unexpected issuer");
+  // The secret rotates: the cached token was signed with the old one and is refused.
+  const rotated = { ...platform, secret: async () => "a-rotated-secret-of-at-least-32-bytes!" };
+  assert.equal(await reason(t, c, rotated), "signature mismatch");
+  assert.equal(J.cachedTokens(c), 0);
+  // A secret that cannot be read is a 503 on a cached token too, never a pass.
+  assert.equal(await reason(t, c), "accepted");
+  const down = { ...platform, secret: async () => { throw new Error("store down"); } };
+  await assert.rejects(verifyJwt(t, c, down), internal);
+});
+
+test("token cache: bounded, least recently used first", async () => {
+  const c = cfg();
+  const tokens = Array.from({ length: 600 }, (_, i) => good({ n: i }));
+  for (const t of tokens) assert.equal(await reason(t, c), "accepted");
+  assert.equal(J.cachedTokens(c), 512);
+  // The oldest 88 were dropped; touching the oldest kept one protects it from the next eviction.
+  const kept = tokens[88];
+  const before = await verifyJwt(kept, c, platform);
+  await verifyJwt(good({ n: "new" }), c, platform);
+  assert.equal(await verifyJwt(kept, c, platform), before);
+  assert.notEqual(await verifyJwt(tokens[0], c, platform), await verifyJwt(tokens[0], cfg(), platform));
+  // Large tokens: the character budget (1 MiB) bounds it before the entry count does.
+  const big = cfg({ maxTokenBytes: 20000 });
+  for (let i = 0; i < 80; i++) assert.equal(await reason(good({ pad: "x".repeat(12000), n: i }), big), "accepted");
+  assert.ok(J.cachedTokens(big) < 80 && J.cachedTokens(big) >= 50, String(J.cachedTokens(big)));
+});

@@ -56,11 +56,12 @@ const ALG: Record<Alg, { kty: string; crv?: string; sigBytes?: number; params: a
   ES256: { kty: "EC", crv: "P-256", sigBytes: 64, params: { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } },
 };
 
-/** A token-caused rejection: answered with 401. */
-export class JwtReject extends Error {
-  constructor(readonly reason: string, readonly missing = false) {
-    super(reason);
-  }
+/**
+ * A token-caused rejection: answered with 401. Deliberately not an Error: nothing reads its stack, and capturing
+ * one on every refused token cost 6-15 µs per 401 (docs/benchmarks.md, "Where edgeport's time goes", row 7).
+ */
+export class JwtReject {
+  constructor(readonly reason: string, readonly missing = false) {}
 }
 
 // Imported keys are cached per isolate (the module scope lives as long as the
@@ -184,9 +185,97 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
   return v;
 }
 
+/**
+ * Tokens whose signature held, per pattern config (a WeakMap: each pattern has its own options, and a config
+ * object is never shared between patterns). A session sends the same token again and again; a hit skips the
+ * decoding and the WebCrypto verification, nothing else:
+ * - keyed on the exact token text (Map keys compare strings by value: one byte different is another entry);
+ * - only tokens that verified are stored, with the key object they verified under; a hit resolves the key again
+ *   (the secret is read as on a miss) and must get that same object - imported keys are cached per key material
+ *   (keyCache), so a rotated secret or changed JWK set gives another object and the token is verified afresh;
+ * - the claim checks (exp/nbf/iat with the leeway, maxAge, iss, sub, aud, required claims) run on every request,
+ *   hit or miss, against the current time; an entry whose token failed them is dropped;
+ * - bounded: at most TOKEN_CACHE_ENTRIES tokens and TOKEN_CACHE_CHARS characters of tokens per pattern, the
+ *   least recently used dropped first (a Map keeps insertion order; a hit moves its entry to the end).
+ * The stored claims object is shared by the requests that hit it and is read, never written.
+ */
+const TOKEN_CACHE_ENTRIES = 512;
+const TOKEN_CACHE_CHARS = 1 << 20;
+
+interface Verified {
+  alg: Alg;
+  kid: unknown;
+  key: Key;
+  claims: Record<string, unknown>;
+  /** claimHeaders(cfg, claims), filled by jwtStep on first use */
+  forward?: [string, string][];
+}
+
+interface TokenCache {
+  entries: Map<string, Verified>;
+  chars: number;
+}
+
+const tokenCaches = new WeakMap<JwtConfig, TokenCache>();
+
+function tokenCache(cfg: JwtConfig): TokenCache {
+  let c = tokenCaches.get(cfg);
+  if (!c) tokenCaches.set(cfg, (c = { entries: new Map(), chars: 0 }));
+  return c;
+}
+
+function forget(c: TokenCache, token: string): void {
+  if (c.entries.delete(token)) c.chars -= token.length;
+}
+
+function remember(c: TokenCache, token: string, v: Verified): void {
+  forget(c, token);
+  c.entries.set(token, v);
+  c.chars += token.length;
+  while (c.entries.size > TOKEN_CACHE_ENTRIES || c.chars > TOKEN_CACHE_CHARS) {
+    forget(c, c.entries.keys().next().value as string);
+  }
+}
+
+/** How many tokens the cache holds for `cfg` (tests). */
+export function cachedTokens(cfg: JwtConfig): number {
+  return tokenCaches.get(cfg)?.entries.size ?? 0;
+}
+
+function keyFor(cfg: JwtConfig, alg: Alg, kid: unknown, platform: Platform): Promise<Key> {
+  return ALG[alg].kty === "oct" ? hmacKey(cfg, alg, platform) : publicKey(cfg, alg, kid);
+}
+
 /** Verify a compact JWS/JWT. Returns the claims or throws JwtReject / EdgeInternalError. */
 export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platform): Promise<Record<string, unknown>> {
+  return (await verifyToken(token, cfg, platform)).claims;
+}
+
+async function verifyToken(token: string, cfg: JwtConfig, platform: Platform): Promise<Verified> {
   if (token.length > cfg.maxTokenBytes) throw new JwtReject("token too large");
+  const cache = tokenCache(cfg);
+  const hit = cache.entries.get(token);
+  if (hit) {
+    if ((await keyFor(cfg, hit.alg, hit.kid, platform)) === hit.key) {
+      try {
+        checkClaims(hit.claims, cfg, platform);
+      } catch (e) {
+        forget(cache, token);
+        throw e;
+      }
+      remember(cache, token, hit);
+      return hit;
+    }
+    forget(cache, token);
+  }
+  const v = await verifySignature(token, cfg, platform);
+  checkClaims(v.claims, cfg, platform);
+  remember(cache, token, v);
+  return v;
+}
+
+/** The token's structure, header and signature; its claims decoded but not yet checked. */
+async function verifySignature(token: string, cfg: JwtConfig, platform: Platform): Promise<Verified> {
   const parts = token.split(".");
   if (parts.length !== 3) throw new JwtReject("token is not a compact JWS");
   const [h, p, s] = parts;
@@ -205,12 +294,16 @@ export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platfor
   }
   const spec = ALG[alg as Alg];
   if (spec.sigBytes !== undefined && sig.length !== spec.sigBytes) throw new JwtReject("signature has the wrong length");
-  const key = spec.kty === "oct" ? await hmacKey(cfg, alg as Alg, platform) : await publicKey(cfg, alg as Alg, header.kid);
+  const key = await keyFor(cfg, alg as Alg, header.kid, platform);
   const data = new TextEncoder().encode(`${h}.${p}`);
   if (!(await signatureValid(alg as Alg, key, sig, data))) throw new JwtReject("signature mismatch");
 
   // Claims are looked at only after the signature holds.
-  const claims = decodeJsonObject(p, "payload");
+  return { alg: alg as Alg, kid: header.kid, key, claims: decodeJsonObject(p, "payload") };
+}
+
+/** The claim rules, on every request (a cached token's too): time claims against the current time, then the rest. */
+function checkClaims(claims: Record<string, unknown>, cfg: JwtConfig, platform: Platform): void {
   const now = platform.now() / 1000;
   const exp = numericClaim(claims, "exp");
   const nbf = numericClaim(claims, "nbf");
@@ -235,7 +328,6 @@ export async function verifyJwt(token: string, cfg: JwtConfig, platform: Platfor
   }
   // Own properties only: `in` also finds inherited names (constructor, toString, __proto__), which no token sets.
   for (const c of cfg.requiredClaims) if (!Object.hasOwn(claims, c)) throw new JwtReject(`claim ${c} is required`);
-  return claims;
 }
 
 function unauthorized(cfg: JwtConfig, e: JwtReject): Response {
@@ -277,7 +369,8 @@ export async function jwtStep(ctx: { headers: Headers; platform: Platform }, cfg
   try {
     const token = extractToken(ctx, cfg);
     if (token === null) throw new JwtReject("no token", true);
-    forwarded = claimHeaders(cfg, await verifyJwt(token, cfg, ctx.platform));
+    const v = await verifyToken(token, cfg, ctx.platform);
+    forwarded = v.forward ??= claimHeaders(cfg, v.claims);
   } catch (e) {
     if (e instanceof JwtReject) return unauthorized(cfg, e);
     throw e; // internal: the adapter answers 503
