@@ -66,6 +66,11 @@ class Scenario:
     country: str | None = None
     # implementation -> extra request headers only it gets (the floor is told which outcome a case expects)
     impl_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # fraction of the case's n and warm-up this scenario runs (ESI latency sweep: a 1 s fragment makes every
+    # request take 1 s, so it gets fewer samples); see Case.scenario_settings
+    scale: float = 1.0
+    # esi-compose: how long the slow fragment takes to answer in this scenario (the latency sweep)
+    fragment_delay_ms: int | None = None
 
     def to_job(self) -> dict[str, Any]:
         job = {"name": self.name, "method": self.method, "host": self.host, "path": self.path,
@@ -75,6 +80,15 @@ class Scenario:
         if self.impl_headers:
             job["implHeaders"] = self.impl_headers
         return job
+
+    def info(self) -> dict[str, Any]:
+        """What the results file says about the scenario (no headers: they may carry tokens)."""
+        out: dict[str, Any] = {"name": self.name, "label": self.label, "method": self.method, "path": self.path}
+        if self.country:
+            out["country"] = self.country
+        if self.fragment_delay_ms is not None:
+            out["fragment_delay_ms"] = self.fragment_delay_ms
+        return out
 
 
 @dataclass
@@ -86,6 +100,8 @@ class Context:
     secrets: dict[str, str]
     # peer JWT cases: alg -> (the key the stack trusts, another key), private keys, this run only
     keys: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # esi-compose: the slow fragment's latencies to sweep (bench/run.py --esi-latencies)
+    esi_latencies: tuple[int, ...] = ()
 
     def pattern(self, name: str):
         for p in self.app.patterns:
@@ -126,11 +142,19 @@ class Case:
     # viewer-request result, with the distribution's origin, Host and country added, is origin-request's input);
     # empty: lambda_event alone
     lambda_chain: tuple[str, ...] = ()
-    # fresh processes for cold starts (peer cases: not measured)
+    # fresh processes for cold starts
     cold: bool = True
+    # the implementations started cold (None: all of them). Peer cases: edgeport and the floor, the empty handler
+    # on the same runtime, so edgeport's cold start reads as "above an empty handler" (#14 item 5)
+    cold_impls: tuple[str, ...] | None = None
 
     def implementations(self) -> list[str]:
         return ["edgeport", FLOOR, *PEERS] if self.peer_group else ["edgeport", "reference"]
+
+    def cold_implementations(self) -> list[str]:
+        if not self.cold:
+            return []
+        return [i for i in self.implementations() if self.cold_impls is None or i in self.cold_impls]
 
     def lambda_events(self) -> tuple[str, ...]:
         return self.lambda_chain or (self.lambda_event,)
@@ -141,6 +165,14 @@ class Case:
             return dict(base)
         return {**base, "n": max(min(base["n"], 3), round(base["n"] * self.scale)),
                 "warmup": max(min(base["warmup"], 1), round(base["warmup"] * self.scale))}
+
+    def scenario_settings(self, base: dict[str, int], scenario: Scenario) -> dict[str, int] | None:
+        """A scenario's own n and warm-up when it runs a fraction of the case's (at least 3 and 1); None: the case's."""
+        if scenario.scale == 1.0:
+            return None
+        cs = self.settings(base)
+        return {"n": max(min(cs["n"], 3), round(cs["n"] * scenario.scale)),
+                "warmup": max(min(cs["warmup"], 1), round(cs["warmup"] * scenario.scale))}
 
 
 # ---------------------------------------------------------------- jwt-auth
@@ -275,6 +307,17 @@ GEO_ROUTE = Case(
 # ---------------------------------------------------------------- esi-compose
 
 FRAGMENT_DELAY_MS = 50
+# #14 item 6: the slow fragment's latency swept over these (bench/run.py --esi-latencies); FRAGMENT_DELAY_MS is the
+# case's own scenario ("page"), the others are added next to it
+ESI_LATENCIES = (0, 50, 200, 1000)
+# The origin stand-ins (bench/measure.mjs) delay /fragments/recommendations by this cookie's value when a request
+# carries it. Both sides send the viewer's cookie to their fragments (edgeport: every end-to-end header,
+# functions/src/core/http.ts forwardable; the reference's fetchPersonalizedContent: the cookie), so a scenario
+# chooses the latency without another pattern in the bench stack.
+DELAY_COOKIE = "bench-fragment-delay"
+# A sweep scenario runs min(1, ESI_BUDGET_MS / latency) of the case's n: every request waits for the fragment, so
+# at 1 s the case's 100 requests would take 200 s per runtime; this keeps each scenario near 5 s per side.
+ESI_BUDGET_MS = 50
 
 
 def _esi_site() -> dict[str, dict[str, Any]]:
@@ -301,7 +344,9 @@ def _esi_site() -> dict[str, dict[str, Any]]:
     cart = "<span data-fragment=\"cart\">3 items</span>"
     return {
         "/shell.html": {"type": "text/html; charset=utf-8", "body": shell, "delayMs": 0},
-        "/fragments/recommendations": {"type": "text/html; charset=utf-8", "body": recs, "delayMs": FRAGMENT_DELAY_MS},
+        # the latency sweep's scenarios name another delay in a cookie both sides pass on to the fragment
+        "/fragments/recommendations": {"type": "text/html; charset=utf-8", "body": recs, "delayMs": FRAGMENT_DELAY_MS,
+                                       "delayCookie": DELAY_COOKIE},
         "/fragments/cart": {"type": "text/html; charset=utf-8", "body": cart, "delayMs": 0},
     }
 
@@ -315,14 +360,29 @@ def esi_scenarios(ctx: Context) -> list[Scenario]:
     # identity: Miniflare's entry worker would otherwise gzip/brotli text/html for Node's fetch,
     # and a compressor may hold back the first bytes, which is not what is being measured here.
     headers = {"Cookie": "session=bench-user", "Accept-Encoding": "identity"}
-    return [
-        Scenario("page", f"page (fragment {FRAGMENT_DELAY_MS} ms)", route, headers, expect={
-            "edgeport": {"kind": "respond", "status": 200, "headers": {"x-edgeport-esi": p.name},
-                         "bodyIncludes": filled, "bodyExcludes": ["<!--esi:", "Popular this week"]},
-            "reference": {"kind": "respond", "status": 200, "bodyIncludes": filled,
-                          "bodyExcludes": ["<!-- PERSONALIZED_SLOT -->"]},
-        }),
-    ]
+    recs = next(f for f in p.fragments if f.slot == "recommendations")
+
+    def page(name: str, delay: int, cookie: str) -> Scenario:
+        # Past the fragment's deadline edgeport sends the slot's fallback (the documented behaviour, a valid result:
+        # the table marks it); the reference has no deadline and waits. The bench stack's deadline is 3000 ms, above
+        # every latency of the default sweep.
+        late = delay >= recs.timeout_ms
+        fallback = [recs.fallback] if recs.fallback else []
+        edgeport_body = ({"bodyIncludes": ['data-fragment="cart"', *fallback, "</html>"],
+                          "bodyExcludes": ["<!--esi:", 'data-fragment="recommendations"']} if late else
+                         {"bodyIncludes": filled, "bodyExcludes": ["<!--esi:", *fallback]})
+        scale = 1.0 if delay <= ESI_BUDGET_MS else ESI_BUDGET_MS / delay
+        return Scenario(name, f"page (fragment {delay} ms)", route, {**headers, "Cookie": cookie},
+                        scale=scale, fragment_delay_ms=delay, expect={
+                            "edgeport": {"kind": "respond", "status": 200, "headers": {"x-edgeport-esi": p.name}, **edgeport_body},
+                            "reference": {"kind": "respond", "status": 200, "bodyIncludes": filled,
+                                          "bodyExcludes": ["<!-- PERSONALIZED_SLOT -->"]},
+                        })
+
+    # "page" first: the cold starts use a case's first scenario
+    return [page("page", FRAGMENT_DELAY_MS, headers["Cookie"]),
+            *(page(f"fragment-{ms}ms", ms, f"{headers['Cookie']}; {DELAY_COOKIE}={ms}")
+              for ms in ctx.esi_latencies if ms != FRAGMENT_DELAY_MS)]
 
 
 ESI_COMPOSE = Case(
@@ -348,6 +408,10 @@ ESI_COMPOSE = Case(
         "Lambda@Edge: both answer from origin-request with a generated response, which CloudFront does not "
         "stream: TTFB is not measured there.",
         f"Requests take >= {FRAGMENT_DELAY_MS} ms by design, so the case runs 2 % of n (100 requests in a full run).",
+        "Latency sweep (#14 item 6): scenarios fragment-<N>ms delay the recommendations fragment by N ms instead of "
+        f"{FRAGMENT_DELAY_MS} (the cart stays at 0); above {ESI_BUDGET_MS} ms a scenario runs {ESI_BUDGET_MS}/N of "
+        "the case's n (at least 3). A latency at or past the fragment's timeoutMs (3000 ms in the bench stack) "
+        "makes edgeport send the slot's fallback, which the check then expects.",
     ],
 )
 
@@ -419,7 +483,7 @@ def _peer_jwt_case(alg: str, prefix: str) -> Case:
         scenarios=peer_jwt_scenarios(alg, prefix),
         stack="peers-jwt",
         peer_group="jwt",
-        cold=False,
+        cold_impls=("edgeport", FLOOR),
         scale=0.5,
         notes=[
             "Every side checks the signature, exp/nbf/iat when present, iss and aud, and forwards x-user-id and "
@@ -430,6 +494,10 @@ def _peer_jwt_case(alg: str, prefix: str) -> Case:
             "jose imports an HS256 secret given as bytes on every request and caches the JWK set's keys.",
             "The floor forwards the valid token's request unchanged and answers the bad one with a bare 401 "
             "(told by a header only it gets): what the runtime costs with no work done.",
+            "Cold start (#14 item 5): edgeport and the floor in fresh processes, first request = a valid token. "
+            "Lambda@Edge: HS256's first request waits for the secret from Secrets Manager (a store read); RS256 "
+            "and ES256 verify with the stack's inline JWKs and do not wait (the container still starts reading the "
+            "stack's HS256 secret in the background while it loads).",
         ],
     )
 
@@ -472,7 +540,7 @@ CHAIN = Case(
     stack="peers-chain",
     peer_group="chain",
     lambda_chain=("viewer-request", "origin-request"),
-    cold=False,
+    cold_impls=("edgeport", FLOOR),
     scale=0.5,
     notes=[
         "One request runs three steps: the viewer's country picks the origin (DE -> eu), an HS256 token is checked "
@@ -483,6 +551,9 @@ CHAIN = Case(
         "Lambda@Edge: the viewer-request trigger (auth, assignment) and then the origin-request trigger (country, "
         "origin) are timed as one request, the way CloudFront runs them on a cache miss; the cookie needs a "
         "response trigger on every side and is not timed.",
+        "Cold start (#14 item 5): edgeport and the floor in fresh processes, first request = the returning visitor. "
+        "Lambda@Edge: both functions loaded; the first request waits for the HS256 secret (Secrets Manager), not "
+        "for the live A/B ratios (SSM, read in the background on first use: the cookie's variant needs none).",
     ],
 )
 

@@ -11,7 +11,8 @@
 //   vercel: { edgeConfig, live },                                     // manifest targets.vercel
 //   origins: { <name>: url },                                         // the stack's declared origins
 //   siteHost: "bench.example.com",                                    // the site's own host
-//   site: { <path>: { type, body, delayMs } },                        // origin pages (others: echo)
+//   site: { <path>: { type, body, delayMs, delayCookie? } },          // origin pages (others: echo); delayCookie:
+//                                                                     // a cookie whose value (ms) replaces delayMs
 //   impls: [{ name, bundle, bundles?, config?, env?, liveStore?, cache? }], // "warm": all, "cold": exactly one
 //   event: "viewer-request" | "origin-request",                       // Lambda@Edge trigger
 //   events: ["viewer-request", "origin-request"],                     // Lambda@Edge: triggers run in turn per
@@ -19,7 +20,7 @@
 //   cfTransport: "http" | "dispatchFetch",                            // Cloudflare only (default http)
 //   ttfb: false,                                                      // also time the first body byte
 //   scenarios: [{ name, method, host, path, headers, country?, implHeaders?: { <impl name>: headers },
-//                 expect: { <impl name>: Expect } }],
+//                 expect: { <impl name>: Expect }, n?, warmup? }],          // n/warmup: this scenario's own
 //   n, warmup, rounds,
 //   settleMs: 0                                                       // "warm", Lambda@Edge: untimed pause after the warm-up
 // }
@@ -63,6 +64,7 @@
 // samples overlapped a garbage collection of this Node process (with p99 over the others); with
 // job.ttfb also ttfb_* (time to the first byte of the response body) next to the totals.
 // The job arrives on stdin because it carries the benchmark's secret.
+import dc from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -71,11 +73,24 @@ import { pathToFileURL } from "node:url";
 
 // The origin behind the edge: the pages of job.site (after their delay), an echo of the request
 // for every other path, so forwards can be checked against what the origin actually received.
-const ORIGIN_WORKER = `export default {
+// A page with delayCookie waits for that cookie's value (ms) instead of delayMs when the request carries it (the
+// ESI latency sweep: both sides pass the viewer's cookie on to their fragment fetches).
+const pageDelay = (page, cookie) => {
+  if (page.delayCookie) {
+    for (const part of String(cookie ?? "").split(";")) {
+      const [k, v] = part.trim().split("=");
+      if (k === page.delayCookie && /^[0-9]+$/.test(v ?? "")) return Number(v);
+    }
+  }
+  return page.delayMs ?? 0;
+};
+const ORIGIN_WORKER = `const pageDelay = ${pageDelay.toString()};
+export default {
   async fetch(request, env) {
     const page = env.SITE[new URL(request.url).pathname];
     if (page) {
-      if (page.delayMs) await new Promise((r) => setTimeout(r, page.delayMs));
+      const delay = pageDelay(page, request.headers.get("cookie"));
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       return new Response(page.body, { headers: { "content-type": page.type } });
     }
     const headers = {};
@@ -143,7 +158,8 @@ function startNodeOrigin(job) {
     const server = createServer(async (req, res) => {
       const page = site[new URL(req.url, "http://origin").pathname];
       if (page) {
-        if (page.delayMs) await sleep(page.delayMs);
+        const delay = pageDelay(page, req.headers.cookie);
+        if (delay) await sleep(delay);
         res.writeHead(200, { "content-type": page.type }).end(page.body);
         return;
       }
@@ -542,18 +558,59 @@ function scenariosFor(job, impl) {
   return job.scenarios.map((s) => (s.implHeaders?.[impl.name] ? { ...s, headers: { ...s.headers, ...s.implHeaders[impl.name] } } : s));
 }
 
+/**
+ * Lambda@Edge store calls (Secrets Manager, SSM) of this process, as they happen: the AWS SDK's Node HTTP handler
+ * goes through node:http, whose client requests are published on diagnostics_channel ("http.client.request.start",
+ * "http.client.response.finish": https://nodejs.org/docs/latest-v20.x/api/diagnostics_channel.html#http). Only
+ * requests to the store endpoints the harness set (AWS_ENDPOINT_URL_*) count; the handlers' own fetches use undici.
+ */
+function watchStoreCalls() {
+  const hosts = new Set(["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SSM"]
+    .map((k) => process.env[k]).filter(Boolean).map((u) => new URL(u).host));
+  const calls = new Map();
+  const onStart = ({ request }) => {
+    if (hosts.has(String(request.getHeader?.("host") ?? ""))) calls.set(request, { action: String(request.getHeader?.("x-amz-target") ?? request.path), start: performance.now() });
+  };
+  const onFinish = ({ request }) => {
+    const c = calls.get(request);
+    if (c) c.end ??= performance.now();
+  };
+  dc.subscribe("http.client.request.start", onStart);
+  dc.subscribe("http.client.response.finish", onFinish);
+  return {
+    stop() {
+      dc.unsubscribe("http.client.request.start", onStart);
+      dc.unsubscribe("http.client.response.finish", onFinish);
+      return [...calls.values()];
+    },
+  };
+}
+
 async function cold(job) {
   const impl = job.impls[0];
   const d = { runtime: job.runtime, ...(await DRIVERS[job.runtime](job, impl)) };
+  const stores = job.runtime === "lambda-edge" ? watchStoreCalls() : null;
   try {
     const t0 = performance.now();
     await d.load();
     const t1 = performance.now();
     await d.prepare?.();
-    const first = await one(d, impl.name, scenariosFor(job, impl)[0]);
+    const acc = { starts: [], ttfb: null };
+    const first = await one(d, impl.name, scenariosFor(job, impl)[0], acc);
+    const tEnd = acc.starts[0] + first; // the first response complete (the untimed prepare() lies before it)
     const r = (x) => Math.round(x * 100) / 100;
-    return { runtime: job.runtime, implementation: impl.name, load_ms: r(t1 - t0), first_request_ms: r(first), total_ms: r(t1 - t0 + first) };
+    const out = { runtime: job.runtime, implementation: impl.name, load_ms: r(t1 - t0), first_request_ms: r(first), total_ms: r(t1 - t0 + first) };
+    if (stores) {
+      // every store call begun by the time the first response was complete, in ms from the start of loading (the
+      // untimed prepare() included), next to when that response was complete; end null: still under way then (the
+      // request did not wait for it)
+      const calls = stores.stop().filter((c) => c.start <= tEnd);
+      out.first_response_at_ms = r(tEnd - t0);
+      out.store_calls = calls.map((c) => ({ action: c.action, start_ms: r(c.start - t0), end_ms: c.end === undefined || c.end > tEnd ? null : r(c.end - t0) }));
+    }
+    return out;
   } finally {
+    stores?.stop();
     await d.close();
   }
 }
@@ -569,7 +626,7 @@ async function warm(job) {
       await d.load();
       await d.prepare?.();
     }));
-    for (const { impl, d, scenarios } of drivers) for (const s of scenarios) for (let i = 0; i < job.warmup; i++) await one(d, impl.name, s);
+    for (const { impl, d, scenarios } of drivers) for (const s of scenarios) for (let i = 0; i < (s.warmup ?? job.warmup); i++) await one(d, impl.name, s);
     await Promise.all(drivers.map(({ d }) => d.settle?.()));
     // Interleave: every round runs a block of each (implementation, scenario), alternating
     // which implementation goes first, so drift on a shared machine hits both sides alike.
@@ -577,9 +634,11 @@ async function warm(job) {
     const acc = new Map();
     const gc = observeGc();
     for (let r = 0; r < rounds; r++) {
-      const count = Math.floor(job.n / rounds) + (r < job.n % rounds ? 1 : 0);
       const order = r % 2 ? [...drivers].reverse() : drivers;
       for (let si = 0; si < job.scenarios.length; si++) {
+        // a scenario may run fewer requests than the job (the ESI latency sweep): spread over the same rounds
+        const n = job.scenarios[si].n ?? job.n;
+        const count = Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
         for (const { impl, d, scenarios } of order) {
           const s = scenarios[si];
           const key = `${impl.name}\u0000${s.name}`;

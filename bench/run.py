@@ -56,7 +56,7 @@ try:
 except ImportError:  # pragma: no cover - older layout
     from edgeport.spec.secrets import env_name
 
-from cases import CASES, FLOOR, HOST, PEERS, RUNTIMES, Case, Context  # noqa: E402
+from cases import CASES, ESI_LATENCIES, FLOOR, HOST, PEERS, RUNTIMES, Case, Context  # noqa: E402
 
 STACK = "bench"
 SCHEMA = 1
@@ -385,8 +385,7 @@ def _case_info(case: Case, defined: list, settings: dict[str, int], runtimes: li
     cs = case.settings(settings)
     return {"name": case.name, "title": case.title, "pattern": case.pattern, "stack": f"bench/stacks/Pulumi.{case.stack}.yaml",
             "implementations": case.implementations(),
-            "scenarios": [{"name": s.name, "label": s.label, "method": s.method, "path": s.path,
-                           **({"country": s.country} if s.country else {})} for s in defined],
+            "scenarios": [{**s.info(), **(case.scenario_settings(settings, s) or {})} for s in defined],
             "reference": {rt: f"bench/reference/{f}" for rt, f in case.reference.items()},
             **({"peers": {rt: {name: [f"bench/peers/{e}" for e in dict.fromkeys(by.values())]
                                for name, by in peer_entries(case, rt).items()} for rt in runtimes}}
@@ -397,6 +396,7 @@ def _case_info(case: Case, defined: list, settings: dict[str, int], runtimes: li
             "lambda_event": case.lambda_event,
             **({"lambda_chain": list(case.lambda_chain)} if case.lambda_chain else {}),
             "cold_start": case.cold,
+            **({"cold_implementations": case.cold_implementations()} if case.cold_impls else {}),
             "notes": case.notes}
 
 
@@ -412,6 +412,51 @@ def _peer_comparison(case: Case, rt: str, scenario: str, by: dict) -> dict[str, 
             # the target of #14: edgeport's cost above the floor as a share of each peer's (p50)
             "above_floor_share": {p: _ratio(us(e["p50_ms"], floor["p50_ms"]), us(by[(scenario, p)]["p50_ms"], floor["p50_ms"]))
                                   for p in PEERS}}
+
+
+def cold_vs_floor(cold: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """#14 item 5: per peer case and runtime, edgeport's cold start next to the floor's (the empty handler started the
+    same way): medians, and edgeport - floor for the total, the load and the first request."""
+    by = {(c["case"], c["runtime"], c["implementation"]): c for c in cold}
+    out = []
+    for (case, rt, impl), e in by.items():
+        f = by.get((case, rt, FLOOR))
+        if impl != "edgeport" or f is None:
+            continue
+        row = {"case": case, "runtime": rt, "runs": min(e["runs"], f["runs"]),
+               **{f"edgeport_{k}": e[k] for k in ("total_ms", "load_ms", "first_request_ms")},
+               **{f"floor_{k}": f[k] for k in ("total_ms", "load_ms", "first_request_ms")},
+               "above_floor_ms": round(e["total_ms"] - f["total_ms"], 2),
+               "above_floor_load_ms": round(e["load_ms"] - f["load_ms"], 2),
+               "above_floor_first_request_ms": round(e["first_request_ms"] - f["first_request_ms"], 2),
+               "ratio": _ratio(e["total_ms"], f["total_ms"])}
+        if "store_read" in e:
+            row["store_read"] = e["store_read"]
+        out.append(row)
+    return out
+
+
+def esi_latency(case_info: list[dict[str, Any]], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """#14 item 6: esi-compose per runtime and fragment latency: time to first byte (where the page streams) and total
+    time at p50, edgeport next to the seed article's buffered reference."""
+    info = next((c for c in case_info if c["name"] == "esi-compose"), None)
+    if info is None:
+        return []
+    delays = {s["name"]: s["fragment_delay_ms"] for s in info["scenarios"] if "fragment_delay_ms" in s}
+    res = {(r["runtime"], r["scenario"], r["implementation"]): r for r in results if r["case"] == "esi-compose"}
+    out = []
+    for (rt, scenario, impl), e in res.items():
+        ref = res.get((rt, scenario, "reference"))
+        if impl != "edgeport" or ref is None or scenario not in delays:
+            continue
+        row: dict[str, Any] = {"runtime": rt, "fragment_delay_ms": delays[scenario], "scenario": scenario, "n": e["n"],
+                               "edgeport_p50_ms": e["p50_ms"], "reference_p50_ms": ref["p50_ms"],
+                               "total_diff_p50_ms": round(e["p50_ms"] - ref["p50_ms"], 3)}
+        if "ttfb_p50_ms" in e:
+            row.update({"edgeport_ttfb_p50_ms": e["ttfb_p50_ms"], "reference_ttfb_p50_ms": ref["ttfb_p50_ms"],
+                        "ttfb_diff_p50_ms": round(e["ttfb_p50_ms"] - ref["ttfb_p50_ms"], 3)})
+        out.append(row)
+    return sorted(out, key=lambda r: (RUNTIMES.index(r["runtime"]), r["fragment_delay_ms"]))
 
 
 def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[str], log) -> dict[str, Any]:
@@ -463,10 +508,16 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                 case_info.append(_case_info(case, [], settings, runtimes))
                 continue
             manifest = manifests[case.stack]
-            ctx = Context(app=apps[case.stack], stack=case.stack, secrets=secrets, keys=keys)
+            ctx = Context(app=apps[case.stack], stack=case.stack, secrets=secrets, keys=keys,
+                          esi_latencies=tuple(args.esi_latencies))
             defined = case.scenarios(ctx)  # tokens etc. are made once, here
-            scenarios = [s.to_job() for s in defined]
+            # a scenario may run a fraction of the case's n (the ESI latency sweep's slow fragments)
+            scenarios = [{**s.to_job(), **(case.scenario_settings(settings, s) or {})} for s in defined]
             cs = case.settings(settings)
+            # Lambda@Edge cold start: whether edgeport's first request needs a value from a store (a secret from
+            # Secrets Manager; live A/B ratios from SSM are never waited for: declared ratios until they land)
+            first_patterns = [ctx.pattern(n) for n in case.pattern.split("+")] if case.pattern else []
+            first_needs_store = any(getattr(p, "secret", None) for p in first_patterns)
             case_info.append(_case_info(case, defined, settings, runtimes))
             for rt in runtimes:
                 if not case.peer_group and rt not in case.reference:
@@ -489,20 +540,29 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                 if rt == "vercel":
                     base["vercel"] = (manifest.get("targets") or {}).get("vercel") or {}
                 # cold starts: fresh processes, one implementation each, alternating order
-                samples: dict[str, list[dict]] = {i["name"]: [] for i in impls}
-                for r in range(settings["cold_repeats"] if case.cold and not args.profile else 0):
-                    for impl in (impls if r % 2 == 0 else impls[::-1]):
+                cold_impls = [i for i in impls if i["name"] in case.cold_implementations()]
+                samples: dict[str, list[dict]] = {i["name"]: [] for i in cold_impls}
+                for r in range(settings["cold_repeats"] if cold_impls and not args.profile else 0):
+                    for impl in (cold_impls if r % 2 == 0 else cold_impls[::-1]):
                         log(f"{case.name} / {rt}: cold start {impl['name']} ({r + 1}/{settings['cold_repeats']}) ...")
                         samples[impl["name"]].append(run_node(BENCH / "measure.mjs", {**base, "mode": "cold", "impls": [job_impl(impl)]},
                                                               env, f"{case.name}/{rt}/{impl['name']} cold start"))
                 for name, runs in samples.items():
                     if not runs:
                         continue
-                    cold.append({"case": case.name, "runtime": rt, "implementation": name, "runs": len(runs),
-                                 "total_ms": round(statistics.median(x["total_ms"] for x in runs), 2),
-                                 "load_ms": round(statistics.median(x["load_ms"] for x in runs), 2),
-                                 "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
-                                 "samples_total_ms": [x["total_ms"] for x in runs]})
+                    entry = {"case": case.name, "runtime": rt, "implementation": name, "runs": len(runs),
+                             "total_ms": round(statistics.median(x["total_ms"] for x in runs), 2),
+                             "load_ms": round(statistics.median(x["load_ms"] for x in runs), 2),
+                             "first_request_ms": round(statistics.median(x["first_request_ms"] for x in runs), 2),
+                             "samples_total_ms": [x["total_ms"] for x in runs]}
+                    if rt == "lambda-edge":
+                        # store_read: the first request must wait for a store (by the stack's declaration);
+                        # store_calls: the Secrets Manager / SSM calls begun before the first response was complete,
+                        # per sample (end_ms null: still under way when it was), ms from the start of loading
+                        entry["store_read"] = name == "edgeport" and first_needs_store
+                        entry["store_calls"] = [{"first_response_at_ms": x.get("first_response_at_ms"),
+                                                 "calls": x.get("store_calls", [])} for x in runs]
+                    cold.append(entry)
                 # Lambda@Edge: the store reads the load and the warm-up began in the background land before timing
                 # (loading the SDK and one read: well under 1 s locally, plus any injected delay).
                 settle = SETTLE_MS + args.store_delay_ms if rt == "lambda-edge" else 0
@@ -558,6 +618,7 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
                      "ratio": "edgeport / reference (> 1: edgeport slower); peer cases: edgeport / each peer",
                      "above_floor": "peer cases: p50 (p99) of an implementation minus the floor's, in microseconds",
                      "percentiles": "nearest rank", "rounding": "5 significant digits",
+                     "esi_latencies_ms": list(args.esi_latencies),
                      "ttfb": "time to the first byte of the response body, same timer (cases that stream)"},
         "cases": case_info,
         "bundles": bundles,
@@ -566,6 +627,8 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
         "peer_comparisons": peer_comparisons,
         **({"profiles": profiles} if args.profile else {}),
         "cold_start": cold,
+        "cold_start_vs_floor": cold_vs_floor(cold),
+        "esi_latency": esi_latency(case_info, results),
         **({"store_calls": store_calls} if store_calls is not None else {}),
         "duration_s": round(time.monotonic() - t_start, 1),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
@@ -644,6 +707,8 @@ def render(data: dict[str, Any]) -> str:
                              _ms(r["ttfb_p50_ms"]), _ms(r["ttfb_p99_ms"]), _ms(r["p50_ms"]),
                              _x(c["ttfb_p50_ratio"]), _x(c["ttfb_p99_ratio"])])
             lines.append(_table(rows))
+        if case["name"] == "esi-compose" and data.get("esi_latency"):
+            lines += ["", *_render_esi_latency(data)]
         cold = {(c["runtime"], c["implementation"]): c for c in data["cold_start"] if c["case"] == case["name"]}
         if cold:
             runs = max(c["runs"] for c in cold.values())
@@ -705,7 +770,38 @@ def _render_peer_case(data: dict[str, Any], case: dict[str, Any], res: dict) -> 
                      *[_x(c["above_floor_share"][p]) for p in peers]])
     out += [f"{case['name']}: ratios edgeport / peer (> 1: edgeport slower); microseconds above the floor at p50 "
             "(p99); share = edgeport's above-floor p50 / the peer's", _table(rows)]
-    return out
+    return out + _render_peer_cold(data, case)
+
+
+def _render_esi_latency(data: dict[str, Any]) -> list[str]:
+    """#14 item 6: TTFB and total per fragment latency, edgeport (streamed) against the buffered reference."""
+    rows = [["runtime", "fragment ms", "n", "edgeport TTFB p50", "reference TTFB p50", "TTFB diff", "edgeport total p50",
+             "reference total p50", "total diff"]]
+    for r in data["esi_latency"]:
+        ttfb = "edgeport_ttfb_p50_ms" in r
+        rows.append([r["runtime"], str(r["fragment_delay_ms"]), str(r["n"]),
+                     _ms(r["edgeport_ttfb_p50_ms"]) if ttfb else "-", _ms(r["reference_ttfb_p50_ms"]) if ttfb else "-",
+                     f"{r['ttfb_diff_p50_ms']:+.1f}" if ttfb else "-", _ms(r["edgeport_p50_ms"]), _ms(r["reference_p50_ms"]),
+                     f"{r['total_diff_p50_ms']:+.1f}"])
+    return ["esi-compose by fragment latency: time to first byte and total at p50 (ms; diff = edgeport - reference; "
+            "Lambda@Edge does not stream: total only)", _table(rows, right_from=1)]
+
+
+def _render_peer_cold(data: dict[str, Any], case: dict[str, Any]) -> list[str]:
+    """#14 item 5: edgeport's cold start against the floor's, per runtime."""
+    rows_in = [r for r in data.get("cold_start_vs_floor", []) if r["case"] == case["name"]]
+    if not rows_in:
+        return []
+    rows = [["runtime", "edgeport", "(load + first)", "floor", "(load + first)", "edgeport - floor", "store read"]]
+    for r in rows_in:
+        store = "-" if "store_read" not in r else "yes" if r["store_read"] else "no"
+        rows.append([r["runtime"], f"{r['edgeport_total_ms']:.1f}", f"{r['edgeport_load_ms']:.1f} + {r['edgeport_first_request_ms']:.1f}",
+                     f"{r['floor_total_ms']:.1f}", f"{r['floor_load_ms']:.1f} + {r['floor_first_request_ms']:.1f}",
+                     f"{r['above_floor_ms']:+.1f}", store])
+    runs = max(r["runs"] for r in rows_in)
+    return ["", f"cold start, {case['name']}: bundle load + first response in a fresh Node process, edgeport and the "
+                f"floor (median of {runs}; ms; store read: Lambda@Edge's first request waits for Secrets Manager)",
+            _table(rows, right_from=1)]
 
 
 def _render_peer_bundles(data: dict[str, Any]) -> list[str]:
@@ -730,6 +826,16 @@ def _render_peer_bundles(data: dict[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------- main
 
+def _latencies(text: str) -> list[int]:
+    try:
+        out = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of milliseconds: {text!r}") from None
+    if not out or out[0] < 0:
+        raise argparse.ArgumentTypeError(f"latencies must be 0 or more: {text!r}")
+    return out
+
+
 def parse_args(argv: list[str] | None):
     ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -746,6 +852,9 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--store-delay-ms", type=int, default=0,
                     help="Lambda@Edge: delay every Secrets Manager / SSM call by this much (a store across an ocean)")
     ap.add_argument("--aws-region", help="Lambda@Edge: the AWS_REGION the handler runs in (default us-east-1)")
+    ap.add_argument("--esi-latencies", type=_latencies, default=list(ESI_LATENCIES),
+                    help="esi-compose: the slow fragment's latencies to sweep, ms, comma-separated "
+                         f"(default {','.join(map(str, ESI_LATENCIES))})")
     ap.add_argument("--out", help="results JSON (default: bench/results/latest.json for a complete run; "
                                   "with --quick, --case or --runtime: .edgeport/bench/last.json)")
     ap.add_argument("--work", default=str(ROOT / ".edgeport" / "bench"), help="scratch directory for bundles (default .edgeport/bench)")
@@ -771,7 +880,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if not args.case or c.name in args.case]
     runtimes = [r for r in RUNTIMES if not args.runtime or r in args.runtime]
     # latest.json (committed) is only ever the result of a complete default run
-    complete = not (args.quick or args.case or args.runtime or args.store_delay_ms or args.aws_region or args.profile)
+    complete = not (args.quick or args.case or args.runtime or args.store_delay_ms or args.aws_region or args.profile
+                    or args.esi_latencies != list(ESI_LATENCIES))
     out = Path(args.out) if args.out else (BENCH / "results" / "latest.json" if complete else
                                            Path(args.work) / ("profile.json" if args.profile else "last.json"))
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))

@@ -51,7 +51,8 @@ def smoke(tmp_path_factory):
 def patterns_smoke(tmp_path_factory):
     """The other cases in one run, without cold starts (the jwt-auth run covers those): keeps this file fast."""
     cases = [a for c in PATTERN_CASES for a in ("--case", c)]
-    return run_smoke(tmp_path_factory.mktemp("bench-patterns"), "--cold-repeats", "0", *cases)
+    # the ESI latency sweep has a test of its own (below)
+    return run_smoke(tmp_path_factory.mktemp("bench-patterns"), "--cold-repeats", "0", "--esi-latencies", "50", *cases)
 
 
 def test_machine_facts_and_settings(smoke):
@@ -374,3 +375,66 @@ def test_profile_attributes_time_to_edgeport_sources(tmp_path):
         assert any(w.startswith("src/patterns/jwt.ts:") and w.endswith(" verifyJwt") for w in where), where
         assert all(x["us_per_request"] >= 0 and 0 <= x["share"] <= 1 for x in s["top_total"] + s["top_self"])
     assert "where (total" in res.stdout
+
+
+# ---------------------------------------------------------------- #14 items 5 and 6: cold start vs the floor, ESI sweep
+
+def test_peer_cold_start_next_to_the_floor(tmp_path):
+    """Peer cases start edgeport and the floor cold (not the peers); Lambda@Edge says whether the first request waited
+    for a store: HS256 reads its secret from Secrets Manager, the floor reads nothing."""
+    ensure_peer_packages()
+    data, stdout = run_smoke(tmp_path, "--cold-repeats", "1", "--case", "jwt-hs256", "--runtime", "vercel",
+                             "--runtime", "lambda-edge")
+    assert {(c["runtime"], c["implementation"]) for c in data["cold_start"]} == {
+        (rt, i) for rt in ("vercel", "lambda-edge") for i in ("edgeport", "floor")}
+    [case] = data["cases"]
+    assert case["cold_implementations"] == ["edgeport", "floor"]
+    rows = {r["runtime"]: r for r in data["cold_start_vs_floor"]}
+    assert set(rows) == {"vercel", "lambda-edge"}
+    for r in rows.values():
+        assert r["case"] == "jwt-hs256" and r["runs"] == 1
+        for k in ("total_ms", "load_ms", "first_request_ms"):
+            assert r[f"edgeport_{k}"] > 0 and r[f"floor_{k}"] > 0
+        assert r["above_floor_ms"] == pytest.approx(r["edgeport_total_ms"] - r["floor_total_ms"], abs=0.011)
+    assert "store_read" not in rows["vercel"] and rows["lambda-edge"]["store_read"] is True
+    cold = {c["implementation"]: c for c in data["cold_start"] if c["runtime"] == "lambda-edge"}
+    [edge_sample], [floor_sample] = cold["edgeport"]["store_calls"], cold["floor"]["store_calls"]
+    # the HS256 secret was read, and had arrived by the time the first response was complete
+    read = [c for c in edge_sample["calls"] if c["action"] == "secretsmanager.GetSecretValue"]
+    assert read and read[0]["end_ms"] is not None and read[0]["end_ms"] <= edge_sample["first_response_at_ms"]
+    assert floor_sample["calls"] == [] and cold["floor"]["store_read"] is False
+    assert "edgeport - floor" in stdout and "store read" in stdout
+    assert measure_processes() == []
+
+
+def test_esi_latency_sweep(tmp_path):
+    """esi-compose at several fragment latencies: TTFB (where the page streams) and total per latency, both sides;
+    the slower scenarios run fewer requests; the delay reaches the origin stand-in through the viewer's cookie."""
+    latencies = [0, 50, 120]
+    data, stdout = run_smoke(tmp_path, "--cold-repeats", "0", "--case", "esi-compose",
+                             "--esi-latencies", ",".join(map(str, latencies)))
+    assert data["settings"]["esi_latencies_ms"] == latencies
+    [case] = data["cases"]
+    delays = {s["name"]: s["fragment_delay_ms"] for s in case["scenarios"]}
+    assert delays == {"page": 50, "fragment-0ms": 0, "fragment-120ms": 120}
+    assert case["scenarios"][0]["name"] == "page"  # cold starts use the first scenario: unchanged
+    rows = data["esi_latency"]
+    assert {(r["runtime"], r["fragment_delay_ms"]) for r in rows} == {(rt, ms) for rt in RUNTIMES for ms in latencies}
+    for r in rows:
+        assert r["n"] >= 3 and r["edgeport_p50_ms"] > 0 and r["reference_p50_ms"] > 0
+        assert r["total_diff_p50_ms"] == pytest.approx(r["edgeport_p50_ms"] - r["reference_p50_ms"], abs=0.002)
+        if r["runtime"] in STREAMING:
+            assert 0 < r["edgeport_ttfb_p50_ms"] <= r["edgeport_p50_ms"]
+            assert 0 < r["reference_ttfb_p50_ms"] <= r["reference_p50_ms"]
+        else:
+            assert "edgeport_ttfb_p50_ms" not in r
+        # the page needs the slow fragment on both sides: its delay reached the origin stand-in (not a speed check)
+        assert r["reference_p50_ms"] >= 0.9 * r["fragment_delay_ms"]
+    assert "by fragment latency" in stdout
+    assert measure_processes() == []
+
+
+def test_esi_latencies_option_is_checked():
+    res = subprocess.run([sys.executable, str(BENCH / "run.py"), "--esi-latencies", "50,fast"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 2 and "comma-separated list of milliseconds" in res.stderr
