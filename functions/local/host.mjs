@@ -6,7 +6,7 @@
 // Secrets come from EDGEPORT_SECRET_* environment variables (never argv).
 // Prints one JSON line {"ready": url, "admin": adminUrl} when listening; stops cleanly on SIGINT/SIGTERM.
 // The admin endpoint (loopback only) changes live settings: PUT /live?key=K (body = value), DELETE /live?key=K,
-// and POST /store?down=1|0&delayMs=N where the store is local (Vercel's Edge Config stand-in).
+// and POST /store?down=1|0&delayMs=N where the store is local (Cloudflare's KV wrapper, Vercel's Edge Config stand-in).
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, resolve } from "node:path";

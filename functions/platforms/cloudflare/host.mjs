@@ -3,7 +3,8 @@
 // WorkersScript gets. A small local-only front worker plays the zone: it applies the
 // Workers routes and turns the x-edgeport-country header into request.cf.country (as
 // Cloudflare's edge would set it). An outbound service sends fetches for declared
-// origins to their local stand-ins.
+// origins to their local stand-ins. The KV namespace reaches the Worker through a wrapper that
+// the admin endpoint can make slow or unreachable (setStore, like Vercel's Edge Config stand-in).
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
 import { eachLine, emit, originNamer } from "../../local/events.mjs";
@@ -54,6 +55,21 @@ export default { async fetch(request, env) {
   return res;
 } };`;
 
+// The live-settings KV namespace as the Worker sees it: a Miniflare wrapped binding (a module instantiated in the
+// Worker's isolate over inner bindings) that forwards each call to the real local namespace, unless the host's
+// store switches (asked for per call from STORE, a Node service binding) make it wait or fail first - a store that
+// is slow or unreachable, as KV can be from a Worker. Only KVNamespace's methods are forwarded.
+const KV_WRAPPER = `export default function (env) {
+  const kv = env[env.NAMESPACE];
+  async function gate() {
+    const s = await (await env.STORE.fetch("http://store/")).json();
+    if (s.down) throw new Error("KV " + env.NAMESPACE + " is unreachable (local store fault)");
+    if (s.delayMs) await new Promise((r) => setTimeout(r, s.delayMs));
+  }
+  const call = (m) => async (...args) => { await gate(); return kv[m](...args); };
+  return { get: call("get"), getWithMetadata: call("getWithMetadata"), put: call("put"), delete: call("delete"), list: call("list") };
+}`;
+
 export async function startCloudflare({ artifact, settings, manifest, origins, port, secrets, nowMs }) {
   const nameOf = originNamer(manifest.origins);
   const fetchesByRay = new Map(); // cf-ray -> the declared origins fetched for it (attached to its log line)
@@ -69,7 +85,7 @@ export async function startCloudflare({ artifact, settings, manifest, origins, p
   }
   const remap = originMapper(origins);
   // Fetches to declared origins leave workerd here and go to their local stand-ins.
-  const toOrigin = (request) => {
+  const toOrigin = async (request) => {
     const ray = request.headers.get("cf-ray");
     const to = remap(request.url);
     if (ray && to.href !== request.url) {
@@ -78,8 +94,17 @@ export async function startCloudflare({ artifact, settings, manifest, origins, p
     }
     const headers = new Headers(request.headers);
     headers.delete("host");
-    return fetch(to, { method: request.method, headers, body: request.body, duplex: "half", redirect: "manual" });
+    const res = await fetch(to, { method: request.method, headers, body: request.body, duplex: "half", redirect: "manual" });
+    // Miniflare hands this answer to workerd over a keep-alive loopback connection and, when its body breaks off (an
+    // origin reset mid-body), ends it early without closing the connection: workerd would see the cut only when that
+    // idle connection times out (Node's keepAliveTimeout, 5 s). "Connection: close" ends the connection with the
+    // answer, so the cut reaches the Worker when it happens, as it would from a real origin.
+    const out = new Headers(res.headers);
+    out.set("connection", "close");
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
   };
+  const kvBindings = settings.kv ?? [];
+  const store = { down: false, delayMs: 0 };
   const durableObjects = Object.fromEntries(Object.entries(settings.durableObjects ?? {}).map(([b, cls]) => [b, cls]));
   // workerd's structured logs carry each console call's level (log, info, debug, warn, error); the front worker's
   // request lines are among them. Other runtime output (workerd's own errors) arrives on its stderr.
@@ -111,19 +136,28 @@ export async function startCloudflare({ artifact, settings, manifest, origins, p
         compatibilityDate: settings.compatibilityDate,
         compatibilityFlags: settings.compatibilityFlags ?? [],
         bindings: { ...secrets },
-        kvNamespaces: settings.kv ?? [],
+        wrappedBindings: Object.fromEntries(kvBindings.map((b) => [b, { scriptName: "kv", bindings: { NAMESPACE: b } }])),
         durableObjects,
         outboundService: (request) => toOrigin(request),
       },
+      ...(kvBindings.length ? [{
+        name: "kv", modules: [{ type: "ESModule", path: "kv.mjs", contents: KV_WRAPPER }],
+        kvNamespaces: kvBindings, serviceBindings: { STORE: () => Response.json(store) },
+      }] : []),
     ],
   });
   const url = await mf.ready;
-  const kv = (settings.kv ?? []).length ? await mf.getKVNamespace(settings.kv[0], "main") : null;
+  const kv = kvBindings.length ? await mf.getKVNamespace(kvBindings[0], "kv") : null;
   async function setLive(key, value) {
     if (!kv) throw new Error("this stack has no live settings on cloudflare");
     if (value === null) await kv.delete(key);
     else await kv.put(key, value);
   }
+  function setStore({ down, delayMs }) {
+    if (!kv) throw new Error("this stack has no live settings on cloudflare");
+    if (down !== undefined) store.down = down;
+    if (delayMs !== undefined) store.delayMs = delayMs;
+  }
   for (const [key, value] of Object.entries(settings.live ?? {})) await setLive(key, value);
-  return { url: url.href, setLive, close: () => mf.dispose() };
+  return { url: url.href, setLive, setStore, close: () => mf.dispose() };
 }

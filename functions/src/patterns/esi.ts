@@ -1,8 +1,9 @@
 // esi-compose: a shared HTML shell plus personalised fragments fetched in parallel.
 // The composed page is streamed: bytes before a slot go out as soon as the shell
-// arrives, each fragment is written when its turn comes, and a fragment that fails
+// has arrived, each fragment is written when its turn comes, and a fragment that fails
 // or misses its deadline leaves the slot's fallback. Personalisation never turns
-// into a 5xx; if the shell itself is unavailable the request continues to the
+// into a 5xx; if the shell itself is unavailable - also when it breaks off mid-body:
+// it is read whole before the first byte goes out - the request continues to the
 // origin unchanged.
 //
 // Slots in the shell: <!--esi:NAME--> (replaced by fragment NAME).
@@ -54,7 +55,20 @@ async function fragment(ctx: EdgeContext, f: FragmentConfig): Promise<string> {
   }
 }
 
-async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | null> {
+interface Shell {
+  html: string;
+  contentType: string | null;
+}
+
+/**
+ * The shell, read whole, or null when it is unavailable. Reading it whole before the page's first byte is what
+ * lets a shell that breaks off mid-body go to the origin like a missing one: a body cut by the origin rejects the
+ * read (fetch's body stream errors: "Network connection lost" in workerd, "terminated" in undici), while a page
+ * already streaming has sent its 200 and first bytes, and its cut may reach the viewer as a page that looks whole
+ * (workerd, locally, ends a response whose stream errors with the chunked terminator; docs/faults.md). The
+ * fragments, the slow part, still stream in as they come.
+ */
+async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Shell | null> {
   const origin = ctx.origin ?? DEFAULT_ORIGIN;
   const url = originUrl(ctx.cfg, origin, cfg.shell).href;
   // Cache entries are keyed on the site's own host (a zone's cache holds its own URLs), per shell and origin.
@@ -62,21 +76,28 @@ async function shell(ctx: EdgeContext, cfg: EsiConfig): Promise<Response | null>
   const cache = ctx.platform.cache;
   if (cache) {
     const hit = await cache.match(key).catch(() => undefined);
-    if (hit) return hit;
+    const html = hit ? await hit.text().catch(() => null) : null;
+    if (html !== null) return { html, contentType: hit!.headers.get("content-type") };
   }
   let res: Response;
+  let html: string;
   try {
     res = await fetch(url, { headers: { accept: "text/html" }, redirect: "manual" });
+    if (!res.ok || !res.body) {
+      res.body?.cancel().catch(() => undefined);
+      return null;
+    }
+    html = await res.text();
   } catch {
     return null;
   }
-  if (!res.ok || !res.body) return null;
+  const contentType = res.headers.get("content-type");
   if (cache && cfg.shellCacheTtl > 0) {
-    const copy = new Response(res.clone().body, { headers: { "content-type": res.headers.get("content-type") ?? "text/html", "cache-control": `public, max-age=${cfg.shellCacheTtl}` } });
+    const copy = new Response(html, { headers: { "content-type": contentType ?? "text/html", "cache-control": `public, max-age=${cfg.shellCacheTtl}` } });
     const put = cache.put(key, copy).catch(() => undefined);
     ctx.platform.waitUntil ? ctx.platform.waitUntil(put) : await put;
   }
-  return res;
+  return { html, contentType };
 }
 
 /** Stream `body`, replacing each slot marker by its fragment (awaited in document order). */
@@ -125,14 +146,11 @@ export async function esiStep(ctx: EdgeContext, cfg: EsiConfig): Promise<Respons
     return;
   }
   const headers = new Headers({
-    "content-type": res.headers.get("content-type") ?? "text/html; charset=utf-8",
+    "content-type": res.contentType ?? "text/html; charset=utf-8",
     "cache-control": "private, no-store",
     "x-edgeport-esi": cfg.name,
   });
-  if (head) {
-    // The shell was fetched so that HEAD answers as GET would (composed, or passed on when the shell is down).
-    res.body?.cancel().catch(() => undefined);
-    return new Response(null, { status: 200, headers });
-  }
-  return new Response(compose(res.body!, slots), { status: 200, headers });
+  // The shell was fetched so that HEAD answers as GET would (composed, or passed on when the shell is down).
+  if (head) return new Response(null, { status: 200, headers });
+  return new Response(compose(new Response(res.html).body!, slots), { status: 200, headers });
 }
