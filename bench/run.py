@@ -516,8 +516,8 @@ def measure(args, settings: dict[str, int], cases: list[Case], runtimes: list[st
             cs = case.settings(settings)
             # Lambda@Edge cold start: whether edgeport's first request needs a value from a store (a secret from
             # Secrets Manager; live A/B ratios from SSM are never waited for: declared ratios until they land)
-            first_patterns = [ctx.pattern(n) for n in case.pattern.split("+")] if case.pattern else []
-            first_needs_store = any(getattr(p, "secret", None) for p in first_patterns)
+            declared = {p.name: p for p in ctx.app.patterns}  # realtime-room's pattern is not in the bench stack
+            first_needs_store = any(getattr(declared.get(n), "secret", None) for n in case.pattern.split("+"))
             case_info.append(_case_info(case, defined, settings, runtimes))
             for rt in runtimes:
                 if not case.peer_group and rt not in case.reference:
