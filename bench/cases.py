@@ -71,6 +71,8 @@ class Scenario:
     scale: float = 1.0
     # esi-compose: how long the slow fragment takes to answer in this scenario (the latency sweep)
     fragment_delay_ms: int | None = None
+    # header sets taken in turn, one per request (measure.mjs `rotated`): e.g. a different token each time
+    rotate: list[dict[str, str]] = field(default_factory=list)
 
     def to_job(self) -> dict[str, Any]:
         job = {"name": self.name, "method": self.method, "host": self.host, "path": self.path,
@@ -79,6 +81,8 @@ class Scenario:
             job["country"] = self.country
         if self.impl_headers:
             job["implHeaders"] = self.impl_headers
+        if self.rotate:
+            job["rotate"] = self.rotate
         return job
 
     def info(self) -> dict[str, Any]:
@@ -455,10 +459,13 @@ def peer_jwt_scenarios(alg: str, prefix: str) -> Callable[[Context], list[Scenar
             secret = ctx.secrets[p.secret]
             good = mint(p, secret, sub="bench-user", ttl=3600, now=now)
             bad = mint(p, secret + "-not-the-key", sub="bench-user", ttl=3600, now=now)
+            fresh = [mint(p, secret, sub="bench-user", ttl=3600, now=now - i) for i in range(FRESH_TOKENS)]
         else:
             trusted, other = ctx.keys[alg]
             good = mint_asymmetric(p, trusted, alg, sub="bench-user", ttl=3600, now=now)
             bad = mint_asymmetric(p, other, alg, sub="bench-user", ttl=3600, now=now)
+            fresh = [mint_asymmetric(p, trusted, alg, sub="bench-user", ttl=3600, now=now - i) for i in range(FRESH_TOKENS)]
+        assert len(set(fresh)) == FRESH_TOKENS
         # same header and claims, a well-formed signature by another key: every side goes as far as verify()
         assert good.rsplit(".", 1)[0] == bad.rsplit(".", 1)[0] and good != bad
         path = f"/{prefix}/orders"
@@ -467,8 +474,15 @@ def peer_jwt_scenarios(alg: str, prefix: str) -> Callable[[Context], list[Scenar
                      expect=same_for_all(FORWARD_IDENTITY, {"kind": "forward"})),
             Scenario("bad-signature", "bad signature", path, {"Authorization": f"Bearer {bad}"},
                      expect=same_for_all(REFUSED, {"kind": "respond", "status": 401}), impl_headers={FLOOR: FLOOR_401}),
+            # A different valid token on every request, in a cycle longer than edgeport's token cache (512 per
+            # pattern, least recently used out first): every request is a miss, verified in full.
+            Scenario("fresh", "valid token, never seen", path, {}, rotate=[{"Authorization": f"Bearer {t}"} for t in fresh],
+                     expect=same_for_all(FORWARD_IDENTITY, {"kind": "forward"})),
         ]
     return make
+
+
+FRESH_TOKENS = 600  # > the 512 tokens edgeport's cache keeps per pattern (functions/src/patterns/jwt.ts)
 
 
 def _peer_jwt_case(alg: str, prefix: str) -> Case:

@@ -29,6 +29,7 @@
 //   (true = present, null = absent; host/path: where a forward goes; body*: of a response; responseHeaders: of
 //   the answer to a forward - Set-Cookie - where the runtime's timed part has one: Cloudflare, Vercel).
 //   implHeaders: request headers only that implementation gets (the floor is told the outcome expected).
+//   rotate: [headers, ...] taken in turn, one set per request (a different token on every request: a cache miss).
 //   Every warm-up and every timed request is checked; a mismatch fails the run, so the numbers
 //   always describe the intended code path.
 // impl.liveStore (Vercel): serve the manifest's live settings from a loopback Edge Config
@@ -497,8 +498,20 @@ function stats(samples, wallMs) {
   return { n: samples.length, ...percentiles(samples), req_per_s: Math.round((samples.length / wallMs) * 1000) };
 }
 
+// scenario.rotate: header sets taken in turn, one per request, counted per implementation and scenario (each
+// implementation's runtime keeps its own caches; a shared counter would let one see every k-th value only).
+const turns = new Map();
+function rotated(implName, s) {
+  if (!s.rotate?.length) return s;
+  const k = `${implName}\u0000${s.name}`;
+  const i = turns.get(k) ?? 0;
+  turns.set(k, i + 1);
+  return { ...s, headers: { ...s.headers, ...s.rotate[i % s.rotate.length] } };
+}
+
 /** One checked request. acc (timed runs): collects its start and, with job.ttfb, its time to first byte. */
-async function one(d, implName, s, acc) {
+async function one(d, implName, s0, acc) {
+  const s = rotated(implName, s0); // untimed
   const st = d.pre(s);
   const t = performance.now();
   const raw = await d.fire(s, st);
