@@ -12,7 +12,7 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { type EdgeOutcome, internalError } from "../../src/core/engine";
 import { runPatterns, type EdgeConfig } from "../../src/patterns";
-import { dropsOnEntry } from "../../src/core/http";
+import { dropsOnEntry, knownText } from "../../src/core/http";
 import { originUrl } from "../../src/core/origin";
 import type { Platform } from "../../src/core/platform";
 import { nearestRegion, PRIMARY } from "./aws-regions";
@@ -147,7 +147,7 @@ function headerMap(h: Headers): CfHeaders {
 }
 
 export async function toCfResponse(res: Response): Promise<CfResponse> {
-  return { status: String(res.status), headers: headerMap(res.headers), body: await res.text(), bodyEncoding: "text" };
+  return { status: String(res.status), headers: headerMap(res.headers), body: knownText(res) ?? (await res.text()), bodyEncoding: "text" };
 }
 
 function cfSize(r: CfResponse): number {

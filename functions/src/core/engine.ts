@@ -4,7 +4,7 @@
 // terms (fetch / next() / CloudFront records).
 import { chainFor, type PatternBase, type RuntimeConfig } from "./config";
 import type { EdgeContext, Phase, StepDef, StepTable } from "./context";
-import { entryHeaders, withHeaders } from "./http";
+import { entryHeaders, jsonResponse, withHeaders } from "./http";
 import { canonicalPath } from "./path";
 import type { Platform } from "./platform";
 
@@ -20,17 +20,11 @@ export type EdgeOutcome =
   | { kind: "forward"; url: URL; headers: Headers; origin?: string; responseHeaders: Headers };
 
 export function internalError(): Response {
-  return new Response(JSON.stringify({ error: "edge_unavailable" }), {
-    status: 503,
-    headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "1" },
-  });
+  return jsonResponse(503, { error: "edge_unavailable" }, { "cache-control": "no-store", "retry-after": "1" });
 }
 
 function badPath(reason: string): Response {
-  return new Response(JSON.stringify({ error: "bad_path", detail: `the path has ${reason}` }), {
-    status: 400,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
+  return jsonResponse(400, { error: "bad_path", detail: `the path has ${reason}` }, { "cache-control": "no-store" });
 }
 
 export interface RunOptions {

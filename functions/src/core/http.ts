@@ -1,5 +1,24 @@
 // Small Web-standard helpers shared by the patterns.
 
+const texts = new WeakMap<Response, string>();
+
+/**
+ * A JSON answer the edge makes itself (401, 400, 503). Its text is remembered beside it, so an adapter that needs
+ * the body as a string (Lambda@Edge's generated response record) takes it without reading the body stream back:
+ * about 30 µs per refused request in Node's undici (docs/benchmarks.md, "Where edgeport's time goes", row 6).
+ */
+export function jsonResponse(status: number, value: unknown, headers: Record<string, string>): Response {
+  const text = JSON.stringify(value);
+  const res = new Response(text, { status, headers: { "content-type": "application/json", ...headers } });
+  texts.set(res, text);
+  return res;
+}
+
+/** The text of a jsonResponse (undefined for any other Response: read its body). */
+export function knownText(res: Response): string | undefined {
+  return texts.get(res);
+}
+
 /**
  * The cookies of a Cookie request header. HTTP/2 sends cookies as several header fields ("crumbs", RFC 9113
  * §8.2.3); a runtime that folds them with the generic ", " (Fetch Headers does) leaves commas between pairs,
@@ -104,5 +123,7 @@ export function withHeaders(res: Response, extra: Headers): Response {
     out.headers.set(k, v);
   });
   for (const c of setCookies(extra)) out.headers.append("set-cookie", c);
+  const text = texts.get(res);
+  if (text !== undefined) texts.set(out, text); // same body, passed on unread
   return out;
 }

@@ -7,7 +7,7 @@
 // `b64` are refused, base64url must be canonical, and every failure is a 401
 // (bad token) or a 503 (platform/config failure) - never a pass-through.
 import { b64urlDecode, b64urlEncodeText } from "../core/b64";
-import { parseCookies, withoutCookie } from "../core/http";
+import { jsonResponse, parseCookies, withoutCookie } from "../core/http";
 import type { PatternBase } from "../core/config";
 import { EdgeInternalError, type Platform } from "../core/platform";
 
@@ -336,10 +336,7 @@ function unauthorized(cfg: JwtConfig, e: JwtReject): Response {
   const challenge = e.missing
     ? `Bearer realm="${q(cfg.realm)}"`
     : `Bearer realm="${q(cfg.realm)}", error="invalid_token", error_description="${q(e.reason)}"`;
-  return new Response(JSON.stringify({ error: e.missing ? "missing_token" : "invalid_token" }), {
-    status: 401,
-    headers: { "www-authenticate": challenge, "content-type": "application/json", "cache-control": "no-store" },
-  });
+  return jsonResponse(401, { error: e.missing ? "missing_token" : "invalid_token" }, { "www-authenticate": challenge, "cache-control": "no-store" });
 }
 
 // A lone UTF-16 surrogate cannot be percent-encoded (encodeURIComponent throws); replacing it would let two
