@@ -30,7 +30,7 @@ from .dev_keys import trusting_local_keys
 from .front import Front
 from .live_admin import LiveAdmin, announce, withdraw
 from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
-from .procs import stop_group
+from .procs import STOP_GRACE, stop_group, stop_groups
 from .runner import LocalRunner, spawn_standby
 from .runtime import checkout_functions, runtime_dir
 
@@ -300,12 +300,14 @@ class DevServer:
 
     def drop_standbys(self) -> None:
         """Standby hosts hold the local host code as it was when they started: after a change to it, discard them."""
-        for proc in self.standbys.values():
-            stop_group(proc, 1.0)
+        stop_groups(list(self.standbys.values()), 1.0)
         self.standbys = {}
 
     def stop(self) -> None:
-        self.drop_standbys()
+        # Standbys and serving hosts get their stop signal together (each takes a while to exit on a busy machine).
+        serving = [h.process for h in self.runner.hosts.values()] if self.runner else []
+        stop_groups(list(self.standbys.values()) + serving, STOP_GRACE)
+        self.standbys = {}
         if self.live:
             withdraw(self.project_dir, self.stack_name, self.live.url)
             self.live.close()

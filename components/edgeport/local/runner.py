@@ -24,7 +24,7 @@ from ..errors import LocalRunError
 from ..spec.models import App
 from ..spec.secret_refs import env_name
 from .. import targets
-from .procs import stop_group
+from .procs import stop_group, stop_groups
 from .runtime import runtime_dir
 
 READY_TIMEOUT = 60.0
@@ -248,8 +248,7 @@ class LocalRunner:
         stop_group(proc, STOP_GRACE)
 
     def stop(self) -> None:
-        for h in self.hosts.values():
-            self._kill(h.process)
+        stop_groups([h.process for h in self.hosts.values()], STOP_GRACE)  # together: one grace period for all
         self.hosts.clear()
         for s in self._stores.values():
             s.stop()
