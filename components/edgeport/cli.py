@@ -270,6 +270,9 @@ def dev(stack_name: str, target: str | None, port: int | None, origin_overrides:
     try:
         _progress(f"building {stack_name} and starting {', '.join(serving)} ...")
         server.start()
+        # Serving from here on: Ctrl-C is a normal stop (exit 0), like SIGTERM, also when it comes while the
+        # addresses are being printed (a KeyboardInterrupt there used to end with 130).
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         urls = server.urls()
         local_origins = {n: origins.get(n) or server.echoes[n].url for n in st.app.origins}
         live = server.live.keys() if server.live else {}
