@@ -398,6 +398,22 @@ def test_compose_with_fast_fragments(stack, fresh):
         assert frag["headers"].get("cookie") == "sid=42", "fragments are personalised with the viewer's cookies"
 
 
+def test_the_conformance_step_tag_reaches_the_origin_and_the_fragments(stack, fresh):
+    """The conformance runner tells a step's origin requests from late ones of an earlier step by a request header
+    (conformance/client.py STEP_HEADER). It must survive the edge's entry filter, which drops client-sent x-edgeport-*
+    headers: a tag named so never arrived, and a late fragment request counted in the next scenario (seen under load)."""
+    from edgeport.conformance.client import STEP_HEADER
+
+    assert not STEP_HEADER.startswith("x-edgeport-")
+    _esi_origin(fresh)
+    for t in TARGETS:
+        fresh["default"].clear()
+        assert request(url(stack, t, "/page/home"), headers={STEP_HEADER: f"{t}-1"}).status == 200, t
+        assert request(url(stack, t, "/page/home"), method="POST", headers={STEP_HEADER: f"{t}-2"}, body=b"q=1").status == 200, t
+        tags = {(r["method"], r["path"], r["headers"].get(STEP_HEADER)) for r in fresh["default"].requests}
+        assert {("GET", "/frag/recs", f"{t}-1"), ("GET", "/frag/cart", f"{t}-1"), ("POST", "/page/home", f"{t}-2")} <= tags, (t, tags)
+
+
 @pytest.mark.parametrize("target, streams", [("cloudflare", True), ("vercel", True), ("lambda-edge", False)])
 def test_shell_bytes_arrive_before_a_slow_fragment(stack, fresh, target, streams):
     """Lambda@Edge cannot stream a generated response: the whole page comes at once (declared difference)."""
