@@ -380,7 +380,9 @@ def test_profile_attributes_time_to_edgeport_sources(tmp_path):
     assert {s["scenario"] for s in p["scenarios"]} == {"valid", "bad-signature", "fresh"}
     for s in p["scenarios"]:
         where = [x["where"] for x in s["top_total"]]
-        assert any(w.startswith("src/patterns/jwt.ts:") and w.endswith(" verifyToken") for w in where), where
+        # a frame of the JWT pattern's own source, mapped back through the engine's source map (which function leads
+        # depends on the scenario: on a cache hit verification is cheap and jwtStep may be the only one listed)
+        assert any(w.startswith("src/patterns/jwt.ts:") for w in where), where
         assert all(x["us_per_request"] >= 0 and 0 <= x["share"] <= 1 for x in s["top_total"] + s["top_self"])
     assert "where (total" in res.stdout
 
