@@ -30,7 +30,7 @@ from .dev_keys import trusting_local_keys
 from .front import Front
 from .live_admin import LiveAdmin, announce, withdraw
 from .sourcemap import Chained, Shifted, SourceMap, bundle_maps, map_text
-from .procs import STOP_GRACE, stop_group, stop_groups
+from .procs import STOP_GRACE, stop_groups
 from .runner import LocalRunner, spawn_standby
 from .runtime import checkout_functions, runtime_dir
 
@@ -216,8 +216,7 @@ class DevServer:
             th.start()
         for th in threads:
             th.join()
-        for proc in standbys.values():  # not used (a target no longer served)
-            stop_group(proc, 1.0)
+        stop_groups(list(standbys.values()), 1.0)  # not used (a target no longer served)
         if errors:
             for t, old_port in switched.items():
                 if old_port is not None:

@@ -5,6 +5,7 @@
 import type { PatternBase } from "../core/config";
 import type { EdgeContext } from "../core/context";
 import { routeMatches } from "../core/config";
+import { jsonResponse } from "../core/http";
 
 export interface RoomConfig extends PatternBase {
   type: "realtime-room";
@@ -50,7 +51,7 @@ export function messageBytes(data: string | ArrayBuffer): number {
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function deny(status: number, error: string): Response {
-  return new Response(JSON.stringify({ error }), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  return jsonResponse(status, { error }, { "cache-control": "no-store" });
 }
 
 export async function roomStep(ctx: EdgeContext, cfg: RoomConfig): Promise<Response> {
@@ -60,10 +61,7 @@ export async function roomStep(ctx: EdgeContext, cfg: RoomConfig): Promise<Respo
   const room = rest.split("/")[0];
   if (!ROOM_ID.test(room) || rest.length > room.length + 1) return deny(404, "unknown_room");
   if (ctx.request.method !== "GET" || ctx.request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(JSON.stringify({ error: "websocket_required" }), {
-      status: 426,
-      headers: { upgrade: "websocket", "content-type": "application/json" },
-    });
+    return jsonResponse(426, { error: "websocket_required" }, { upgrade: "websocket" });
   }
   if (cfg.allowedOrigins.length && !cfg.allowedOrigins.includes(ctx.request.headers.get("origin") ?? "")) return deny(403, "origin_not_allowed");
   if (!ctx.platform.room) return deny(501, "rooms_unsupported");
