@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,9 +41,13 @@ def test_an_installed_package_ships_an_engine_per_target_and_set_of_hostable_pat
     jwt_only, everything = (prebuilt / "vercel.jwt-auth.js").read_text(), (prebuilt / "vercel.ab-test+esi-compose+geo-route+jwt-auth.js").read_text()
     assert "{path}" not in jwt_only and "{path}" in everything  # the variant path template (ab.ts)
     assert len(jwt_only) < 0.8 * len(everything)
-    # The Durable Object class is in every Cloudflare engine: a script whose migrations created it must keep it.
-    assert "EdgeportRoom" in (prebuilt / "cloudflare.realtime-room.js").read_text()
-    assert "EdgeportRoom" in (prebuilt / "cloudflare.jwt-auth.js").read_text()
+    # The Durable Object class is exported by every Cloudflare engine: a script whose migrations created it must keep
+    # it. Without rooms it is a stub (functions/platforms/cloudflare/with-rooms.ts): no room object code rides along.
+    rooms, no_rooms = (prebuilt / "cloudflare.realtime-room.js").read_text(), (prebuilt / "cloudflare.jwt-auth.js").read_text()
+    for code in (rooms, no_rooms):
+        assert re.search(r"export\{[^}]*\bas EdgeportRoom\b", code), "EdgeportRoom must be exported"
+    assert "webSocketMessage" in rooms and "webSocketMessage" not in no_rooms
+    assert "acceptWebSocket" in rooms and "acceptWebSocket" not in no_rooms
 
 
 def test_a_build_from_prebuilt_engines_without_node_is_byte_identical_to_a_checkout_build(prebuilt, tmp_path):

@@ -6,8 +6,8 @@ export const name = "cloudflare";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
 // Every Cloudflare engine exports the Durable Object class beside the handler (with-rooms.ts), rooms declared or not:
 // a script whose migrations created the class must keep exporting it, or its upload is refused - and deleting the
-// class (deleted_classes) would delete every room's storage. So a stack that drops its rooms keeps the class and
-// can add them back without a migration (tests/test_lifecycle.py, test 6).
+// class (deleted_classes) would delete every room's storage. A stack without rooms exports a stub of that name, so it
+// can add its rooms back without a migration (tests/test_lifecycle.py, test 6).
 const withRooms = fileURLToPath(new URL("./with-rooms.ts", import.meta.url));
 
 /** esbuild options for an engine ({ target, outfile, patterns }): the Worker is ESM for workerd. */

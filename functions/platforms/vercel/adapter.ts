@@ -2,14 +2,15 @@
 // are immutable), secrets come from sensitive environment variables, live settings
 // from Edge Config (EDGE_CONFIG connection string), the country from
 // x-vercel-ip-country, and "continue to origin" is next() — or rewrite() when a
-// pattern changed the path or the origin. The `config.matcher` export is appended
+// pattern changed the path or the origin (both written by middleware.ts, as
+// @vercel/functions writes them). The `config.matcher` export is appended
 // by the build as a literal so Vercel can read it statically.
-import { next, rewrite } from "@vercel/functions/middleware";
 import { DEFAULT_ORIGIN } from "../../src/core/engine";
 import { runPatterns, type EdgeConfig } from "../../src/patterns";
 import { sameHeaders } from "../../src/core/http";
 import { originUrl } from "../../src/core/origin";
 import type { Platform } from "../../src/core/platform";
+import { goOn } from "./middleware";
 
 declare const __EDGEPORT_CONFIG__: EdgeConfig;
 declare const process: { env: Record<string, string | undefined> };
@@ -50,12 +51,12 @@ export default async function middleware(request: Request): Promise<Response> {
   const out = await runPatterns(request, CFG, platform, { country: request.headers.get("x-vercel-ip-country") });
   if (out.kind === "respond") return out.response;
   // The request headers are replaced only when the edge changed them (x-middleware-override-headers).
-  const init = { ...(sameHeaders(request.headers, out.headers) ? {} : { request: { headers: out.headers } }), headers: out.responseHeaders };
+  const replaced = sameHeaders(request.headers, out.headers) ? undefined : out.headers;
   const original = new URL(request.url);
   const origin = out.origin ?? DEFAULT_ORIGIN;
   if (origin === DEFAULT_ORIGIN && out.url.pathname === original.pathname && out.url.search === original.search) {
-    return next(init); // vercel.json sends it on to the default origin
+    return goOn(null, out.responseHeaders, replaced); // next(): vercel.json sends it on to the default origin
   }
   // A changed path (the canonical spelling, an A/B variant) or another origin: rewrite to the declared origin.
-  return rewrite(originUrl(CFG, origin, out.url.pathname, out.url.search), init);
+  return goOn(originUrl(CFG, origin, out.url.pathname, out.url.search), out.responseHeaders, replaced);
 }
