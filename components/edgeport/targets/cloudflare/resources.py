@@ -1,5 +1,6 @@
 """The Cloudflare resources of a stack: the Worker script with its bindings, its routes, the KV namespace of live
-settings, and the optional custom domain and DNS record (pulumi-cloudflare)."""
+settings, and the optional custom domain and DNS record (pulumi-cloudflare's resources, registered through sdk.py:
+the same requests as the generated SDK without its 1-2 s import)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from ...errors import EdgeportError
 from ...spec import runtime
 from ...spec.secret_refs import env_name
 from ..base import pattern_resource, resource_slug
+from . import sdk as cloudflare  # the subset of pulumi_cloudflare edgeport uses (tests swap in the real SDK)
 from . import (NAME, LIVE_BINDING, MAIN_MODULE, ORIGINLESS_RECORD, ROOM_CLASS, ROOMS_BINDING,
                current_migration_tag, has_rooms, live_key, pending_migrations, script_name, worker_routes)
 
 if TYPE_CHECKING:
     from ...build.artifacts import Artifact
     from ...spec.models import App
-
-
 
 
 class CloudflareWorker(pulumi.ComponentResource):
@@ -30,8 +30,6 @@ class CloudflareWorker(pulumi.ComponentResource):
     def __init__(self, name: str, app: "App", stack: str, artifact: "Artifact", secrets: Mapping[str, pulumi.Input[str]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("edgeport:cloudflare:Worker", name, None, opts)
-        import pulumi_cloudflare as cloudflare
-
         t = app.targets.cloudflare
         child = pulumi.ResourceOptions(parent=self)
         # The script holds every room's Durable Object storage and the KV namespace the live settings: replacing or
@@ -96,8 +94,6 @@ class CloudflareWorker(pulumi.ComponentResource):
 def dns_record(name: str, t, opts: pulumi.ResourceOptions):
     """The proxied originless record for `targets.cloudflare.dns: true` (validation refuses it with customDomain,
     which creates its own record, and with a wildcard hostname)."""
-    import pulumi_cloudflare as cloudflare
-
     # ttl is required; 1 means "automatic" (pulumi_cloudflare 6.x dns_record.py, `ttl`).
     return cloudflare.DnsRecord(name, zone_id=t.zone_id, name=t.hostname, ttl=1, proxied=True,
                                 comment="edgeport: Workers routes need a proxied record", opts=opts, **ORIGINLESS_RECORD)
