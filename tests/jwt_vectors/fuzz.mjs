@@ -1,7 +1,8 @@
 // Generated tokens through edgeport's verifier (functions/src/patterns/jwt.ts) in each runtime the edge code runs
-// in: workerd (Miniflare), Vercel's edge-runtime and Node (Lambda@Edge). Loaded the way run.mjs loads it: the
-// source bundled with esbuild, then handed to each runtime. Each runtime is started once and gets the cases in
-// batches (one fetch / evaluate / call per batch), not one process per token. Driven by tests/test_jwt_fuzz.py.
+// in: workerd (Miniflare), Vercel's edge-runtime and Node (Lambda@Edge, with its node:crypto module in place of
+// WebCrypto). Loaded the way run.mjs loads it: the source bundled with esbuild, then handed to each runtime. Each
+// runtime is started once and gets the cases in batches (one fetch / evaluate / call per batch), not one process
+// per token. Driven by tests/test_jwt_fuzz.py.
 //   node tests/jwt_vectors/fuzz.mjs input.json
 //   input:  {"nowMs": n, "secret": s, "configs": [cfg...], "tokens": [[cfg index, token]...],
 //            "steps": [[cfg index, token]...], "batch": n}
@@ -56,10 +57,17 @@ for (let at = 0; at < Math.max(input.tokens.length, input.steps.length); at += s
                  tokens: input.tokens.slice(at, at + size), steps: input.steps.slice(at, at + size) });
 }
 
-const bundle = (await build({
+const harness = async (extra) => (await build({
   stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
-  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022",
+  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
 })).outputFiles[0].text;
+// workerd and edge-runtime: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare and Vercel.
+const bundle = await harness({});
+// Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
+// WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
+const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
+const nodeBundle = await harness({ platform: "node", plugins: lambdaEdgeOptions({}).plugins });
+if (!nodeBundle.includes("node:crypto") || nodeBundle.includes("crypto.subtle")) throw new Error("the node harness did not get the Lambda@Edge crypto module");
 
 // Runs every batch through `one` (batch -> {tokens, steps}) and joins the answers.
 async function all(one) {
@@ -76,7 +84,7 @@ async function all(one) {
 async function inNode() {
   const dir = mkdtempSync(join(tmpdir(), "edgeport-fuzz-"));
   try {
-    writeFileSync(join(dir, "h.mjs"), bundle);
+    writeFileSync(join(dir, "h.mjs"), nodeBundle);
     const h = await import(pathToFileURL(join(dir, "h.mjs")).href);
     return await all((b) => h.runBatch(b));
   } finally {

@@ -1,7 +1,7 @@
 // Signature test vectors through the verifier's own signature check (functions/src/patterns/jwt.ts
 // signatureHolds: the same key import, algorithm parameters and length rule verifyJwt uses) in each runtime:
-// workerd (Miniflare), Vercel's edge-runtime and Node.
-// and whole tokens through verifyJwt itself.
+// workerd (Miniflare), Vercel's edge-runtime and Node (with Lambda@Edge's node:crypto module in place of WebCrypto,
+// as that target builds it), and whole tokens through verifyJwt itself.
 //   node tests/jwt_vectors/run.mjs input.json   ({"vectors": [...], "tokens": [...]})
 //   -> {"workerd": {"vectors": [...], "tokens": [...]}, "edge-runtime": {...}, "node": {...}}
 // A vector's result is true/false (the signature holds or not) or "threw: <message>"; a token's is {claims},
@@ -47,14 +47,21 @@ export async function runTokens(cases) {
 // {"vectors": [...], "tokens": [...]}
 const { vectors, tokens } = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const run = async (h) => ({ vectors: await h.runVectors(vectors), tokens: await h.runTokens(tokens) });
-const bundle = (await build({
+const harness = async (extra) => (await build({
   stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
-  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022",
+  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
 })).outputFiles[0].text;
+// workerd and edge-runtime: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare and Vercel.
+const bundle = await harness({});
+// Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
+// WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
+const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
+const nodeBundle = await harness({ platform: "node", plugins: lambdaEdgeOptions({}).plugins });
+if (!nodeBundle.includes("node:crypto") || nodeBundle.includes("crypto.subtle")) throw new Error("the node harness did not get the Lambda@Edge crypto module");
 
 async function inNode() {
   const dir = mkdtempSync(join(tmpdir(), "edgeport-vectors-"));
-  writeFileSync(join(dir, "h.mjs"), bundle);
+  writeFileSync(join(dir, "h.mjs"), nodeBundle);
   return run(await import(pathToFileURL(join(dir, "h.mjs")).href));
 }
 

@@ -1,5 +1,6 @@
-// jwt-auth: verify a compact JWS bearer token with WebCrypto and forward the
-// verified claims to the origin. Written once for every platform.
+// jwt-auth: verify a compact JWS bearer token and forward the verified claims to the
+// origin. Written once for every platform; the signature crypto is core/crypto.ts
+// (WebCrypto; Lambda@Edge's build puts synchronous node:crypto in its place).
 //
 // Security posture (see docs/jwt.md): the server picks the algorithm (allowlist),
 // keys come only from deployment config (HMAC secret or a fixed JWK set, looked up
@@ -7,11 +8,12 @@
 // `b64` are refused, base64url must be canonical, and every failure is a 401
 // (bad token) or a 503 (platform/config failure) - never a pass-through.
 import { b64urlDecode, b64urlEncodeText } from "../core/b64";
+import { importHmacKey, importJwk, type SigAlg, verify, type VerifyKey } from "../core/crypto";
 import { jsonResponse, parseCookies, withoutCookie } from "../core/http";
 import type { PatternBase } from "../core/config";
 import { EdgeInternalError, type Platform } from "../core/platform";
 
-export type Alg = "HS256" | "HS384" | "HS512" | "RS256" | "ES256";
+export type Alg = SigAlg;
 
 export interface Jwk {
   kty: string;
@@ -46,14 +48,14 @@ export interface JwtConfig extends PatternBase {
   maxTokenBytes: number;
 }
 
-type Key = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+type Key = VerifyKey;
 
-const ALG: Record<Alg, { kty: string; crv?: string; sigBytes?: number; params: any }> = {
-  HS256: { kty: "oct", sigBytes: 32, params: { name: "HMAC", hash: "SHA-256" } },
-  HS384: { kty: "oct", sigBytes: 48, params: { name: "HMAC", hash: "SHA-384" } },
-  HS512: { kty: "oct", sigBytes: 64, params: { name: "HMAC", hash: "SHA-512" } },
-  RS256: { kty: "RSA", params: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } },
-  ES256: { kty: "EC", crv: "P-256", sigBytes: 64, params: { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } },
+const ALG: Record<Alg, { kty: string; crv?: string; sigBytes?: number }> = {
+  HS256: { kty: "oct", sigBytes: 32 },
+  HS384: { kty: "oct", sigBytes: 48 },
+  HS512: { kty: "oct", sigBytes: 64 },
+  RS256: { kty: "RSA" },
+  ES256: { kty: "EC", crv: "P-256", sigBytes: 64 },
 };
 
 /**
@@ -116,7 +118,7 @@ async function hmacKey(cfg: JwtConfig, alg: Alg, platform: Platform): Promise<Ke
   const enc = cfg.hmac.encoding;
   return cachedKey(`${alg}|${enc}|${secret}`, async () => {
     const raw = enc === "base64url" ? b64urlDecode(secret) : new TextEncoder().encode(secret);
-    return crypto.subtle.importKey("raw", raw, ALG[alg].params, false, ["verify"]);
+    return importHmacKey(raw, alg);
   });
 }
 
@@ -132,19 +134,19 @@ function jwkFits(k: Jwk, alg: Alg): boolean {
 }
 
 /** A configured public key as the verifier imports it: only the key parameters, for verification with `alg`. */
-function importPublicJwk(jwk: Jwk, alg: Alg): Promise<Key> {
+async function importPublicJwk(jwk: Jwk, alg: Alg): Promise<Key> {
   const { kty, crv, x, y, n, e } = jwk;
-  return crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e, ext: true }, ALG[alg].params, false, ["verify"]);
+  return importJwk({ kty, crv, x, y, n, e }, alg);
 }
 
 /**
  * Does `sig` sign `data` with `key` under `alg`? The verifier's whole signature rule: a signature of the wrong
- * length for the algorithm is refused before WebCrypto sees it, then WebCrypto decides.
+ * length for the algorithm is refused before the crypto sees it, then the crypto (core/crypto.ts) decides.
  */
-async function signatureValid(alg: Alg, key: Key, sig: Uint8Array<ArrayBuffer>, data: BufferSource): Promise<boolean> {
+function signatureValid(alg: Alg, key: Key, sig: Uint8Array, data: Uint8Array): boolean | Promise<boolean> {
   const spec = ALG[alg];
   if (spec.sigBytes !== undefined && sig.length !== spec.sigBytes) return false;
-  return crypto.subtle.verify(spec.params, key, sig, data);
+  return verify(alg, key, sig, data);
 }
 
 /** signatureValid with a JWK, for the signature test vectors (tests/test_jwt_vectors.py) in every runtime. */
@@ -188,7 +190,7 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
 /**
  * Tokens whose signature held, per pattern config (a WeakMap: each pattern has its own options, and a config
  * object is never shared between patterns). A session sends the same token again and again; a hit skips the
- * decoding and the WebCrypto verification, nothing else:
+ * decoding and the signature verification, nothing else:
  * - keyed on the exact token text (Map keys compare strings by value: one byte different is another entry);
  * - only tokens that verified are stored, with the key object they verified under; a hit resolves the key again
  *   (the secret is read as on a miss) and must get that same object - imported keys are cached per key material
