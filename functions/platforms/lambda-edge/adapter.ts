@@ -133,6 +133,12 @@ const platform: Platform = { secret, live, now: () => Date.now() };
 
 // Cold start: start reading every declared secret while the container initialises. (Live settings are read on
 // first use: loading the SSM client here would cost every cold start, A/B or not, tens of ms of CPU.)
+// "Declared" means used by this bundle: the spec layer puts in CFG.secrets only the secrets of the patterns this
+// trigger's bundle runs (edgeport.spec.runtime.runtime_config), and a jwt-auth pattern has one only with an HS*
+// algorithm (validation refuses a secret without one). So a stack checking RS256/ES256 tokens against inline keys
+// has none here and never loads the SDK (cold-start.test.mjs); a bundle that serves an HS256 route too loads it
+// for every cold start, whichever route the first request takes: deferring it to the first HS256 request would
+// leave that request, on a warm container, waiting on the store (a frozen container does not read in between).
 for (const name of Object.keys(CFG.secrets)) secret(name).catch(() => undefined);
 
 // ---- CloudFront records <-> Web objects (cloudfront-records.ts) ----------------------
