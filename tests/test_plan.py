@@ -218,3 +218,50 @@ def test_dns_true_plans_a_proxied_originless_record(tmp_path):
     assert record["aliases"] == [record["urn"].replace("$cloudflare:index/dnsRecord:DnsRecord::", "$cloudflare:index/record:Record::")]
     [dns] = [f for f in doc["prerequisites"] if f["check"] == "dns"]
     assert dns["level"] == "skipped" and "edgeport creates a proxied AAAA 100:: record" in dns["message"]
+
+
+# The program as `pulumi up` runs it: the declaration from the Pulumi config, the stack file only for line numbers and
+# plain-text secrets (edgeport.program._declared), under the mocks in a fresh interpreter.
+_PULUMI_UP = r"""
+import json, sys
+from pathlib import Path
+import pulumi, yaml
+from pulumi.runtime.mocks import _sync_await
+from pulumi.runtime.stack import run_pulumi_func
+from edgeport.errors import SpecError
+from edgeport.plan import recording_mocks
+from edgeport.program import program
+project, stack = Path(sys.argv[1]), sys.argv[2]
+path = (project / "stacks" / f"Pulumi.{stack}.yaml").resolve()
+config = yaml.safe_load(path.read_text())["config"]
+reads, real = [], Path.read_text
+def counting(self, *a, **kw):
+    reads.append(Path(self).resolve() == path)
+    return real(self, *a, **kw)
+Path.read_text = counting
+pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+pulumi.runtime.set_mocks(recording_mocks(), project="edgeport", stack=stack, preview=False)
+issues = []
+def run():
+    try:
+        program(project)
+    except SpecError as e:
+        issues.extend(i.format() for i in e.issues)
+_sync_await(run_pulumi_func(run))
+print(json.dumps({"issues": issues, "reads": sum(reads)}))
+"""
+
+
+def test_pulumi_up_reads_the_stack_file_once_for_lines_and_plain_text_secrets(tmp_path):
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace("leeway: 30", "leeway: 9999")
+    text += "  edgeport:jwt_hmac: plain-text\n"
+    write_project(tmp_path, {"t": text})
+    out = subprocess.run([sys.executable, "-c", _PULUMI_UP, str(tmp_path), "t"], capture_output=True, text=True,
+                         timeout=180, env=credential_free_env())
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    lines = text.splitlines()
+    leeway = next(i for i, line in enumerate(lines, 1) if "leeway: 9999" in line)
+    assert got["issues"][0].startswith(f"stacks/Pulumi.t.yaml:{leeway}: edgeport:app.patterns[0].leeway:"), got
+    assert got["issues"][1].startswith(f"stacks/Pulumi.t.yaml:{len(lines)}: edgeport:jwt_hmac:"), got
+    assert len(got["issues"]) == 2 and got["reads"] == 1, got

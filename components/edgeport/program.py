@@ -9,7 +9,7 @@ import pulumi
 from .build import build_app, default_out_dir
 from .components import EdgeApp
 from .errors import EdgeportError, SpecError
-from .spec.loader import Stack, file_lines, locator, parse_app, stack_file, stack_file_secret_issues
+from .spec.loader import Stack, locator, parse_app, read_stack_file, stack_file
 from .spec.models import App
 
 
@@ -17,9 +17,9 @@ def _declared(project_dir: Path, stack: str, raw: object) -> tuple[App, str, dic
     """The validated App from the Pulumi config, with the stack file's name and line numbers for errors."""
     path = stack_file(project_dir, stack)
     rel = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
-    lines = file_lines(path) if path.exists() else None
-    # `pulumi up` does not go through load_stack: refuse a plain-text secret in the stack file here too.
-    leaks = stack_file_secret_issues(path, stack, rel) if path.exists() else []
+    # `pulumi up` does not go through load_stack: refuse a plain-text secret in the stack file here too (one parse
+    # gives the line numbers and the secrets).
+    lines, leaks = read_stack_file(path, stack, rel) if path.exists() else (None, [])
     try:
         app = parse_app(raw, file=rel, lines=lines)
     except SpecError as e:

@@ -19,7 +19,7 @@ from . import secret_refs as secret_names
 from .models import App
 from .pydantic_issues import Contract, issue_from_pydantic, yaml_type
 from .validate import ROOT, validate_app
-from .yaml_lines import duplicate_keys, line_map, nearest_line, parse_yaml, path_str
+from .yaml_lines import LOADER, duplicate_keys, line_map, nearest_line, parse_yaml, path_str
 
 CONFIG_KEY = "edgeport:app"
 
@@ -182,7 +182,7 @@ def stack_dir(project_dir: Path) -> Path:
     Pulumi.yaml when it has none (www.pulumi.com/docs/iac/concepts/projects/project-file/, "stackConfigDir");
     stacks/ in a directory without Pulumi.yaml."""
     try:
-        doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+        doc = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=LOADER)
     except FileNotFoundError:  # a bare directory of stacks (bench/, --project-dir): edgeport's own layout
         return project_dir / "stacks"
     except (OSError, yaml.YAMLError):
@@ -206,24 +206,24 @@ def find_project_dir(start: Path | None = None) -> Path:
 
 def stack_file_secret_issues(path: Path, stack: str, file: str | None = None) -> list[SpecIssue]:
     """plaintext_secret_issues for a stack file on disk (none if it does not parse: load_stack reports that)."""
+    return read_stack_file(path, stack, file)[1]
+
+
+def read_stack_file(path: Path, stack: str, file: str | None = None) -> tuple[dict[tuple, int], list[SpecIssue]]:
+    """What `pulumi up` needs from the stack file besides the Pulumi config, from one parse: the line numbers of the
+    keys under config -> edgeport:app, and its plain-text secrets (stack_file_secret_issues). Nothing if it does
+    not parse (load_stack reports that)."""
     try:
         node, doc = parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError):
-        return []
+        return {}, []
+    all_lines = line_map(node)
+    prefix = ("config", CONFIG_KEY)
+    lines = {k[2:]: v for k, v in all_lines.items() if k[:2] == prefix}
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(config, dict):
-        return []
-    return plaintext_secret_issues(config, stack, file, line_map(node))
-
-
-def file_lines(path: Path) -> dict[tuple, int]:
-    """Line numbers of the keys under config -> edgeport:app in a stack file (empty if unparsable)."""
-    try:
-        node = yaml.compose(path.read_text())
-    except yaml.YAMLError:
-        return {}
-    prefix = ("config", CONFIG_KEY)
-    return {k[2:]: v for k, v in (line_map(node)).items() if k[:2] == prefix}
+        return lines, []
+    return lines, plaintext_secret_issues(config, stack, file, all_lines)
 
 
 # ---------------------------------------------------------------- secret values in the stack file

@@ -7,10 +7,15 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same nodes, marks and safe types, about six
+# times faster than the pure-Python one on a 300-pattern stack file. Its syntax error messages are worded a little
+# differently ("did not find expected ',' or '}'"); the line is the same.
+LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def parse_yaml(text: str) -> tuple[Any, Any]:
     """The YAML node tree (for line numbers) and the document built from it, in one parse."""
-    loader = yaml.SafeLoader(text)
+    loader = LOADER(text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
