@@ -118,7 +118,8 @@ def main() -> int:
     res = [r["resources"] for r in rows]
     slope, fixed = fit(res, [r["wall_s"] for r in rows])
     fslope, ffixed = fit(res, [r["floor_wall_s"] for r in rows])
-    result = {"machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    result = {"commit": commit or None, "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
                           "loadavg_after": Path("/proc/loadavg").read_text().split()[:3], **env_note},
               "rows": rows, "edgeport": {"ms_per_resource": round(slope * 1000, 2), "fixed_s": round(fixed, 2)},
               "floor": {"ms_per_resource": round(fslope * 1000, 2), "fixed_s": round(ffixed, 2)}}
