@@ -18,58 +18,50 @@ import { createHmac, createPublicKey, createSecretKey, type KeyObject, timingSaf
 import type * as Core from "../../src/core/crypto";
 import type { PublicJwk, SigAlg, VerifyKey } from "../../src/core/crypto";
 
-const HMAC_HASH: Partial<Record<SigAlg, string>> = { HS256: "sha256", HS384: "sha384", HS512: "sha512" };
+/** Per algorithm: the hash, the JWK key type, and for ECDSA the curve as node:crypto names it. */
+const SPEC: Record<SigAlg, { hash: string; kty: string; curve?: string }> = {
+  HS256: { hash: "sha256", kty: "oct" },
+  HS384: { hash: "sha384", kty: "oct" },
+  HS512: { hash: "sha512", kty: "oct" },
+  RS256: { hash: "sha256", kty: "RSA" },
+  ES256: { hash: "sha256", kty: "EC", curve: "prime256v1" }, // OpenSSL's name for P-256
+};
 
-export function importHmacKey(raw: Uint8Array, alg: SigAlg): Promise<VerifyKey> {
-  if (HMAC_HASH[alg] === undefined) return Promise.reject(new Error(`${alg} is not an HMAC algorithm`));
-  if (raw.length === 0) return Promise.reject(new Error("Zero-length key is not supported"));
-  // A KeyObject holding a copy of the bytes (the caller's array may be reused):
-  // https://nodejs.org/api/crypto.html#cryptocreatesecretkeykey-encoding
-  return Promise.resolve(createSecretKey(raw));
+// (async: a throw becomes the rejection the verifier expects of a key that does not import)
+export async function importHmacKey(raw: Uint8Array, alg: SigAlg): Promise<VerifyKey> {
+  if (SPEC[alg].kty !== "oct") throw new Error(`${alg} is not an HMAC algorithm`);
+  if (raw.length === 0) throw new Error("Zero-length key is not supported");
+  // A KeyObject holding a copy of the bytes: https://nodejs.org/api/crypto.html#cryptocreatesecretkeykey-encoding
+  return createSecretKey(raw);
 }
 
-export function importJwk(jwk: PublicJwk, alg: SigAlg): Promise<VerifyKey> {
-  try {
-    const { kty, crv, x, y, n, e } = jwk;
-    let key: KeyObject;
-    if (alg === "ES256") {
-      if (kty !== "EC" || crv !== "P-256") throw new Error(`a ${alg} key must be an EC key on P-256`);
-      // A public key from a JWK; an EC point off the curve is refused here ("Invalid JWK EC key"):
-      // https://nodejs.org/api/crypto.html#cryptocreatepublickeykey
-      key = createPublicKey({ key: { kty, crv, x, y }, format: "jwk" });
-      // asymmetricKeyDetails.namedCurve is OpenSSL's name for P-256:
-      // https://nodejs.org/api/crypto.html#keyobjectasymmetrickeydetails
-      if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") throw new Error("not a P-256 key");
-    } else if (alg === "RS256") {
-      if (kty !== "RSA") throw new Error(`a ${alg} key must be an RSA key`);
-      key = createPublicKey({ key: { kty, n, e }, format: "jwk" }); // as above
-      if (key.asymmetricKeyType !== "rsa") throw new Error("not an RSA key");
-    } else {
-      throw new Error(`${alg} has no public key`);
-    }
-    return Promise.resolve(key);
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function importJwk(jwk: PublicJwk, alg: SigAlg): Promise<VerifyKey> {
+  const { kty, crv, x, y, n, e } = jwk;
+  const s = SPEC[alg];
+  if (kty !== s.kty || (s.curve !== undefined && crv !== "P-256")) throw new Error(`not a ${alg} key`);
+  // A public key from the JWK's public parameters; an EC point off the curve is refused here:
+  // https://nodejs.org/api/crypto.html#cryptocreatepublickeykey
+  const key = createPublicKey({ key: s.curve !== undefined ? { kty, crv, x, y } : { kty, n, e }, format: "jwk" });
+  // The key type and curve it came out as: https://nodejs.org/api/crypto.html#keyobjectasymmetrickeydetails
+  if (key.asymmetricKeyType !== kty.toLowerCase() || key.asymmetricKeyDetails?.namedCurve !== s.curve) throw new Error(`not a ${alg} key`);
+  return key;
 }
 
 export function verify(alg: SigAlg, key: VerifyKey, sig: Uint8Array, data: Uint8Array): boolean {
   const k = key as KeyObject;
-  const hash = HMAC_HASH[alg];
-  if (hash !== undefined) {
+  const s = SPEC[alg];
+  if (s.kty === "oct") {
     // The tag, computed synchronously with the KeyObject as the key:
     // https://nodejs.org/api/crypto.html#cryptocreatehmacalgorithm-key-options
-    const tag = createHmac(hash, k).update(data).digest();
+    const tag = createHmac(s.hash, k).update(data).digest();
     // timingSafeEqual throws when the lengths differ, so they are compared first (the length of a tag is public):
     // https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b
     return tag.length === sig.length && timingSafeEqual(tag, sig);
   }
-  // Synchronous when no callback is given; RSA keys default to PKCS#1 v1.5 padding (RS256), and for ECDSA
+  // Synchronous when no callback is given; an RSA key defaults to PKCS#1 v1.5 padding (RS256), and for ECDSA
   // dsaEncoding "ieee-p1363" takes the r || s form JWS uses (RFC 7518 §3.4) instead of DER:
   // https://nodejs.org/api/crypto.html#cryptoverifyalgorithm-data-key-signature-callback
-  if (alg === "ES256") return nodeVerify("sha256", data, { key: k, dsaEncoding: "ieee-p1363" }, sig);
-  if (alg === "RS256") return nodeVerify("sha256", data, k, sig);
-  return false;
+  return nodeVerify(s.hash, data, s.curve !== undefined ? { key: k, dsaEncoding: "ieee-p1363" } : k, sig);
 }
 
 // This module must keep src/core/crypto.ts's interface (the build swaps one for the other): checked by tsc.
