@@ -1,6 +1,6 @@
 // Generated tokens through edgeport's verifier (functions/src/patterns/jwt.ts) in each runtime the edge code runs
-// in: workerd (Miniflare), Vercel's edge-runtime and Node (Lambda@Edge, with its node:crypto module in place of
-// WebCrypto). Loaded the way run.mjs loads it: the source bundled with esbuild, then handed to each runtime. Each
+// in: workerd (Miniflare), Vercel's edge-runtime (with Vercel's crypto module: HS256 in JavaScript) and Node
+// (Lambda@Edge, with its node:crypto module in place of WebCrypto). Loaded the way run.mjs loads it: the source bundled with esbuild, then handed to each runtime. Each
 // runtime is started once and gets the cases in batches (one fetch / evaluate / call per batch), not one process
 // per token. Driven by tests/test_jwt_fuzz.py.
 //   node tests/jwt_vectors/fuzz.mjs input.json
@@ -61,8 +61,13 @@ const harness = async (extra) => (await build({
   stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
   bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
 })).outputFiles[0].text;
-// workerd and edge-runtime: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare and Vercel.
+// workerd: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare.
 const bundle = await harness({});
+// edge-runtime: the verifier as Vercel builds it, with that target's crypto module (HS256 in JavaScript, the rest
+// WebCrypto; the plugin from its esbuild options, platforms/vercel/index.mjs).
+const { esbuildOptions: vercelOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "vercel", "index.mjs")).href);
+const vercelBundle = await harness({ plugins: vercelOptions({}).plugins });
+if (!vercelBundle.includes("Hs256Key") || bundle.includes("Hs256Key")) throw new Error("the edge-runtime harness did not get the Vercel crypto module");
 // Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
 // WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
 const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
@@ -94,7 +99,7 @@ async function inNode() {
 
 async function inEdgeRuntime() {
   const { EdgeRuntime } = require("edge-runtime");
-  const { code } = await transform(bundle, { format: "iife", globalName: "_h", loader: "js" });
+  const { code } = await transform(vercelBundle, { format: "iife", globalName: "_h", loader: "js" });
   const runtime = new EdgeRuntime();
   runtime.evaluate(code);
   // The batch crosses into the VM as one string and is parsed there, so every object the verifier sees is the

@@ -1,7 +1,8 @@
 // Signature test vectors through the verifier's own signature check (functions/src/patterns/jwt.ts
 // signatureHolds: the same key import, algorithm parameters and length rule verifyJwt uses) in each runtime:
-// workerd (Miniflare), Vercel's edge-runtime and Node (with Lambda@Edge's node:crypto module in place of WebCrypto,
-// as that target builds it), and whole tokens through verifyJwt itself.
+// workerd (Miniflare), Vercel's edge-runtime (with Vercel's crypto module: HS256 in JavaScript) and Node (with
+// Lambda@Edge's node:crypto module in place of WebCrypto), each as its target builds it, and whole tokens through
+// verifyJwt itself.
 //   node tests/jwt_vectors/run.mjs input.json   ({"vectors": [...], "tokens": [...]})
 //   -> {"workerd": {"vectors": [...], "tokens": [...]}, "edge-runtime": {...}, "node": {...}}
 // A vector's result is true/false (the signature holds or not) or "threw: <message>"; a token's is {claims},
@@ -51,8 +52,13 @@ const harness = async (extra) => (await build({
   stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
   bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
 })).outputFiles[0].text;
-// workerd and edge-runtime: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare and Vercel.
+// workerd: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare.
 const bundle = await harness({});
+// edge-runtime: the verifier as Vercel builds it, with that target's crypto module (HS256 in JavaScript, the rest
+// WebCrypto; the plugin from its esbuild options, platforms/vercel/index.mjs).
+const { esbuildOptions: vercelOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "vercel", "index.mjs")).href);
+const vercelBundle = await harness({ plugins: vercelOptions({}).plugins });
+if (!vercelBundle.includes("Hs256Key") || bundle.includes("Hs256Key")) throw new Error("the edge-runtime harness did not get the Vercel crypto module");
 // Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
 // WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
 const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
@@ -67,7 +73,7 @@ async function inNode() {
 
 async function inEdgeRuntime() {
   const { EdgeRuntime } = require("edge-runtime");
-  const { code } = await transform(bundle, { format: "iife", globalName: "_h", loader: "js" });
+  const { code } = await transform(vercelBundle, { format: "iife", globalName: "_h", loader: "js" });
   const runtime = new EdgeRuntime();
   runtime.evaluate(code);
   runtime.evaluate(`globalThis.__input = ${JSON.stringify({ vectors, tokens })}`);

@@ -1,30 +1,17 @@
 // Lambda@Edge: how the adapter is bundled (esbuild options, one bundle per CloudFront trigger) and how it runs
 // locally (host.mjs, a loopback CloudFront in Node). Registered in platforms/index.mjs.
-import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { coreSwap } from "../core-swap.mjs";
 
 export const name = "lambda-edge";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
 
-const CORE_CRYPTO = fileURLToPath(new URL("../../src/core/crypto.ts", import.meta.url));
-const NODE_CRYPTO = fileURLToPath(new URL("./crypto.ts", import.meta.url));
-
 /**
  * The signature crypto of this target: wherever the edge code imports src/core/crypto (WebCrypto), the bundle gets
  * ./crypto.ts (synchronous node:crypto, the same interface) instead, so the verifier (src/patterns/jwt.ts) never
- * names a platform. A plugin rather than esbuild's `alias`, which substitutes package paths only and the import is
- * relative. tests/jwt_vectors/run.mjs and fuzz.mjs build their "node" runtime with it too.
+ * names a platform (../core-swap.mjs). tests/jwt_vectors/run.mjs and fuzz.mjs build their "node" runtime with it too.
  */
-export const cryptoSwap = {
-  name: "edgeport-lambda-edge-crypto",
-  setup(b) {
-    b.onResolve({ filter: /(^|\/)crypto(\.ts)?$/ }, (args) => {
-      if (args.importer === NODE_CRYPTO || !args.path.startsWith(".")) return undefined;
-      const target = resolve(args.resolveDir, args.path);
-      return target === CORE_CRYPTO || `${target}.ts` === CORE_CRYPTO ? { path: NODE_CRYPTO } : undefined;
-    });
-  },
-};
+export const cryptoSwap = coreSwap(new URL("../../src/core/crypto.ts", import.meta.url), new URL("./crypto.ts", import.meta.url));
 
 /** esbuild options for the target's engine (one for every trigger: the config is injected per bundle). */
 export function esbuildOptions(_b) {

@@ -1,9 +1,13 @@
 // Vercel Routing Middleware: how the adapter is bundled (esbuild options) and how it runs locally (host.mjs,
 // Vercel's edge-runtime). Registered in platforms/index.mjs.
 import { fileURLToPath } from "node:url";
+import { coreSwap } from "../core-swap.mjs";
 
 export const name = "vercel";
 export const entry = fileURLToPath(new URL("./adapter.ts", import.meta.url));
+
+/** The signature crypto of this target: ./crypto.ts (HS256 in JavaScript, the rest WebCrypto) for src/core/crypto. */
+export const cryptoSwap = coreSwap(new URL("../../src/core/crypto.ts", import.meta.url), new URL("./crypto.ts", import.meta.url));
 
 /** esbuild options for the target's engine (the same for every stack). */
 export function esbuildOptions(_b) {
@@ -13,6 +17,7 @@ export function esbuildOptions(_b) {
     platform: "neutral",
     conditions: ["edge-light", "worker", "browser"],
     mainFields: ["module", "main"],
+    plugins: [cryptoSwap],
     // The stack's config (declared in front) and the static `export const config = { matcher }` (after) are
     // added to this engine per stack by the build layer (components/edgeport/build/engine.py).
   };

@@ -26,8 +26,9 @@ test("next and rewrite answer exactly as @vercel/functions does", async () => {
       assert.deepEqual(await dump(goOn(null, headers, request)), await dump(next(init)));
       const to = "https://eu.origin.example/shop/caf%C3%A9?x=1&y=%20";
       assert.deepEqual(await dump(goOn(to, headers, request)), await dump(rewrite(to, init)));
-      n += 2;
+      assert.deepEqual(await dump(goOn(new URL(to), headers, request)), await dump(rewrite(new URL(to), init)));
+      n += 3;
     }
   }
-  assert.equal(n, 24);
+  assert.equal(n, 36);
 });

@@ -16,10 +16,10 @@
  * The response that sends the request on: to `rewriteTo` when given, else next(). `request` replaces the headers
  * the origin sees; `headers` are added to the response the client gets.
  */
-export function goOn(rewriteTo: string | null, headers?: HeadersInit, request?: Headers): Response {
+export function goOn(rewriteTo: string | URL | null, headers?: HeadersInit, request?: Headers): Response {
   const h = new Headers(headers);
   if (rewriteTo === null) h.set("x-middleware-next", "1");
-  else h.set("x-middleware-rewrite", rewriteTo);
+  else h.set("x-middleware-rewrite", String(rewriteTo));
   if (request) {
     const names: string[] = [];
     for (const [name, value] of request) {
