@@ -127,7 +127,7 @@ def _build(st, out: Path | None):
 
     out_dir = out or default_out_dir(st.project_dir, st.name)
     _progress(f"building {st.name} into {out_dir} ...")
-    return build_app(st.app, st.name, out_dir, st.locate)
+    return build_app(st.app, st.name, out_dir, st.locate, units=st.units)
 
 
 def size_table(result) -> str:

@@ -36,12 +36,12 @@ def program(project_dir: Path | None = None, loaded: Stack | None = None) -> Edg
     stack = pulumi.get_stack()
     cfg = pulumi.Config("edgeport")
     if loaded is not None and loaded.name == stack:
-        app, locate = loaded.app, loaded.locate
+        app, locate, units = loaded.app, loaded.locate, loaded.units  # units: worked out (and checked) by load_stack
     else:
         app, rel, lines = _declared(project_dir, stack, cfg.require_object("app"))
-        locate = locator(rel, lines)
+        locate, units = locator(rel, lines), None
     secrets = {s: cfg.require_secret(s) for s in app.secret_names()}
-    build = build_app(app, stack, default_out_dir(project_dir, stack), locate)
+    build = build_app(app, stack, default_out_dir(project_dir, stack), locate, units=units)
     edge = EdgeApp(app.name, {"app": app, "stack": stack, "secrets": secrets}, build=build, project_dir=project_dir,
                    validated=True)
     for target, outs in edge.outputs.items():

@@ -55,10 +55,14 @@ def units_for(app: App, stack: str, locate: Callable[[SpecIssue], SpecIssue] | N
     return units
 
 
-def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue], SpecIssue] | None = None) -> BuildResult:
+def build_app(app: App, stack: str, out_dir: Path, locate: Callable[[SpecIssue], SpecIssue] | None = None, *,
+              units: list[BundleUnit] | None = None) -> BuildResult:
     """Bundle every target of the stack into out_dir and check the budgets. Raises BuildError
-    (SpecError for platform limits the declaration breaks, located by `locate` when given)."""
-    units = units_for(app, stack, locate)
+    (SpecError for platform limits the declaration breaks, located by `locate` when given).
+    `units` are this app's and stack's bundle units when they have been worked out already (Stack.units: load_stack
+    has checked their limits); otherwise they are worked out and checked here."""
+    if units is None:
+        units = units_for(app, stack, locate)
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     # Several builds of one stack may run at once (a plan per pull-request check, `dev` beside `plan`).

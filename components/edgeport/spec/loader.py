@@ -7,7 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 from pydantic import ValidationError
@@ -20,6 +20,9 @@ from .models import App
 from .pydantic_issues import Contract, issue_from_pydantic, yaml_type
 from .validate import ROOT, validate_app
 from .yaml_lines import LOADER, duplicate_keys, line_map, nearest_line, parse_yaml, path_str
+
+if TYPE_CHECKING:
+    from ..targets.base import BundleUnit
 
 CONFIG_KEY = "edgeport:app"
 
@@ -34,6 +37,9 @@ class Stack:
     project_dir: Path = field(default_factory=Path.cwd)
     config: dict[str, Any] = field(default_factory=dict)  # the whole `config:` map of the stack file
     lines: dict[tuple, int] = field(default_factory=dict)  # key path under edgeport:app -> line in the file
+    # Every target's bundle units (targets.bundles_and_limits), worked out once while loading checks the platform
+    # limits; build_app takes them from here instead of working them out again. None: not worked out.
+    units: list[BundleUnit] | None = None
 
     def locate(self, issue: SpecIssue) -> SpecIssue:
         """The issue with this stack file's name and the line of its key path (for checks run after loading)."""
@@ -329,8 +335,8 @@ def load_stack(stack: str, project_dir: Path | None = None) -> Stack:
         raise SpecError([*e.issues, *leaks]) from None
     # Platform quotas the declaration breaks (config sizes, behaviour counts, Edge Config size, trigger limits):
     # static, so every command that loads a stack reports them, not only the ones that build.
-    _, limits = targets.bundles_and_limits(app, stack)
+    units, limits = targets.bundles_and_limits(app, stack)
     problems = [*[locator(rel, lines)(i) for i in limits], *leaks]
     if problems:
         raise SpecError(problems)
-    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config, lines=lines)
+    return Stack(name=stack, app=app, file=path, project_dir=project_dir, config=config, lines=lines, units=units)

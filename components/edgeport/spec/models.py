@@ -24,7 +24,10 @@ from .types import Model, OriginUrl, Slug
 class _TargetsBase(Model):
     def names(self) -> list[str]:
         """The declared targets, in registry order."""
-        return [n for n in targets.NAMES if getattr(self, targets.field_name(n)) is not None]
+        return [n for n, f in _FIELDS if getattr(self, f) is not None]
+
+
+_FIELDS = [(n, targets.field_name(n)) for n in targets.NAMES]  # the fields of Targets below
 
 
 # One optional settings section per registered target, keyed by its name (`lambda-edge:` in YAML, `lambda_edge` in

@@ -21,8 +21,9 @@ RUNTIME_VERSION = 1
 
 def chain_order(app: "App") -> list["PatternBase"]:
     """The patterns in the order a request runs through them: by kind (route first, as it picks the origin; then
-    authenticate, bucket, compose), then as declared."""
-    return sorted(app.patterns, key=lambda p: (kind_of(p).order, app.patterns.index(p)))
+    authenticate, bucket, compose), then as declared. sorted() is stable, so the kind alone is the key (a key with
+    the declaration index, app.patterns.index(p), compared pattern models pairwise: ~30 ms a call at 300 patterns)."""
+    return sorted(app.patterns, key=lambda p: kind_of(p).order)
 
 
 def identity_headers(p: "PatternBase") -> set[str]:

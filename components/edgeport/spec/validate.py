@@ -71,17 +71,42 @@ def _overlaps(app: App, problems: Problems) -> None:
     declaration order. Each type says whether that composes (two A/B experiments that only label requests) or
     conflicts (two geo-routes would both pick the origin); a conflict is refused here. An `exclude` that keeps
     the shared paths away from one of them resolves it (the prod example's api-auth excludes /partner/*)."""
-    for i, a in enumerate(app.patterns):
-        for j in range(i + 1, len(app.patterns)):
-            b = app.patterns[j]
-            if a.type != b.type or a.name == b.name or not set(app.pattern_targets(a)) & set(app.pattern_targets(b)):
-                continue
-            shared = [(ra, rb) for ra in a.routes for rb in b.routes if _shared(a, b, ra, rb)]
-            why = kind_of(a).overlap_conflict(a, b) if shared else None
-            if why:
-                ra, rb = shared[0]
-                problems.add(f"{ROOT}.patterns[{j}].routes", f"{rb} overlaps {a.name}'s {ra}, and two {a.type} patterns on "
-                             f"one path conflict: {why}", "give them routes that do not overlap, or merge them into one pattern")
+    for i, j in _nesting_pairs(app):
+        a, b = app.patterns[i], app.patterns[j]
+        if a.name == b.name or not set(app.pattern_targets(a)) & set(app.pattern_targets(b)):
+            continue
+        shared = [(ra, rb) for ra in a.routes for rb in b.routes if _shared(a, b, ra, rb)]
+        why = kind_of(a).overlap_conflict(a, b) if shared else None
+        if why:
+            ra, rb = shared[0]
+            problems.add(f"{ROOT}.patterns[{j}].routes", f"{rb} overlaps {a.name}'s {ra}, and two {a.type} patterns on "
+                         f"one path conflict: {why}", "give them routes that do not overlap, or merge them into one pattern")
+
+
+def _nesting_pairs(app: App) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of patterns of one type where a route of one contains a route of the other (the only
+    pairs _overlaps has to look at), sorted. Each route looks up the routes that contain it (routes.contains): an
+    exact route equal to it, and the prefix routes whose prefix is one of its own leading substrings. That is linear
+    in the length of the routes, where trying every pair of patterns was quadratic (0.3 s at 300 patterns)."""
+    pairs: set[tuple[int, int]] = set()
+    by_type: dict[str, list[int]] = {}
+    for i, p in enumerate(app.patterns):
+        by_type.setdefault(p.type, []).append(i)
+    for members in by_type.values():
+        if len(members) < 2:
+            continue
+        prefixes: dict[str, set[int]] = {}  # "/api/" of "/api/*" -> patterns declaring it
+        exact: dict[str, set[int]] = {}
+        for i in members:
+            for r in app.patterns[i].routes:
+                (prefixes.setdefault(r[:-1], set()) if r.endswith("*") else exact.setdefault(r, set())).add(i)
+        for j in members:
+            for inner in app.patterns[j].routes:
+                outers = set(exact.get(inner, ()))
+                for k in range(len(inner) + 1):
+                    outers.update(prefixes.get(inner[:k], ()))
+                pairs.update((min(i, j), max(i, j)) for i in outers if i != j)
+    return sorted(pairs)
 
 
 def secret_value_problems(name: str, value: str, app: App) -> list[SecretValueProblem]:
