@@ -128,3 +128,35 @@ test("an origin is recognised by scheme, host, port and path, custom or S3", () 
   assert.ok(R.isOrigin({ custom: { ...custom.custom, domainName: "o.example.com", protocol: "http", port: 8080, path: "" } }, new URL("http://o.example.com:8080")));
   assert.ok(R.isOrigin({ custom: { ...custom.custom, domainName: "o.example.com", protocol: "http", port: 80, path: "" } }, new URL("http://o.example.com")));
 });
+
+test("toRequest's direct path for valid entries gives the Headers a probe per name gives; a bad entry sets its name aside whole", () => {
+  // The reference: every name through its own probe Headers, as toRequest did for all names before the direct path.
+  const reference = (hs) => {
+    const out = new Headers();
+    const aside = new Set();
+    for (const [name, entries] of Object.entries(hs)) {
+      const values = entries.map((h) => R.byteString(h.value));
+      try {
+        const probe = new Headers();
+        if (name === "cookie") probe.set(name, values.join("; "));
+        else for (const v of values) probe.append(name, v);
+        probe.forEach((v, k) => out.append(k, v));
+      } catch {
+        aside.add(name);
+      }
+    }
+    return { headers: [...out], aside: [...aside].sort() };
+  };
+  const maps = [
+    { accept: [{ value: "text/html" }, { value: " application/json\t" }], "x-city": [{ value: "Zürich" }], "x-tokyo": [{ value: "東京" }] },
+    { cookie: [{ key: "Cookie", value: "a=1" }, { key: "cookie", value: "b=2 " }], "set-cookie": [{ value: "s=1" }, { value: "t=2" }] },
+    { "x-two": [{ value: "fine" }, { value: "not\nfine" }], "x-ok": [{ value: "" }], "x-tab": [{ value: "a\tb" }] },
+    { "bad name": [{ value: "v" }], "x-nul": [{ value: "a\u0000" }], "x-cr": [{ value: "\r" }], "!#$%&'*+.^_`|~": [{ value: "token" }] },
+    { "x-latin": [{ value: "\u00ff\u0080" }], "x-emoji": [{ value: "😀" }], "x-space": [{ value: "   " }] },
+  ];
+  for (const hs of maps) {
+    const inbound = R.toRequest(record(structuredClone(hs)), DOMAIN);
+    assert.deepStrictEqual({ headers: [...inbound.request.headers], aside: [...inbound.aside].sort() }, reference(hs), JSON.stringify(hs));
+  }
+  assert.deepStrictEqual([...R.toRequest(record({ "x-two": [{ value: "fine" }, { value: "not\nfine" }] }), DOMAIN).aside], ["x-two"]);
+});

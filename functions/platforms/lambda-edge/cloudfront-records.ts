@@ -83,10 +83,17 @@ export function toRequest(cf: CfRequest, distributionDomainName: string): Inboun
   const aside = new Set<string>();
   for (const [name, entries] of Object.entries(cf.headers)) {
     const values = entries.map((h) => byteString(h.value));
+    if (name === "cookie") values.splice(0, values.length, values.join("; "));
+    // The common case first: a token name and values without NUL, CR or LF, which `Headers` always takes (Fetch,
+    // "header name" and "header value"; byteString left only characters <= U+00FF). Anything else goes through a
+    // probe `Headers` of its own, so that a name `Headers` refuses is set aside whole rather than half added.
+    if (isToken(name) && values.every((v) => !/[\0\r\n]/.test(v))) {
+      for (const v of values) headers.append(name, v);
+      continue;
+    }
     try {
       const probe = new Headers();
-      if (name === "cookie") probe.set(name, values.join("; "));
-      else for (const v of values) probe.append(name, v);
+      for (const v of values) probe.append(name, v);
       probe.forEach((v, k) => headers.append(k, v));
     } catch {
       aside.add(name);
