@@ -11,7 +11,12 @@ start (EDGEPORT_FUNCTIONS_DIR), so an edit made meanwhile does not put an esbuil
 floor is a fresh process importing pulumi and pulumi_aws and registering N `aws.ssm.Parameter` resources under the
 mocks; its per-resource cost is the slope of a least-squares line through the sizes, as is edgeport's.
 
-Writes bench/results/plan-scale.json and prints a markdown table (docs/benchmarks.md, "Plan scale").
+Then the CLI's start-up: the median wall time of `edgeport --help` and `edgeport validate --stack dev` (this
+repository's dev stack) over --startup-runs fresh processes each, interleaved, once as the environment runs Python
+(with PYTHONDONTWRITEBYTECODE set, edgeport's own modules compile from source every run) and once with bytecode
+cached (PYTHONPYCACHEPREFIX in the temporary directory: what an installed package has).
+
+Writes bench/results/plan-scale.json and prints markdown tables (docs/benchmarks.md, "Plan scale").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import shutil
 import subprocess
 import sys
@@ -94,10 +100,33 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return slope, my - slope * mx
 
 
+def startup(runs: int, cache: Path) -> dict:
+    """Median (and min, max) wall seconds of `edgeport --help` and `edgeport validate --stack dev`, per bytecode mode."""
+    cmds = {"help": ["--help"], "validate": ["validate", "--stack", "dev"]}
+    modes = {"as_run": dict(os.environ),
+             "bytecode_cached": {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+                                 "PYTHONPYCACHEPREFIX": str(cache)}}
+    times: dict[tuple[str, str], list[float]] = {}
+    for i in range(runs + 1):  # the first round writes the cached bytecode and is not counted
+        for mode, env in modes.items():
+            for name, args in cmds.items():
+                t = time.perf_counter()
+                r = subprocess.run([sys.executable, "-m", "edgeport.cli", *args], cwd=ROOT, env=env, capture_output=True)
+                wall = time.perf_counter() - t
+                if r.returncode != 0:
+                    raise SystemExit(f"edgeport {' '.join(args)} failed:\n{r.stderr.decode()[-2000:]}")
+                if i:
+                    times.setdefault((mode, name), []).append(wall)
+    return {mode: {name: {"median_s": round(statistics.median(times[mode, name]), 3),
+                          "min_s": round(min(times[mode, name]), 3), "max_s": round(max(times[mode, name]), 3)}
+                   for name in cmds} for mode in modes}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1,10,100,300")
     ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
+    ap.add_argument("--startup-runs", type=int, default=10, help="runs of --help and validate per mode (0: skip)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     load_before = Path("/proc/loadavg").read_text().split()[:3]
@@ -129,6 +158,8 @@ def main() -> int:
                          "floor_peak_rss_mb": round(floor_best[1])})
             print(f"{n:>4} patterns: {best[2]:>4} resources in {best[0]:.2f} s ({best[1]:.0f} MB); floor {floor_best[0]:.2f} s",
                   file=sys.stderr)
+        load_startup = Path("/proc/loadavg").read_text().split()[:3]
+        cli = startup(args.startup_runs, work / "pycache") if args.startup_runs else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res = [r["resources"] for r in rows]
@@ -139,6 +170,9 @@ def main() -> int:
                           "loadavg_after": Path("/proc/loadavg").read_text().split()[:3], **env_note},
               "rows": rows, "edgeport": {"ms_per_resource": round(slope * 1000, 2), "fixed_s": round(fixed, 2)},
               "floor": {"ms_per_resource": round(fslope * 1000, 2), "fixed_s": round(ffixed, 2)}}
+    if cli is not None:
+        result["cli_startup"] = {"runs": args.startup_runs, "loadavg_before": load_startup,
+                                 "loadavg_after": Path("/proc/loadavg").read_text().split()[:3], **cli}
     out = ROOT / "bench" / "results" / "plan-scale.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -150,6 +184,12 @@ def main() -> int:
     print(f"\nedgeport: {result['edgeport']['ms_per_resource']} ms per resource + {result['edgeport']['fixed_s']} s fixed; "
           f"floor: {result['floor']['ms_per_resource']} ms per resource + {result['floor']['fixed_s']} s fixed "
           f"(load {' '.join(load_before)} -> {' '.join(result['machine']['loadavg_after'])})")
+    if cli is not None:
+        st = result["cli_startup"]
+        print(f"\n| median of {st['runs']} | `edgeport --help` | `edgeport validate --stack dev` |\n|---|---:|---:|")
+        for mode, label in (("as_run", "as run here"), ("bytecode_cached", "bytecode cached")):
+            print(f"| {label} | {st[mode]['help']['median_s'] * 1000:.0f} ms | {st[mode]['validate']['median_s'] * 1000:.0f} ms |")
+        print(f"(load {' '.join(st['loadavg_before'])} -> {' '.join(st['loadavg_after'])})")
     return 0
 
 
