@@ -370,7 +370,7 @@ def test_profile_attributes_time_to_edgeport_sources(tmp_path):
     latest = BENCH / "results" / "latest.json"
     before = latest.stat().st_mtime_ns if latest.exists() else None
     res = subprocess.run([sys.executable, str(BENCH / "run.py"), "--profile", "--case", "jwt-hs256", "--runtime", "lambda-edge",
-                          "--n", "60", "--warmup", "10", "--out", str(out), "--work", str(tmp_path / "work"), "--quiet"],
+                          "--n", "150", "--warmup", "10", "--out", str(out), "--work", str(tmp_path / "work"), "--quiet"],
                          capture_output=True, text=True, cwd=ROOT, timeout=180)
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
@@ -378,12 +378,16 @@ def test_profile_attributes_time_to_edgeport_sources(tmp_path):
     [p] = data["profiles"]
     assert (p["case"], p["runtime"], p["implementation"]) == ("jwt-hs256", "lambda-edge", "edgeport")
     assert {s["scenario"] for s in p["scenarios"]} == {"valid", "bad-signature", "fresh"}
+    seen = []
     for s in p["scenarios"]:
         where = [x["where"] for x in s["top_total"]]
-        # a frame of the JWT pattern's own source, mapped back through the engine's source map (which function leads
-        # depends on the scenario: on a cache hit verification is cheap and jwtStep may be the only one listed)
-        assert any(w.startswith("src/patterns/jwt.ts:") for w in where), where
+        # every scenario's time reaches edgeport's own code, mapped back through the engine's source map
+        assert any(w.startswith(("src/", "platforms/lambda-edge/")) for w in where), where
         assert all(x["us_per_request"] >= 0 and 0 <= x["share"] <= 1 for x in s["top_total"] + s["top_self"])
+        seen += where
+    # and the JWT pattern's own source shows up (which scenario lists it varies: a cache hit, and since the synchronous
+    # node:crypto module also a miss, leaves jwt.ts only a few samples at this n)
+    assert any(w.startswith("src/patterns/jwt.ts:") for w in seen), seen
     assert "where (total" in res.stdout
 
 
