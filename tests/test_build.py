@@ -67,8 +67,9 @@ def test_lambda_config_is_baked_and_the_sdk_is_external(result):
     a = result.for_target("lambda-edge")[0]
     assert "https://auth.shop.example.com/" in a.code
     assert 'require("@aws-sdk/client-secrets-manager")' in a.code
+    regions = ["us-east-1", *(r for r in aws_regions.REGIONAL_EDGE_CACHES if r != "us-east-1")]
     assert a.config["secrets"] == {"jwt_hmac": {"env": "EDGEPORT_SECRET_JWT_HMAC", "awsSecretId": "edgeport/shop/dev/jwt_hmac",
-                                                "awsRegions": ["us-east-1", *(r for r in aws_regions.REGIONAL_EDGE_CACHES if r != "us-east-1")]}}
+                                                "awsRegions": regions, "awsNearest": aws_regions.nearest_holders(regions)}}
     assert a.config["event"] == "viewer-request" and a.config["secretTtl"] == 300
 
 

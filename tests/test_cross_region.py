@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import time
 from collections import Counter
 
 import jwt as pyjwt
 import pytest
 
-from conftest import ROOT, echo_origins, request
+from conftest import echo_origins, request
 from edgeport.build import build_app
 from edgeport.local.runner import LocalRunner
 from edgeport.spec import aws_regions, parse_app
@@ -163,9 +162,13 @@ def test_secret_is_read_from_the_nearest_region_holding_it(tmp_path, origins, ru
         assert {c.region for c in r.store_proxy.reads("GetParameter")} <= {"us-east-1"}, "SSM stays in us-east-1"
 
 
-def test_every_region_edgeport_accepts_has_neighbours_at_run_time():
-    """spec/aws_regions.KNOWN (what secretRegions accepts) and NEAREST in the edge code name the same Regions."""
-    source = (ROOT / "functions" / "platforms" / "lambda-edge" / "aws-regions.ts").read_text()
-    table = source[source.index("export const NEAREST"):]
-    table = table[:table.index("};")]
-    assert set(re.findall(r'^\s*"([a-z0-9-]+)":', table, re.M)) == aws_regions.KNOWN
+def test_the_bundle_carries_the_answers_for_its_secret_regions_not_the_table(tmp_path):
+    """Each secret's config holds nearest_holders(its Regions) (spec/aws_regions.py), which the edge code reads for
+    step 2 of its rule; the table of nearby Regions itself stays in Python."""
+    app = parse_app(stack(["eu-west-3", "ap-southeast-2"]))
+    art = next(a for a in build_app(app, "test", tmp_path).for_target(LE) if a.config.get("secrets"))
+    for ref in art.config["secrets"].values():
+        assert ref["awsRegions"] == ["us-east-1", "eu-west-3", "ap-southeast-2"]
+        assert ref["awsNearest"] == aws_regions.nearest_holders(ref["awsRegions"])
+        assert ref["awsNearest"]["eu-west-2"] == "eu-west-3" and ref["awsNearest"]["ap-southeast-4"] == "ap-southeast-2"
+    assert '"ap-southeast-7"' not in art.code.split("\n", 1)[1], "the engine has no Region table"

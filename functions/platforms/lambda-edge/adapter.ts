@@ -66,9 +66,9 @@ interface SecretEntry {
 const secrets = new Map<string, SecretEntry>();
 
 /** One read of a secret from the nearest Region holding it (aws-regions.ts). */
-async function fetchSecret(secretId: string, regions: string[]): Promise<string> {
+async function fetchSecret(secretId: string, regions: string[], nearest?: Record<string, string>): Promise<string> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  const region = nearestRegion(process.env.AWS_REGION, regions);
+  const region = nearestRegion(process.env.AWS_REGION, regions, nearest);
   let sm = smClients.get(region);
   if (!sm) smClients.set(region, (sm = new SecretsManagerClient({ region, maxAttempts: 1, requestHandler })));
   const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }), storeCall());
@@ -77,8 +77,8 @@ async function fetchSecret(secretId: string, regions: string[]): Promise<string>
 }
 
 /** Read a secret into its cache entry; on failure keep the last good value and try again after a while. */
-function refreshSecret(secretId: string, regions: string[], entry: SecretEntry): Promise<string> {
-  return fetchSecret(secretId, regions).then(
+function refreshSecret(secretId: string, regions: string[], nearest: Record<string, string> | undefined, entry: SecretEntry): Promise<string> {
+  return fetchSecret(secretId, regions, nearest).then(
     (v) => {
       entry.value = v;
       entry.at = Date.now();
@@ -109,7 +109,7 @@ function secret(name: string): Promise<string> {
   const entry = secrets.get(name) ?? { at: 0 };
   secrets.set(name, entry);
   if (entry.value !== undefined && Date.now() - entry.at < SECRET_TTL_MS) return Promise.resolve(entry.value);
-  entry.pending ??= refreshSecret(ref.awsSecretId, ref.awsRegions ?? [PRIMARY], entry);
+  entry.pending ??= refreshSecret(ref.awsSecretId, ref.awsRegions ?? [PRIMARY], ref.awsNearest, entry);
   return entry.value !== undefined ? Promise.resolve(entry.value) : entry.pending;
 }
 

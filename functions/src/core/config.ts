@@ -36,6 +36,11 @@ export interface SecretRef {
   awsSecretId?: string;
   /** Regions holding the secret, us-east-1 (the primary) first, then its replicas (Lambda@Edge only) */
   awsRegions?: string[];
+  /**
+   * For each known Region not holding the secret, the nearest one that does (Lambda@Edge only; the build's answers
+   * from components/edgeport/spec/aws_regions.py, read by platforms/lambda-edge/aws-regions.ts)
+   */
+  awsNearest?: Record<string, string>;
 }
 
 /**

@@ -195,7 +195,12 @@ def secret_regions(app: "App") -> list[str]:
 
 
 def secret_refs(app: "App", stack: str) -> dict[str, dict[str, Any]]:
-    return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s), "awsRegions": secret_regions(app)}
+    regions = secret_regions(app)
+    # awsNearest: the nearest holding Region for each Region that holds none, worked out here from the table of
+    # nearby Regions, so that the edge code carries these answers rather than the table
+    # (functions/platforms/lambda-edge/aws-regions.ts, step 2).
+    nearest = aws_regions.nearest_holders(regions)
+    return {s: {"env": env_name(s), "awsSecretId": secret_id(app, stack, s), "awsRegions": regions, "awsNearest": nearest}
             for s in app.secrets_for(NAME)}
 
 
