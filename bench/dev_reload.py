@@ -99,11 +99,13 @@ def run(targets: list[str] | None = None, edits: int = 5, poll_ms: int = 20, tim
         time.sleep(0.5)
         origin = "us"
         per_edit: list[dict[str, float]] = []
+        edit_times: list[float] = []
         for _ in range(edits):
             time.sleep(0.3)
             want = "beta" if origin == "us" else "us"
             stack_file.write_text(stack.replace(GEO_LINE, f"{{ countries: [US, CA], origin: {want} }}"))
             t_edit = time.monotonic()
+            edit_times.append(t_edit)
             seen: dict[str, float] = {}
             while len(seen) < len(pollers):
                 if time.monotonic() - t_edit > timeout_s:
@@ -131,7 +133,9 @@ def run(targets: list[str] | None = None, edits: int = 5, poll_ms: int = 20, tim
     result: dict = {"edits": edits, "poll_ms": poll_ms, "targets": {}}
     for t, p in pollers.items():
         times = [e[t] for e in per_edit]
-        bad = [{"status": s, "error": err} for (_, s, _o, err) in p.log if err or (s or 0) >= 500]
+        # each failure with when it happened: seconds after the edit before it (a reload in progress or not)
+        bad = [{"status": s, "error": err, "after_edit_s": round(t0 - max((e for e in edit_times if e <= t0), default=t0), 3)}
+               for (t0, s, _o, err) in p.log if err or (s or 0) >= 500]
         result["targets"][t] = {
             "edit_to_new_s": [round(x, 3) for x in times],
             "median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
