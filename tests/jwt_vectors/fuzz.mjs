@@ -1,8 +1,9 @@
 // Generated tokens through edgeport's verifier (functions/src/patterns/jwt.ts) in each runtime the edge code runs
 // in: workerd (Miniflare), Vercel's edge-runtime (with Vercel's crypto module: HS256 in JavaScript) and Node
-// (Lambda@Edge, with its node:crypto module in place of WebCrypto). Loaded the way run.mjs loads it: the source bundled with esbuild, then handed to each runtime. Each
-// runtime is started once and gets the cases in batches (one fetch / evaluate / call per batch), not one process
-// per token. Driven by tests/test_jwt_fuzz.py.
+// (Lambda@Edge, with its node:crypto module in place of WebCrypto). Loaded the way run.mjs loads it: the source
+// bundled with esbuild per target (bundles.mjs), then handed to its runtime. Each runtime is started once and gets
+// the cases in batches (one fetch / evaluate / call per batch), not one process per token. Driven by
+// tests/test_jwt_fuzz.py.
 //   node tests/jwt_vectors/fuzz.mjs input.json
 //   input:  {"nowMs": n, "secret": s, "configs": [cfg...], "tokens": [[cfg index, token]...],
 //            "steps": [[cfg index, token]...], "batch": n}
@@ -14,11 +15,11 @@ import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { FUNCTIONS, harnessBundles } from "./bundles.mjs";
 
-const FUNCTIONS = fileURLToPath(new URL("../../functions/", import.meta.url));
 const require = createRequire(join(FUNCTIONS, "package.json"));
-const { build, transform } = require("esbuild");
+const { transform } = require("esbuild");
 
 const HARNESS = `
 import { verifyJwt, jwtStep, JwtReject } from "./jwt";
@@ -57,22 +58,8 @@ for (let at = 0; at < Math.max(input.tokens.length, input.steps.length); at += s
                  tokens: input.tokens.slice(at, at + size), steps: input.steps.slice(at, at + size) });
 }
 
-const harness = async (extra) => (await build({
-  stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
-  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
-})).outputFiles[0].text;
-// workerd: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare.
-const bundle = await harness({});
-// edge-runtime: the verifier as Vercel builds it, with that target's crypto module (HS256 in JavaScript, the rest
-// WebCrypto; the plugin from its esbuild options, platforms/vercel/index.mjs).
-const { esbuildOptions: vercelOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "vercel", "index.mjs")).href);
-const vercelBundle = await harness({ plugins: vercelOptions({}).plugins });
-if (!vercelBundle.includes("Hs256Key") || bundle.includes("Hs256Key")) throw new Error("the edge-runtime harness did not get the Vercel crypto module");
-// Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
-// WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
-const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
-const nodeBundle = await harness({ platform: "node", plugins: lambdaEdgeOptions({}).plugins });
-if (!nodeBundle.includes("node:crypto") || nodeBundle.includes("crypto.subtle")) throw new Error("the node harness did not get the Lambda@Edge crypto module");
+// One bundle per runtime, each with its target's crypto module (bundles.mjs).
+const { workerd: bundle, "edge-runtime": vercelBundle, node: nodeBundle } = await harnessBundles(HARNESS);
 
 // Runs every batch through `one` (batch -> {tokens, steps}) and joins the answers.
 async function all(one) {

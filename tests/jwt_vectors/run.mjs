@@ -11,11 +11,11 @@ import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { FUNCTIONS, harnessBundles } from "./bundles.mjs";
 
-const FUNCTIONS = fileURLToPath(new URL("../../functions/", import.meta.url));
 const require = createRequire(join(FUNCTIONS, "package.json"));
-const { build, transform } = require("esbuild");
+const { transform } = require("esbuild");
 
 const HARNESS = `
 import { signatureHolds, verifyJwt, JwtReject } from "./jwt";
@@ -48,22 +48,8 @@ export async function runTokens(cases) {
 // {"vectors": [...], "tokens": [...]}
 const { vectors, tokens } = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const run = async (h) => ({ vectors: await h.runVectors(vectors), tokens: await h.runTokens(tokens) });
-const harness = async (extra) => (await build({
-  stdin: { contents: HARNESS, resolveDir: join(FUNCTIONS, "src", "patterns"), loader: "js" },
-  bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", target: "es2022", ...extra,
-})).outputFiles[0].text;
-// workerd: the verifier with WebCrypto (src/core/crypto.ts), as on Cloudflare.
-const bundle = await harness({});
-// edge-runtime: the verifier as Vercel builds it, with that target's crypto module (HS256 in JavaScript, the rest
-// WebCrypto; the plugin from its esbuild options, platforms/vercel/index.mjs).
-const { esbuildOptions: vercelOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "vercel", "index.mjs")).href);
-const vercelBundle = await harness({ plugins: vercelOptions({}).plugins });
-if (!vercelBundle.includes("Hs256Key") || bundle.includes("Hs256Key")) throw new Error("the edge-runtime harness did not get the Vercel crypto module");
-// Node: the verifier as Lambda@Edge builds it, with that target's synchronous node:crypto module in place of
-// WebCrypto (the plugin from its esbuild options, platforms/lambda-edge/index.mjs): the corpus checks that both agree.
-const { esbuildOptions: lambdaEdgeOptions } = await import(pathToFileURL(join(FUNCTIONS, "platforms", "lambda-edge", "index.mjs")).href);
-const nodeBundle = await harness({ platform: "node", plugins: lambdaEdgeOptions({}).plugins });
-if (!nodeBundle.includes("node:crypto") || nodeBundle.includes("crypto.subtle")) throw new Error("the node harness did not get the Lambda@Edge crypto module");
+// One bundle per runtime, each with its target's crypto module (bundles.mjs).
+const { workerd: bundle, "edge-runtime": vercelBundle, node: nodeBundle } = await harnessBundles(HARNESS);
 
 async function inNode() {
   const dir = mkdtempSync(join(tmpdir(), "edgeport-vectors-"));
