@@ -1,6 +1,7 @@
 // jwt-auth: verify a compact JWS bearer token and forward the verified claims to the
 // origin. Written once for every platform; the signature crypto is core/crypto.ts
-// (WebCrypto; Lambda@Edge's build puts synchronous node:crypto in its place).
+// (WebCrypto; a target's build may put its own module in its place: synchronous
+// node:crypto on Lambda@Edge, HS256 in JavaScript on Vercel - platforms/<name>/crypto.ts).
 //
 // Security posture (see docs/jwt.md): the server picks the algorithm (allowlist),
 // keys come only from deployment config (HMAC secret or a fixed JWK set, looked up
